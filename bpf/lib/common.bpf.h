@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What every vigil BPF program shares: the maps (defined once in maps.bpf.c,
+ * declared extern here), the load-time knobs, counters and small helpers.
+ */
+#ifndef VG_COMMON_BPF_H
+#define VG_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "vigil/abi.h"
+
+#ifdef VG_DEFINE_MAPS
+#define VG_MAP
+#define VG_KNOB(type, name, val) const volatile type name = val
+#else
+#define VG_MAP extern
+#define VG_KNOB(type, name, val) extern const volatile type name
+#endif
+
+/* ---- load-time knobs (set through skel->rodata before load) ---- */
+VG_KNOB(__u32, vg_argv_max, VG_ARGV_DEFAULT); /* argv bytes kept, <= VG_STR_MAX */
+VG_KNOB(__u32, vg_procs_high, VG_PROCS_DEFAULT - VG_PROCS_DEFAULT / 16); /* evict above */
+VG_KNOB(bool, vg_trace, false);               /* stream exec/exit to user space */
+VG_KNOB(__u32, vg_self_tgid, 0);              /* the daemon, never acted upon */
+
+/* ---- shared state, pinned under /sys/fs/bpf/vigil/ ---- */
+VG_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VG_PROCS_DEFAULT);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vg_proc_key);
+	__type(value, struct vg_proc);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vg_procs SEC(".maps");
+
+/* Exited processes in exit order: the head is the first to age out. */
+VG_MAP struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, VG_PROCS_DEFAULT);
+	__type(value, struct vg_proc_key);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vg_exitq SEC(".maps");
+
+/* Live index tgid -> key: lets exit find records whose start time was approximate. */
+VG_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VG_PROCS_DEFAULT);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct vg_proc_key);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vg_live SEC(".maps");
+
+#define VG_STR_MAP(n, cls)                                                                         \
+	VG_MAP struct {                                                                            \
+		__uint(type, BPF_MAP_TYPE_HASH);                                                   \
+		__uint(max_entries, VG_STRS_DEFAULT);                                              \
+		__uint(map_flags, BPF_F_NO_PREALLOC);                                              \
+		__type(key, __u64);                                                                \
+		__type(value, struct vg_str_##n);                                                  \
+		__uint(pinning, LIBBPF_PIN_BY_NAME);                                               \
+	} vg_strs_##cls SEC(".maps")
+VG_STR_MAP(128, s);
+VG_STR_MAP(512, m);
+VG_STR_MAP(4096, l);
+
+/* cgroup id -> string id of its path, filled on first sight. */
+VG_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vg_cgpaths SEC(".maps");
+
+VG_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VG_ST_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vg_stats SEC(".maps");
+
+VG_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vg_gauges);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vg_gauge SEC(".maps");
+
+VG_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vg_meta);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vg_meta SEC(".maps");
+
+/* Messages to user space: rule hits (and exec/exit in --trace mode). Not pinned. */
+VG_MAP struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} vg_events SEC(".maps");
+
+/* Per-CPU scratch: records and strings too big for the 512-byte BPF stack. */
+struct vg_scratch {
+	struct vg_proc proc;
+	struct vg_str_4096 str; /* string being built, then interned */
+	char pad[256];          /* lets a 256-byte read start anywhere below VG_STR_MAX */
+	const unsigned char *names[VG_PATH_DEPTH];
+};
+
+VG_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vg_scratch);
+} vg_scratch_map SEC(".maps");
+
+static __always_inline struct vg_scratch *vg_scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&vg_scratch_map, &zero);
+}
+
+static __always_inline void vg_count(enum vg_stat s)
+{
+	__u32 k = s;
+	__u64 *v = bpf_map_lookup_elem(&vg_stats, &k);
+
+	if (v)
+		*v += 1; /* per-CPU slot: no atomic needed */
+}
+
+static __always_inline struct vg_gauges *vg_gauges(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&vg_gauge, &zero);
+}
+
+static __always_inline void vg_gauge_add(__s64 procs, __s64 exited)
+{
+	struct vg_gauges *g = vg_gauges();
+
+	if (!g)
+		return;
+	if (procs)
+		__sync_fetch_and_add(&g->procs, procs);
+	if (exited)
+		__sync_fetch_and_add(&g->exited, exited);
+}
+
+#endif /* VG_COMMON_BPF_H */

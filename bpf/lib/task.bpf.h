@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Reading a task into a process record: identity, credentials, namespaces,
+ * cgroup, executable and argv. Shared by the lifecycle hooks and the start-up
+ * snapshot so both produce identical records.
+ */
+#ifndef VG_TASK_BPF_H
+#define VG_TASK_BPF_H
+
+#include "lib/common.bpf.h"
+#include "lib/compat.bpf.h"
+#include "lib/path.bpf.h"
+#include "lib/strings.bpf.h"
+
+#define VG_PF_KTHREAD_TASK 0x00200000 /* PF_KTHREAD in task_struct::flags */
+#define VG_CGROUP_DEPTH 32
+
+/* The process a task belongs to, named by its group leader's start time. */
+static __always_inline void vg_task_key(struct task_struct *t, struct vg_proc_key *k)
+{
+	k->start_ns = BPF_CORE_READ(t, group_leader, start_boottime);
+	k->tgid = BPF_CORE_READ(t, tgid);
+	k->_pad = 0;
+}
+
+static __always_inline void vg_task_creds(struct task_struct *t, struct vg_proc *p)
+{
+	const struct cred *c = BPF_CORE_READ(t, real_cred);
+
+	p->uid = BPF_CORE_READ(c, uid.val);
+	p->gid = BPF_CORE_READ(c, gid.val);
+	p->euid = BPF_CORE_READ(c, euid.val);
+	p->egid = BPF_CORE_READ(c, egid.val);
+	p->auid = vg_task_loginuid(t);
+	p->ns_user = BPF_CORE_READ(c, user_ns, ns.inum);
+}
+
+/* nsproxy is gone once a task is past exit_task_namespaces(): leave ns ids as they were. */
+static __always_inline void vg_task_namespaces(struct task_struct *t, struct vg_proc *p)
+{
+	struct nsproxy *ns = BPF_CORE_READ(t, nsproxy);
+	struct pid *pid = BPF_CORE_READ(t, thread_pid);
+	unsigned int level = BPF_CORE_READ(pid, level);
+
+	if (!ns)
+		return;
+	p->ns_mnt = BPF_CORE_READ(ns, mnt_ns, ns.inum);
+	p->ns_net = BPF_CORE_READ(ns, net_ns, ns.inum);
+	p->ns_uts = BPF_CORE_READ(ns, uts_ns, ns.inum);
+	p->ns_ipc = BPF_CORE_READ(ns, ipc_ns, ns.inum);
+	p->ns_cgroup = BPF_CORE_READ(ns, cgroup_ns, ns.inum);
+	p->ns_pid = BPF_CORE_READ(pid, numbers[level].ns, ns.inum);
+}
+
+/* cgroup v2 path of a kernfs node, e.g. "/system.slice/ssh.service"; "/" for the root. */
+static __noinline __u64 vg_cgroup_path_intern(struct vg_scratch *sc, struct kernfs_node *kn)
+{
+	__u32 n = 0, off = 0;
+
+	for (int i = 0; i < VG_CGROUP_DEPTH; i++) {
+		struct kernfs_node *up = vg_kernfs_parent(kn);
+
+		if (!up)
+			break; /* the root's own name is not part of the path */
+		sc->names[n & (VG_PATH_DEPTH - 1)] = (const unsigned char *)BPF_CORE_READ(kn, name);
+		n++;
+		kn = up;
+	}
+	for (int i = VG_CGROUP_DEPTH - 1; i >= 0; i--) {
+		long len;
+
+		if ((__u32)i >= n)
+			continue;
+		if (off > VG_STR_MAX - VG_NAME_MAX - 1)
+			break;
+		sc->str.data[off & (VG_STR_MAX - 1)] = '/';
+		off++;
+		len = bpf_probe_read_kernel_str(&sc->str.data[off & (VG_STR_MAX - 1)], VG_NAME_MAX,
+						sc->names[i & (VG_PATH_DEPTH - 1)]);
+		if (len > 1)
+			off += len - 1;
+	}
+	if (off == 0)
+		sc->str.data[off++] = '/';
+	sc->str.data[off & (VG_STR_MAX - 1)] = 0;
+	sc->str.h.len = off + 1;
+	sc->str.h.flags = 0;
+	return vg_intern(&sc->str);
+}
+
+/* cgroup v2 id and (interned, cached per id) path of the task's cgroup. */
+static __always_inline void vg_task_cgroup(struct vg_scratch *sc, struct task_struct *t,
+					   struct vg_proc *p)
+{
+	struct kernfs_node *kn = BPF_CORE_READ(t, cgroups, dfl_cgrp, kn);
+	__u64 id = BPF_CORE_READ(kn, id);
+	__u64 *path;
+
+	p->cgroup_id = id;
+	path = bpf_map_lookup_elem(&vg_cgpaths, &id);
+	if (path) {
+		p->cgroup = *path;
+		return;
+	}
+	p->cgroup = vg_cgroup_path_intern(sc, kn);
+	if (p->cgroup)
+		bpf_map_update_elem(&vg_cgpaths, &id, &p->cgroup, BPF_ANY);
+}
+
+/* Identity and context of a task; leaves exe/argv/lineage to the caller. */
+static __always_inline void vg_task_fill(struct vg_scratch *sc, struct task_struct *t,
+					 struct vg_proc *p)
+{
+	vg_task_key(t, &p->key);
+	bpf_probe_read_kernel_str(p->comm, sizeof(p->comm), BPF_CORE_READ(t, group_leader, comm));
+	vg_task_creds(t, p);
+	vg_task_namespaces(t, p);
+	vg_task_cgroup(sc, t, p);
+	if (BPF_CORE_READ(t, flags) & VG_PF_KTHREAD_TASK)
+		p->flags |= VG_PF_KTHREAD;
+}
+
+/* The parent as the kernel sees it now (at fork: the process that forked). */
+static __always_inline void vg_task_parent(struct task_struct *t, struct vg_proc *p)
+{
+	struct task_struct *rp = BPF_CORE_READ(t, real_parent);
+
+	vg_task_key(rp, &p->parent);
+	p->ppid = p->parent.tgid;
+	if (p->key.tgid == 1 || p->key.tgid == 2 || p->ppid == 0) {
+		p->parent.start_ns = 0; /* init and kthreadd have no parent process */
+		p->parent.tgid = 0;
+		p->ppid = 0;
+	}
+}
+
+/* Intern the path of an executable file; returns its id, sets flags on p. */
+static __always_inline __u64 vg_file_path_intern(struct vg_scratch *sc, struct file *f,
+						 struct vg_proc *p)
+{
+	int pf;
+	__u64 id;
+
+	if (!f)
+		return 0;
+	pf = vg_path_build(sc, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt));
+	if (pf & VG_PATHF_TRUNC)
+		p->flags |= VG_PF_TRUNC_EXE;
+	if (pf & (VG_PATHF_DELETED | VG_PATHF_DETACHED))
+		p->flags |= VG_PF_EXE_DELETED;
+	id = vg_intern(&sc->str);
+	if (!id)
+		p->flags |= VG_PF_STR_LOST;
+	return id;
+}
+
+/*
+ * argv from the process's argument area. `remote` reads another process's
+ * memory (sleepable programs only); otherwise t must be current, right after
+ * exec, when the kernel has just written the area.
+ */
+static __always_inline __u64 vg_argv_read(struct vg_scratch *sc, struct task_struct *t,
+					  struct vg_proc *p, const bool remote)
+{
+	struct mm_struct *mm = BPF_CORE_READ(t, mm);
+	unsigned long start, end;
+	__u32 len, max = vg_argv_max;
+	__u64 id;
+
+	if (!mm)
+		return 0;
+	start = BPF_CORE_READ(mm, arg_start);
+	end = BPF_CORE_READ(mm, arg_end);
+	if (end <= start)
+		return 0;
+	len = end - start;
+	if (max > VG_STR_MAX)
+		max = VG_STR_MAX;
+	p->flags &= ~VG_PF_TRUNC_ARGV;
+	if (len > max) {
+		len = max;
+		p->flags |= VG_PF_TRUNC_ARGV;
+		vg_count(VG_ST_TRUNC_ARGV);
+	}
+	if (len == 0 || len > VG_STR_MAX)
+		return 0;
+	if (remote ? bpf_copy_from_user_task(sc->str.data, len, (void *)start, t, 0)
+		   : bpf_probe_read_user(sc->str.data, len, (void *)start))
+		return 0;
+	sc->str.data[(len - 1) & (VG_STR_MAX - 1)] = 0;
+	sc->str.h.len = len;
+	sc->str.h.flags = (p->flags & VG_PF_TRUNC_ARGV) ? VG_STRF_TRUNC : 0;
+	id = vg_intern(&sc->str);
+	if (!id)
+		p->flags |= VG_PF_STR_LOST;
+	return id;
+}
+
+static __always_inline __u64 vg_task_argv_intern(struct vg_scratch *sc, struct task_struct *t,
+						 struct vg_proc *p)
+{
+	return vg_argv_read(sc, t, p, false);
+}
+
+#endif /* VG_TASK_BPF_H */

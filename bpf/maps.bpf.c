@@ -1,0 +1,6 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The one place vigil's shared maps and load-time knobs are defined. */
+#define VG_DEFINE_MAPS
+#include "lib/common.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Process lifecycle: one record per process (not per thread) from fork to
+ * exit, kept after exit until it ages out. tp_btf only: no kprobes, no fentry.
+ */
+#include "lib/common.bpf.h"
+#include "lib/task.bpf.h"
+
+/* Make room by dropping the oldest exited record; the table is near full. */
+static __always_inline void vg_evict_for_room(void)
+{
+	struct vg_gauges *g = vg_gauges();
+	struct vg_proc_key old;
+
+	if (!g || g->procs < (__s64)vg_procs_high)
+		return;
+	for (int i = 0; i < 2; i++) { /* one out per one in, plus slack */
+		if (bpf_map_pop_elem(&vg_exitq, &old))
+			return;
+		if (bpf_map_delete_elem(&vg_procs, &old) == 0) {
+			vg_gauge_add(-1, -1);
+			vg_count(VG_ST_EVICT_PRESSURE);
+		}
+	}
+}
+
+static __always_inline int vg_proc_insert(struct vg_proc *p)
+{
+	int err = bpf_map_update_elem(&vg_procs, &p->key, p, BPF_NOEXIST);
+
+	if (err == 0) {
+		vg_gauge_add(1, 0);
+		bpf_map_update_elem(&vg_live, &p->key.tgid, &p->key, BPF_ANY);
+	} else if (err != -17 /* EEXIST */) {
+		vg_count(VG_ST_PROC_INSERT_FAIL);
+	}
+	return err;
+}
+
+static __always_inline void vg_trace_emit(__u32 type, struct vg_proc *p)
+{
+	struct vg_msg_proc *m;
+
+	if (!vg_trace)
+		return;
+	m = bpf_ringbuf_reserve(&vg_events, sizeof(*m), 0);
+	if (!m) {
+		vg_count(VG_ST_RB_DROP);
+		return;
+	}
+	m->hdr.type = type;
+	m->hdr.len = sizeof(*m);
+	m->hdr.time_ns = bpf_ktime_get_boot_ns();
+	__builtin_memcpy(&m->proc, p, sizeof(*p));
+	bpf_ringbuf_submit(m, 0);
+}
+
+/*
+ * A record for a task we have none for (started before vigil and missed by
+ * the snapshot, or lost to a full table): built from what the task shows now.
+ */
+static __always_inline struct vg_proc *vg_proc_adopt(struct vg_scratch *sc,
+						     struct task_struct *t)
+{
+	struct vg_proc *p = &sc->proc;
+	struct vg_proc *rec;
+
+	__builtin_memset(p, 0, sizeof(*p));
+	vg_task_fill(sc, t, p);
+	vg_task_parent(t, p);
+	p->flags |= VG_PF_PARENT_UNKNOWN;
+	p->exe = vg_file_path_intern(sc, BPF_CORE_READ(t, mm, exe_file), p);
+	p->argv = vg_task_argv_intern(sc, t, p);
+	vg_count(VG_ST_PROC_MISSING);
+	vg_evict_for_room();
+	vg_proc_insert(p);
+	rec = bpf_map_lookup_elem(&vg_procs, &p->key);
+	return rec;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(vg_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct vg_scratch *sc;
+	struct vg_proc *p, *pp;
+
+	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+		return 0; /* a thread, not a process */
+	sc = vg_scratch();
+	if (!sc)
+		return 0;
+	p = &sc->proc;
+	__builtin_memset(p, 0, sizeof(*p));
+	vg_task_fill(sc, child, p);
+	vg_task_parent(child, p);
+	vg_count(VG_ST_FORK);
+
+	/* Until it execs, the child runs its parent's image. */
+	pp = bpf_map_lookup_elem(&vg_procs, &p->parent);
+	if (pp) {
+		p->exe = pp->exe;
+		p->argv = pp->argv;
+		p->argc = pp->argc;
+		p->flags |= pp->flags & (VG_PF_TRUNC_ARGV | VG_PF_TRUNC_EXE | VG_PF_EXE_DELETED);
+	} else if (p->parent.tgid) {
+		p->flags |= VG_PF_PARENT_UNKNOWN;
+	}
+	vg_evict_for_room();
+	vg_proc_insert(p);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(vg_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct vg_proc_key key;
+	struct vg_scratch *sc;
+	struct vg_proc *p;
+	__u64 exe;
+
+	sc = vg_scratch();
+	if (!sc)
+		return 0;
+	vg_count(VG_ST_EXEC);
+	vg_task_key(t, &key);
+	p = bpf_map_lookup_elem(&vg_procs, &key);
+	if (!p) {
+		p = vg_proc_adopt(sc, t);
+		if (!p)
+			return 0;
+	}
+	p->flags &= ~(VG_PF_TRUNC_EXE | VG_PF_EXE_DELETED | VG_PF_STR_LOST);
+	exe = vg_file_path_intern(sc, BPF_CORE_READ(bprm, file), p);
+	p->prev_exe = p->exe;
+	p->exe = exe;
+	p->argv = vg_task_argv_intern(sc, t, p);
+	p->argc = BPF_CORE_READ(bprm, argc);
+	p->exec_ns = bpf_ktime_get_boot_ns();
+	p->exec_count++;
+	p->flags |= VG_PF_EXECED;
+	bpf_probe_read_kernel_str(p->comm, sizeof(p->comm), BPF_CORE_READ(t, comm));
+	vg_task_creds(t, p);
+	vg_task_cgroup(sc, t, p);
+	vg_trace_emit(VG_MSG_EXEC, p);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(vg_exit, struct task_struct *t)
+{
+	struct vg_proc_key key, *live;
+	struct vg_scratch *sc;
+	struct vg_proc *p;
+	bool adopted = false;
+	__u32 tgid;
+
+	/* Every thread passes here; the process ends with its last thread. */
+	if (BPF_CORE_READ(t, signal, live.counter) != 0)
+		return 0;
+	sc = vg_scratch();
+	if (!sc)
+		return 0;
+	vg_task_key(t, &key);
+	tgid = key.tgid;
+
+	/*
+	 * Several exiting threads may all see live == 0. Whoever deletes the
+	 * live-index entry records the exit; the others stop here. (An atomic
+	 * fetch-or on the flags would need Linux 5.12.)
+	 */
+	live = bpf_map_lookup_elem(&vg_live, &tgid);
+	if (live) {
+		struct vg_proc_key lk = *live;
+
+		if (bpf_map_delete_elem(&vg_live, &tgid))
+			return 0;
+		p = bpf_map_lookup_elem(&vg_procs, &key);
+		if (!p && lk.start_ns != key.start_ns) {
+			key = lk; /* /proc-snapshot record: start time was approximate */
+			p = bpf_map_lookup_elem(&vg_procs, &key);
+		}
+	} else {
+		p = bpf_map_lookup_elem(&vg_procs, &key);
+		if (p && (p->flags & VG_PF_EXITED))
+			return 0;
+	}
+	if (!p) {
+		p = vg_proc_adopt(sc, t);
+		if (!p)
+			return 0;
+		key = p->key;
+		adopted = true;
+	}
+	p->flags |= VG_PF_EXITED;
+	p->exit_ns = bpf_ktime_get_boot_ns();
+	p->exit_code = BPF_CORE_READ(t, exit_code);
+	vg_count(VG_ST_EXIT);
+	vg_gauge_add(0, 1);
+	if (bpf_map_push_elem(&vg_exitq, &key, 0))
+		vg_count(VG_ST_EXITQ_FULL);
+	if (adopted)
+		bpf_map_delete_elem(&vg_live, &tgid);
+	vg_trace_emit(VG_MSG_EXIT, p);
+	return 0;
+}
