@@ -9,10 +9,9 @@
 /* Make room by dropping the oldest exited record; the table is near full. */
 static __always_inline void vg_evict_for_room(void)
 {
-	struct vg_gauges *g = vg_gauges();
 	struct vg_proc_key old;
 
-	if (!g || g->procs < (__s64)vg_procs_high)
+	if (vg_procs_count() < (__s64)vg_procs_high)
 		return;
 	for (int i = 0; i < 2; i++) { /* one out per one in, plus slack */
 		if (bpf_map_pop_elem(&vg_exitq, &old))
@@ -97,6 +96,15 @@ int BPF_PROG(vg_fork, struct task_struct *parent, struct task_struct *child)
 
 	/* Until it execs, the child runs its parent's image. */
 	pp = bpf_map_lookup_elem(&vg_procs, &p->parent);
+	if (!pp && p->parent.tgid) {
+		/* A parent recorded from /proc has an approximate start: use its key. */
+		struct vg_proc_key *lk = bpf_map_lookup_elem(&vg_live, &p->parent.tgid);
+
+		if (lk) {
+			p->parent = *lk;
+			pp = bpf_map_lookup_elem(&vg_procs, &p->parent);
+		}
+	}
 	if (pp) {
 		p->exe = pp->exe;
 		p->argv = pp->argv;

@@ -39,8 +39,8 @@ int vg_snapshot(struct bpf_iter__task *ctx)
 		vg_gauge_add(1, 0);
 		vg_count(VG_ST_SNAPSHOT);
 		bpf_map_update_elem(&vg_live, &tgid, &p->key, BPF_NOEXIST);
-	} else {
-		vg_count(VG_ST_PROC_INSERT_FAIL);
+	} else if (!bpf_map_lookup_elem(&vg_procs, &p->key)) {
+		vg_count(VG_ST_PROC_INSERT_FAIL); /* not a race with a hook: the table is full */
 	}
 	return 0;
 }

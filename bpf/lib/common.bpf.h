@@ -85,9 +85,19 @@ VG_MAP struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } vg_stats SEC(".maps");
 
+/* Counters only user space writes (retention evictions, ...): same slots as vg_stats. */
 VG_MAP struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, VG_ST_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vg_ustats SEC(".maps");
+
+/* Slot VG_GAUGE_KERNEL is changed by BPF (atomics), VG_GAUGE_USER by the daemon; sum them. */
+VG_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VG_GAUGE_SLOTS);
 	__type(key, __u32);
 	__type(value, struct vg_gauges);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -108,11 +118,14 @@ VG_MAP struct {
 } vg_events SEC(".maps");
 
 /* Per-CPU scratch: records and strings too big for the 512-byte BPF stack. */
+#define VG_NAME_MAX 256 /* NAME_MAX + NUL */
+
 struct vg_scratch {
 	struct vg_proc proc;
-	struct vg_str_4096 str; /* string being built, then interned */
-	char pad[256];          /* lets a 256-byte read start anywhere below VG_STR_MAX */
-	const unsigned char *names[VG_PATH_DEPTH];
+	struct vg_str_4096 str;    /* string being built, then interned */
+	char tmp[2 * VG_STR_MAX];  /* paths are assembled right to left here */
+	char name[VG_NAME_MAX];    /* one path component */
+	__u32 pos;                 /* where the next component goes in tmp */
 };
 
 VG_MAP struct {
@@ -121,6 +134,18 @@ VG_MAP struct {
 	__type(key, __u32);
 	__type(value, struct vg_scratch);
 } vg_scratch_map SEC(".maps");
+
+/*
+ * Index masked so the verifier sees the bound. The empty asm stops clang from
+ * proving the mask redundant and dropping it (then the verifier, which tracks
+ * less than clang knows, rejects the access).
+ */
+#define vg_idx(x, mask)                                                                            \
+	({                                                                                         \
+		__u32 __v = (x);                                                                   \
+		asm volatile("" : "+r"(__v));                                                      \
+		__v & (mask);                                                                      \
+	})
 
 static __always_inline struct vg_scratch *vg_scratch(void)
 {
@@ -140,9 +165,19 @@ static __always_inline void vg_count(enum vg_stat s)
 
 static __always_inline struct vg_gauges *vg_gauges(void)
 {
-	__u32 zero = 0;
+	__u32 slot = VG_GAUGE_KERNEL;
 
-	return bpf_map_lookup_elem(&vg_gauge, &zero);
+	return bpf_map_lookup_elem(&vg_gauge, &slot);
+}
+
+/* Entries in the process table: kernel slot plus the daemon's adjustments. */
+static __always_inline __s64 vg_procs_count(void)
+{
+	__u32 slot = VG_GAUGE_USER;
+	struct vg_gauges *k = vg_gauges();
+	struct vg_gauges *u = bpf_map_lookup_elem(&vg_gauge, &slot);
+
+	return (k ? k->procs : 0) + (u ? u->procs : 0);
 }
 
 static __always_inline void vg_gauge_add(__s64 procs, __s64 exited)

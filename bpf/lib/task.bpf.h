@@ -13,7 +13,6 @@
 #include "lib/strings.bpf.h"
 
 #define VG_PF_KTHREAD_TASK 0x00200000 /* PF_KTHREAD in task_struct::flags */
-#define VG_CGROUP_DEPTH 32
 
 /* The process a task belongs to, named by its group leader's start time. */
 static __always_inline void vg_task_key(struct task_struct *t, struct vg_proc_key *k)
@@ -52,42 +51,6 @@ static __always_inline void vg_task_namespaces(struct task_struct *t, struct vg_
 	p->ns_pid = BPF_CORE_READ(pid, numbers[level].ns, ns.inum);
 }
 
-/* cgroup v2 path of a kernfs node, e.g. "/system.slice/ssh.service"; "/" for the root. */
-static __noinline __u64 vg_cgroup_path_intern(struct vg_scratch *sc, struct kernfs_node *kn)
-{
-	__u32 n = 0, off = 0;
-
-	for (int i = 0; i < VG_CGROUP_DEPTH; i++) {
-		struct kernfs_node *up = vg_kernfs_parent(kn);
-
-		if (!up)
-			break; /* the root's own name is not part of the path */
-		sc->names[n & (VG_PATH_DEPTH - 1)] = (const unsigned char *)BPF_CORE_READ(kn, name);
-		n++;
-		kn = up;
-	}
-	for (int i = VG_CGROUP_DEPTH - 1; i >= 0; i--) {
-		long len;
-
-		if ((__u32)i >= n)
-			continue;
-		if (off > VG_STR_MAX - VG_NAME_MAX - 1)
-			break;
-		sc->str.data[off & (VG_STR_MAX - 1)] = '/';
-		off++;
-		len = bpf_probe_read_kernel_str(&sc->str.data[off & (VG_STR_MAX - 1)], VG_NAME_MAX,
-						sc->names[i & (VG_PATH_DEPTH - 1)]);
-		if (len > 1)
-			off += len - 1;
-	}
-	if (off == 0)
-		sc->str.data[off++] = '/';
-	sc->str.data[off & (VG_STR_MAX - 1)] = 0;
-	sc->str.h.len = off + 1;
-	sc->str.h.flags = 0;
-	return vg_intern(&sc->str);
-}
-
 /* cgroup v2 id and (interned, cached per id) path of the task's cgroup. */
 static __always_inline void vg_task_cgroup(struct vg_scratch *sc, struct task_struct *t,
 					   struct vg_proc *p)
@@ -102,7 +65,7 @@ static __always_inline void vg_task_cgroup(struct vg_scratch *sc, struct task_st
 		p->cgroup = *path;
 		return;
 	}
-	p->cgroup = vg_cgroup_path_intern(sc, kn);
+	p->cgroup = vg_cgroup_path_build((__u64)kn) >= 0 ? vg_intern_scratch() : 0;
 	if (p->cgroup)
 		bpf_map_update_elem(&vg_cgpaths, &id, &p->cgroup, BPF_ANY);
 }
@@ -143,12 +106,14 @@ static __always_inline __u64 vg_file_path_intern(struct vg_scratch *sc, struct f
 
 	if (!f)
 		return 0;
-	pf = vg_path_build(sc, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt));
+	pf = vg_path_build((__u64)BPF_CORE_READ(f, f_path.dentry), (__u64)BPF_CORE_READ(f, f_path.mnt));
+	if (pf < 0)
+		return 0;
 	if (pf & VG_PATHF_TRUNC)
 		p->flags |= VG_PF_TRUNC_EXE;
 	if (pf & (VG_PATHF_DELETED | VG_PATHF_DETACHED))
 		p->flags |= VG_PF_EXE_DELETED;
-	id = vg_intern(&sc->str);
+	id = vg_intern_scratch();
 	if (!id)
 		p->flags |= VG_PF_STR_LOST;
 	return id;
@@ -184,13 +149,15 @@ static __always_inline __u64 vg_argv_read(struct vg_scratch *sc, struct task_str
 	}
 	if (len == 0 || len > VG_STR_MAX)
 		return 0;
+	/* str.data is followed by tmp in the scratch: a size below 2 * VG_STR_MAX is in bounds. */
+	len = vg_idx(len, 2 * VG_STR_MAX - 1);
 	if (remote ? bpf_copy_from_user_task(sc->str.data, len, (void *)start, t, 0)
 		   : bpf_probe_read_user(sc->str.data, len, (void *)start))
 		return 0;
-	sc->str.data[(len - 1) & (VG_STR_MAX - 1)] = 0;
+	sc->str.data[vg_idx(len - 1, VG_STR_MAX - 1)] = 0;
 	sc->str.h.len = len;
 	sc->str.h.flags = (p->flags & VG_PF_TRUNC_ARGV) ? VG_STRF_TRUNC : 0;
-	id = vg_intern(&sc->str);
+	id = vg_intern_scratch();
 	if (!id)
 		p->flags |= VG_PF_STR_LOST;
 	return id;

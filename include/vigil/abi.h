@@ -84,6 +84,19 @@ struct vg_str_hdr {
 };
 #define VG_STRF_TRUNC 1
 
+/*
+ * String hash, identical in BPF and user space: 8 bytes at a time, little
+ * endian, bytes past the length ignored. 0 is reserved for "no string".
+ */
+#define VG_HASH_INIT(len) (0xcbf29ce484222325ULL ^ (__u64)(len))
+#define VG_HASH_STEP(h, w)                                                                         \
+	do {                                                                                       \
+		(h) ^= (w);                                                                        \
+		(h) *= 0x9e3779b97f4a7c15ULL;                                                      \
+		(h) ^= (h) >> 32;                                                                  \
+	} while (0)
+#define VG_HASH_FINAL(h) ((h) ? (h) : 1)
+
 #define VG_STR_VALUE(n)                                                                            \
 	struct vg_str_##n {                                                                        \
 		struct vg_str_hdr h;                                                               \
@@ -122,6 +135,8 @@ struct vg_gauges {
 	__s64 procs;  /* entries in the process table */
 	__s64 exited; /* of which exited */
 };
+
+enum vg_gauge_slot { VG_GAUGE_KERNEL, VG_GAUGE_USER, VG_GAUGE_SLOTS };
 
 /* Pinned alongside the maps: tells a restarted daemon what layout they hold. */
 struct vg_meta {

@@ -71,10 +71,6 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Not in probe.h; exported for tests/unit/test_probe.c. */
-void vg_probe_pick_tier(struct vg_probe *p);
-int vg_cgroup2_from_mountinfo(FILE *fp, char *buf, size_t len);
-
 struct probe_ctx {
 	struct vg_probe *p;
 	struct btf *vmlinux;	/* NULL when vmlinux BTF did not load */

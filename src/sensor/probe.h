@@ -56,6 +56,10 @@ const char *vg_tier_name(enum vg_tier t); /* "lsm", "signal", "observe" */
 void vg_probe_print(const struct vg_probe *p, FILE *out); /* human table */
 struct json_object *vg_probe_json(const struct vg_probe *p);
 
+/* Pure parts, exposed for unit tests. */
+void vg_probe_pick_tier(struct vg_probe *p);
+int vg_cgroup2_from_mountinfo(FILE *f, char *buf, size_t len);
+
 /* The cgroup2 mount point ("/sys/fs/cgroup" or "/sys/fs/cgroup/unified"), or NULL. */
 const char *vg_cgroup2_mount(void);
 

@@ -16,10 +16,6 @@
 
 #include "sensor/probe.h"
 
-/* Exported by probe.c for this test, not part of probe.h. */
-void vg_probe_pick_tier(struct vg_probe *p);
-int vg_cgroup2_from_mountinfo(FILE *fp, char *buf, size_t len);
-
 static void set(struct vg_probe *p, enum vg_feat f, bool ok, const char *detail)
 {
 	p->f[f].ok = ok;

@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The subcommands: argument parsing, a request to the daemon, rendering. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "api/api.h"
+#include "cli/cli.h"
+#include "cli/table.h"
+#include "daemon/daemon.h"
+#include "query/query.h"
+#include "sensor/probe.h"
+#include "util/log.h"
+#include "util/timefmt.h"
+
+static const char *socket_path(void)
+{
+	const char *s = getenv("VIGIL_SOCKET");
+
+	return s && *s ? s : VG_SOCKET_PATH;
+}
+
+static int __attribute__((format(printf, 2, 3))) usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "vigil %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'vigil %s --help'.\n", cmd);
+	return VG_EXIT_USAGE;
+}
+
+static int parse_u64(const char *s, uint64_t *v, uint64_t min, uint64_t max)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno || end == s || *end || n < min || n > max || *s == '-')
+		return -EINVAL;
+	*v = n;
+	return 0;
+}
+
+static void print_json(struct json_object *o)
+{
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+/* Send a request; on failure print why and return the exit code. */
+static int call(struct json_object *req, struct json_object **res)
+{
+	char err[512] = "";
+	int rc = vg_api_call(socket_path(), req, res, err, sizeof(err));
+
+	json_object_put(req);
+	if (rc == 0)
+		return 0;
+	vg_err("%s", err);
+	return rc == -EINVAL ? VG_EXIT_FAIL : VG_EXIT_NODAEMON;
+}
+
+/* ---- rendering helpers ---- */
+
+static const char *jstr(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, k, &v) || !v)
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static bool jhas(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) && v;
+}
+
+/* "2026-11-27T01:16:49.123456789Z" -> "01:16:49.123" */
+static void clock_of(const char *rfc, char *buf, size_t len)
+{
+	if (!rfc || strlen(rfc) < 23) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	snprintf(buf, len, "%.12s", rfc + 11);
+}
+
+static void lifetime(struct json_object *p, char *buf, size_t len)
+{
+	uint64_t s, e;
+
+	if (!jhas(p, "exit_time")) {
+		snprintf(buf, len, "alive");
+		return;
+	}
+	if (vg_parse_rfc3339(jstr(p, "start_time"), &s) || vg_parse_rfc3339(jstr(p, "exit_time"), &e) ||
+	    e < s) {
+		snprintf(buf, len, "exited");
+		return;
+	}
+	vg_fmt_duration(e - s, buf, len);
+}
+
+static void exit_of(struct json_object *p, char *buf, size_t len)
+{
+	if (jhas(p, "exit_signal"))
+		snprintf(buf, len, "sig %s", jstr(p, "exit_signal"));
+	else if (jhas(p, "exit_code"))
+		snprintf(buf, len, "%s", jstr(p, "exit_code"));
+	else
+		snprintf(buf, len, jhas(p, "exit_time") ? "?" : "");
+}
+
+static void argv_of(struct json_object *p, char *buf, size_t len)
+{
+	struct json_object *a;
+	size_t off = 0;
+
+	buf[0] = 0;
+	if (!json_object_object_get_ex(p, "argv", &a) || !a)
+		return;
+	for (size_t i = 0; i < json_object_array_length(a) && off + 1 < len; i++)
+		off += snprintf(buf + off, len - off, "%s%s", i ? " " : "",
+				json_object_get_string(json_object_array_get_idx(a, i)));
+	if (off >= len - 1 && len > 4)
+		strcpy(buf + len - 4, "...");
+}
+
+static void render_procs(struct json_object *arr, bool tree)
+{
+	static const char *const hdr[] = { "PID", "PPID", "START", "LIFETIME", "EXIT", "UID",
+					   "EXE", "ARGV" };
+	struct vg_table *t = vg_table_new(8, hdr);
+	size_t n = json_object_array_length(arr);
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *p = json_object_array_get_idx(arr, i);
+		char start[32], life[32], ex[32], exe[VG_STR_MAX + 128], argv[512];
+		struct json_object *d;
+		int depth = 0;
+
+		if (jhas(p, "missing")) {
+			snprintf(exe, sizeof(exe), "(not in vigil's table: aged out or never seen)");
+			vg_table_row(t, (const char *const[]){ jstr(p, "pid"), "?", "", "", "", "",
+							       exe, "" });
+			continue;
+		}
+		if (tree && json_object_object_get_ex(p, "depth", &d))
+			depth = json_object_get_int(d);
+		clock_of(jstr(p, "start_time"), start, sizeof(start));
+		lifetime(p, life, sizeof(life));
+		exit_of(p, ex, sizeof(ex));
+		argv_of(p, argv, sizeof(argv));
+		snprintf(exe, sizeof(exe), "%*s%s%s%s", depth > 0 ? (depth - 1) * 3 : 0, "",
+			 depth > 0 ? "└─ " : "",
+			 jhas(p, "exe") ? jstr(p, "exe") : jstr(p, "comm"),
+			 json_object_get_boolean(json_object_object_get(p, "from_snapshot")) ? " *" : "");
+		vg_table_row(t, (const char *const[]){ jstr(p, "pid"), jstr(p, "ppid"), start, life,
+						       ex, jstr(p, "uid"), exe, argv });
+	}
+	vg_table_print(t, stdout);
+	vg_table_free(t);
+}
+
+/* ---- vigil query ---- */
+
+static void query_help(void)
+{
+	puts("usage: vigil query procs    [filters] [--json]\n"
+	     "       vigil query ancestry PID[@START_NS] [--json]\n"
+	     "       vigil query tree     PID[@START_NS] [--depth N] [--json]\n"
+	     "\n"
+	     "Answers from the kernel's process table, through the running daemon. Exited\n"
+	     "processes stay queryable for the retention window (vigil run --retention).\n"
+	     "A PID names its newest process; PID@START_NS (the \"id\" field) names one exactly.\n"
+	     "\n"
+	     "procs filters:\n"
+	     "  --exe PATTERN     executable path or basename, glob allowed (--exe true, --exe '/tmp/*')\n"
+	     "  --comm PATTERN    kernel comm, glob allowed\n"
+	     "  --argv TEXT       an argument contains TEXT\n"
+	     "  --pid N, --ppid N, --uid N\n"
+	     "  --cgroup PREFIX   cgroup v2 path prefix\n"
+	     "  --exited | --alive\n"
+	     "  --since DUR       alive, or exited within DUR (5m, 30s, 1h)\n"
+	     "  --limit N         the newest N matches\n"
+	     "\n"
+	     "examples:\n"
+	     "  vigil query procs --exe true --exited\n"
+	     "  vigil query ancestry 4242\n"
+	     "  vigil query tree 1 --depth 2 --json\n"
+	     "\n"
+	     "In tables, * marks processes that predate the daemon (from the start-up snapshot).\n"
+	     "exit codes: 0 ok, 1 query failed, 2 usage error, 3 daemon not reachable");
+}
+
+int vg_cmd_query(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "exe", required_argument, 0, 'e' },	 { "comm", required_argument, 0, 'c' },
+		{ "argv", required_argument, 0, 'a' },	 { "pid", required_argument, 0, 'p' },
+		{ "ppid", required_argument, 0, 'P' },	 { "uid", required_argument, 0, 'u' },
+		{ "cgroup", required_argument, 0, 'g' }, { "exited", no_argument, 0, 'x' },
+		{ "alive", no_argument, 0, 'A' },	 { "since", required_argument, 0, 's' },
+		{ "limit", required_argument, 0, 'l' },	 { "depth", required_argument, 0, 'd' },
+		{ "json", no_argument, 0, 'j' },	 { "help", no_argument, 0, 'h' },
+		{ 0 }
+	};
+	struct json_object *req, *res;
+	const char *what;
+	bool json = false;
+	uint64_t v;
+	int c, rc;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		query_help();
+		return argc < 2 ? VG_EXIT_USAGE : 0;
+	}
+	what = argv[1];
+	if (strcmp(what, "procs") && strcmp(what, "ancestry") && strcmp(what, "tree"))
+		return usage_error("query", "unknown query '%s' (procs, ancestry, tree)", what);
+	req = json_object_new_object();
+	json_object_object_add(req, "cmd", json_object_new_string(what));
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		const char *key = NULL;
+
+		switch (c) {
+		case 'e': key = "exe"; break;
+		case 'c': key = "comm"; break;
+		case 'a': key = "argv"; break;
+		case 'g': key = "cgroup"; break;
+		case 'x': json_object_object_add(req, "exited", json_object_new_boolean(1)); continue;
+		case 'A': json_object_object_add(req, "alive", json_object_new_boolean(1)); continue;
+		case 'j': json = true; continue;
+		case 'h': query_help(); json_object_put(req); return 0;
+		case 's':
+			if (vg_parse_duration(optarg, &v)) {
+				json_object_put(req);
+				return usage_error("query", "--since: '%s' is not a duration (30s, 5m, 1h)", optarg);
+			}
+			json_object_object_add(req, "since_ns", json_object_new_int64(v));
+			continue;
+		case 'p': case 'P': case 'u': case 'l': case 'd': {
+			static const char *const names[] = { ['p'] = "pid", ['P'] = "ppid", ['u'] = "uid",
+							     ['l'] = "limit", ['d'] = "depth" };
+			if (parse_u64(optarg, &v, c == 'u' ? 0 : 1, 0xffffffffULL)) {
+				json_object_put(req);
+				return usage_error("query", "expected a positive number, got '%s'", optarg);
+			}
+			json_object_object_add(req, names[c], json_object_new_int64(v));
+			continue;
+		}
+		default:
+			json_object_put(req);
+			return usage_error("query", "%s", "bad option");
+		}
+		json_object_object_add(req, key, json_object_new_string(optarg));
+	}
+	if (strcmp(what, "procs")) {
+		uint32_t pid;
+		uint64_t start;
+
+		if (optind != argc - 1 || vg_parse_proc_ref(argv[optind], &pid, &start)) {
+			json_object_put(req);
+			return usage_error("query", "%s needs one PID or PID@START_NS", what);
+		}
+		json_object_object_add(req, "pid", json_object_new_int64(pid));
+		if (start)
+			json_object_object_add(req, "start_ns", json_object_new_int64(start));
+	} else if (optind != argc) {
+		json_object_put(req);
+		return usage_error("query", "unexpected argument '%s'", argv[optind]);
+	}
+	rc = call(req, &res);
+	if (rc)
+		return rc;
+	if (json)
+		print_json(res);
+	else
+		render_procs(res, !strcmp(what, "tree"));
+	json_object_put(res);
+	return 0;
+}
+
+/* ---- vigil status ---- */
+
+static void render_status(struct json_object *s)
+{
+	static const char *const mh[] = { "MAP", "TYPE", "ENTRIES", "MAX", "FILL", "KERNEL MEMORY" };
+	static const char *const ph[] = { "PROGRAM", "RUNS", "AVG NS", "TOTAL MS" };
+	struct json_object *procs = json_object_object_get(s, "processes");
+	struct json_object *ctr = json_object_object_get(s, "counters");
+	struct json_object *maps = json_object_object_get(s, "maps");
+	struct json_object *progs = json_object_object_get(s, "programs");
+	struct vg_table *t;
+
+	printf("vigil %s  kernel %s  tier %s  up %.0f s\n", jstr(s, "version"), jstr(s, "kernel"),
+	       jstr(s, "tier"), json_object_get_double(json_object_object_get(s, "uptime_s")));
+	printf("processes: %s tracked (%s alive, %s exited), capacity %s (%.1f%% full), retention %.0f s\n\n",
+	       jstr(procs, "tracked"), jstr(procs, "alive"), jstr(procs, "exited"),
+	       jstr(procs, "capacity"), json_object_get_double(json_object_object_get(procs, "fill_pct")),
+	       json_object_get_double(json_object_object_get(s, "retention_s")));
+	printf("counters:\n");
+	json_object_object_foreach(ctr, k, v)
+		printf("  %-26s %s\n", k, json_object_get_string(v));
+	t = vg_table_new(6, mh);
+	for (size_t i = 0; i < json_object_array_length(maps); i++) {
+		struct json_object *m = json_object_array_get_idx(maps, i);
+		char fill[16] = "-", mem[32] = "-";
+
+		if (jhas(m, "fill_pct"))
+			snprintf(fill, sizeof(fill), "%.1f%%",
+				 json_object_get_double(json_object_object_get(m, "fill_pct")));
+		if (jhas(m, "memlock_bytes"))
+			snprintf(mem, sizeof(mem), "%.1f KiB",
+				 json_object_get_int64(json_object_object_get(m, "memlock_bytes")) / 1024.0);
+		vg_table_row(t, (const char *const[]){ jstr(m, "name"), jstr(m, "type"),
+						       jstr(m, "entries"), jstr(m, "max_entries"), fill, mem });
+	}
+	printf("\n");
+	vg_table_print(t, stdout);
+	vg_table_free(t);
+	printf("kernel memory, all maps: %.1f MiB\n\n",
+	       json_object_get_int64(json_object_object_get(s, "kernel_memory_bytes")) / 1048576.0);
+	t = vg_table_new(4, ph);
+	for (size_t i = 0; i < json_object_array_length(progs); i++) {
+		struct json_object *p = json_object_array_get_idx(progs, i);
+		char avg[32] = "-", tot[32];
+
+		if (jhas(p, "avg_ns"))
+			snprintf(avg, sizeof(avg), "%.0f",
+				 json_object_get_double(json_object_object_get(p, "avg_ns")));
+		snprintf(tot, sizeof(tot), "%.1f",
+			 json_object_get_int64(json_object_object_get(p, "run_time_ns")) / 1e6);
+		vg_table_row(t, (const char *const[]){ jstr(p, "name"), jstr(p, "run_count"), avg, tot });
+	}
+	vg_table_print(t, stdout);
+	vg_table_free(t);
+	if (!json_object_get_boolean(json_object_object_get(s, "bpf_stats")))
+		printf("(per-program cost unavailable: BPF_ENABLE_STATS refused)\n");
+}
+
+int vg_cmd_status(int argc, char **argv)
+{
+	struct json_object *req, *res;
+	bool json = argc > 1 && !strcmp(argv[1], "--json");
+	int rc;
+
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		puts("usage: vigil status [--json]\n\n"
+		     "The running daemon's state: processes tracked (alive/exited), table fill,\n"
+		     "evictions, insert failures, truncations, ring-buffer drops, kernel memory per\n"
+		     "map and per-program run count and average cost (bpf_stats).");
+		return 0;
+	}
+	if (argc > 1 && !json)
+		return usage_error("status", "unexpected argument '%s'", argv[1]);
+	req = json_object_new_object();
+	json_object_object_add(req, "cmd", json_object_new_string("status"));
+	rc = call(req, &res);
+	if (rc)
+		return rc;
+	if (json)
+		print_json(res);
+	else
+		render_status(res);
+	json_object_put(res);
+	return 0;
+}
+
+/* ---- vigil probe ---- */
+
+int vg_cmd_probe(int argc, char **argv)
+{
+	struct vg_probe p;
+	bool json = argc > 1 && !strcmp(argv[1], "--json");
+
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		puts("usage: vigil probe [--json]\n\n"
+		     "Loads tiny BPF programs to find what this kernel offers (BTF, tp_btf, ring\n"
+		     "buffer, task iterator, cgroup v2 and its hooks, bpf_send_signal, fentry,\n"
+		     "kprobes, BPF-LSM) and prints the enforcement tier vigil will use:\n"
+		     "  lsm      BPF-LSM: operations are denied with EPERM before they happen\n"
+		     "  signal   tracepoints + bpf_send_signal: the offender is killed at syscall entry\n"
+		     "  observe  no in-kernel enforcement; detection only");
+		return 0;
+	}
+	if (argc > 1 && !json)
+		return usage_error("probe", "unexpected argument '%s'", argv[1]);
+	if (vg_probe_run(&p)) {
+		vg_err("%s", p.tier_reason[0] ? p.tier_reason : "probing needs root: sudo vigil probe");
+		return VG_EXIT_FAIL;
+	}
+	if (json) {
+		struct json_object *o = vg_probe_json(&p);
+
+		print_json(o);
+		json_object_put(o);
+	} else {
+		vg_probe_print(&p, stdout);
+	}
+	return 0;
+}
+
+/* ---- vigil run ---- */
+
+static void run_help(void)
+{
+	puts("usage: vigil run [options]\n"
+	     "\n"
+	     "Load the sensor and run in the foreground until SIGINT/SIGTERM. Diagnostics go to\n"
+	     "stderr; findings (JSON lines) to stdout. State is pinned under the state directory\n"
+	     "so a restarted daemon keeps the history.\n"
+	     "\n"
+	     "  --trace              print one line per exec/exit (debug view)\n"
+	     "  --retention DUR      keep exited processes this long (default 15m)\n"
+	     "  --max-procs N        process table size (default 65536)\n"
+	     "  --max-strings N      interned strings per size class (default 65536)\n"
+	     "  --argv-max BYTES     argv bytes kept per exec, 64..4096 (default 4096)\n"
+	     "  --gc-interval DUR    how often exited processes are aged out (default 1s)\n"
+	     "  --state-dir DIR      pinned state (default /sys/fs/bpf/vigil)\n"
+	     "  --socket PATH        API socket (default /run/vigil/vigil.sock, or $VIGIL_SOCKET)\n"
+	     "  --reset-state        discard the pinned state and start fresh\n"
+	     "  --proc-snapshot      take the start-up snapshot from /proc instead of the task iterator\n"
+	     "\n"
+	     "example: sudo vigil run --trace --retention 30m");
+}
+
+int vg_cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "trace", no_argument, 0, 't' },
+		{ "retention", required_argument, 0, 'r' },
+		{ "max-procs", required_argument, 0, 'p' },
+		{ "max-strings", required_argument, 0, 'S' },
+		{ "argv-max", required_argument, 0, 'a' },
+		{ "gc-interval", required_argument, 0, 'g' },
+		{ "state-dir", required_argument, 0, 'd' },
+		{ "socket", required_argument, 0, 's' },
+		{ "reset-state", no_argument, 0, 'R' },
+		{ "proc-snapshot", no_argument, 0, 'P' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0 }
+	};
+	struct vg_config cfg;
+	uint64_t v;
+	int c;
+
+	vg_config_defaults(&cfg);
+	cfg.socket_path = socket_path();
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't': cfg.trace = true; break;
+		case 'R': cfg.reset_state = true; break;
+		case 'P': cfg.force_proc_snapshot = true; break;
+		case 'd': cfg.state_dir = optarg; break;
+		case 's': cfg.socket_path = optarg; break;
+		case 'h': run_help(); return 0;
+		case 'r':
+		case 'g':
+			if (vg_parse_duration(optarg, &v) || v < 1000000ULL)
+				return usage_error("run", "'%s' is not a duration (e.g. 90s, 15m, 2h)", optarg);
+			*(c == 'r' ? &cfg.retention_ns : &cfg.gc_interval_ns) = v;
+			break;
+		case 'p':
+			if (parse_u64(optarg, &v, 1024, 1 << 24))
+				return usage_error("run", "--max-procs: expected 1024..16777216, got '%s'", optarg);
+			cfg.max_procs = v;
+			break;
+		case 'S':
+			if (parse_u64(optarg, &v, 1024, 1 << 24))
+				return usage_error("run", "--max-strings: expected 1024..16777216, got '%s'", optarg);
+			cfg.max_strs = v;
+			break;
+		case 'a':
+			if (parse_u64(optarg, &v, 64, VG_STR_MAX))
+				return usage_error("run", "--argv-max: expected 64..4096, got '%s'", optarg);
+			cfg.argv_max = v;
+			break;
+		default:
+			return usage_error("run", "%s", "bad option");
+		}
+	}
+	if (optind != argc)
+		return usage_error("run", "unexpected argument '%s'", argv[optind]);
+	return vg_daemon_main(&cfg) ? VG_EXIT_FAIL : 0;
+}

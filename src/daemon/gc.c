@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Retention: exited processes leave the table in exit order once older than
+ * the retention window — except those whose descendants are still in the
+ * table, so no lineage vigil holds is ever cut by ageing (only by pressure,
+ * which the kernel does and counts). Strings no record uses are collected.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "daemon/daemon.h"
+#include "state/proctab.h"
+#include "util/log.h"
+#include "util/timefmt.h"
+
+#define GC_MAX_PER_RUN 200000
+#define STR_GC_MARGIN_NS 10000000000ULL /* strings used in the last 10 s are kept */
+
+static bool has_children(const struct vg_proctab *t, const struct vg_proc *p)
+{
+	size_t lo = 0, hi = t->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (vg_key_cmp(&t->recs[t->by_parent[mid]].parent, &p->key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < t->n && vg_key_cmp(&t->recs[t->by_parent[lo]].parent, &p->key) == 0;
+}
+
+static bool expired(const struct vg_proc *p, uint64_t now, uint64_t retention)
+{
+	return (p->flags & VG_PF_EXITED) && p->exit_ns + retention <= now;
+}
+
+/* Remove one aged-out record; false if it must stay (descendants) or is already gone. */
+static bool evict(struct vg_daemon *d, const struct vg_proctab *t, const struct vg_proc_key *k,
+		  uint64_t now)
+{
+	const struct vg_maps *m = &d->sensor.maps;
+	const struct vg_proc *p = vg_proctab_get(t, k);
+	struct vg_proc cur;
+
+	if (bpf_map_lookup_elem(m->procs, k, &cur))
+		return true; /* gone already (pressure eviction): drop the queue entry */
+	if (!expired(&cur, now, d->sensor.cfg.retention_ns))
+		return false;
+	if (p && has_children(t, p)) {
+		bpf_map_update_elem(m->exitq, NULL, k, BPF_ANY); /* back of the line */
+		d->requeued++;
+		return true;
+	}
+	if (bpf_map_delete_elem(m->procs, k) == 0) {
+		vg_gauges_add_user(m, -1, -1);
+		vg_ustat_add(m, VG_ST_EVICT_RETENTION, 1);
+	}
+	return true;
+}
+
+static void gc_procs(struct vg_daemon *d, struct vg_proctab *t, bool *loaded)
+{
+	const struct vg_maps *m = &d->sensor.maps;
+	uint64_t now = vg_now_boot_ns(), retention = d->sensor.cfg.retention_ns;
+	struct vg_proc_key head, got;
+	struct vg_proc p;
+
+	for (int i = 0; i < GC_MAX_PER_RUN; i++) {
+		if (bpf_map_lookup_elem(m->exitq, NULL, &head)) /* peek */
+			break;
+		if (bpf_map_lookup_elem(m->procs, &head, &p) == 0 && !expired(&p, now, retention))
+			break; /* the oldest exit is still within retention */
+		if (!*loaded) {
+			if (vg_proctab_load(t, m))
+				return;
+			*loaded = true;
+		}
+		if (bpf_map_lookup_and_delete_elem(m->exitq, NULL, &got))
+			break;
+		/* The kernel may have popped the head meanwhile (pressure): handle what we got. */
+		if (!evict(d, t, &got, now)) {
+			bpf_map_update_elem(m->exitq, NULL, &got, BPF_ANY);
+			break;
+		}
+	}
+}
+
+/* ---- strings ---- */
+
+struct idset {
+	uint64_t *v;
+	size_t cap;
+};
+
+static void idset_add(struct idset *s, uint64_t id)
+{
+	size_t i;
+
+	if (!id)
+		return;
+	for (i = (id * 0x9e3779b97f4a7c15ULL) & (s->cap - 1); s->v[i] && s->v[i] != id;
+	     i = (i + 1) & (s->cap - 1))
+		;
+	s->v[i] = id;
+}
+
+static bool idset_has(const struct idset *s, uint64_t id)
+{
+	size_t i;
+
+	for (i = (id * 0x9e3779b97f4a7c15ULL) & (s->cap - 1); s->v[i]; i = (i + 1) & (s->cap - 1))
+		if (s->v[i] == id)
+			return true;
+	return false;
+}
+
+static void gc_strings(struct vg_daemon *d, const struct vg_proctab *t)
+{
+	const struct vg_maps *m = &d->sensor.maps;
+	uint64_t cutoff = vg_now_boot_ns() - STR_GC_MARGIN_NS;
+	struct idset used = { .cap = 1024 };
+	uint64_t key, next, cg, freed = 0;
+	struct vg_str_4096 *val = malloc(sizeof(*val));
+
+	while (used.cap < (t->n * 4 + 16384) * 2)
+		used.cap *= 2;
+	used.v = calloc(used.cap, sizeof(uint64_t));
+	if (!used.v || !val)
+		goto out;
+	for (size_t i = 0; i < t->n; i++) {
+		idset_add(&used, t->recs[i].exe);
+		idset_add(&used, t->recs[i].prev_exe);
+		idset_add(&used, t->recs[i].argv);
+		idset_add(&used, t->recs[i].cgroup);
+	}
+	if (bpf_map_get_next_key(m->cgpaths, NULL, &next) == 0) {
+		do {
+			key = next;
+			if (bpf_map_lookup_elem(m->cgpaths, &key, &cg) == 0)
+				idset_add(&used, cg);
+		} while (bpf_map_get_next_key(m->cgpaths, &key, &next) == 0);
+	}
+	for (int c = 0; c < 3; c++) {
+		bool more = bpf_map_get_next_key(m->strs[c], NULL, &next) == 0;
+
+		while (more) {
+			key = next;
+			more = bpf_map_get_next_key(m->strs[c], &key, &next) == 0;
+			if (idset_has(&used, key) || bpf_map_lookup_elem(m->strs[c], &key, val))
+				continue;
+			/* Recently interned strings may belong to a record not yet visible. */
+			if (val->h.last_used_ns < cutoff && bpf_map_delete_elem(m->strs[c], &key) == 0)
+				freed++;
+		}
+	}
+	vg_ustat_add(m, VG_ST_STR_EVICT, freed);
+	d->str_gc_runs++;
+out:
+	free(val);
+	free(used.v);
+}
+
+void vg_gc_run(struct vg_daemon *d, bool strings)
+{
+	struct vg_proctab t = {};
+	bool loaded = false;
+
+	gc_procs(d, &t, &loaded);
+	if (strings) {
+		if (!loaded && vg_proctab_load(&t, &d->sensor.maps) == 0)
+			loaded = true;
+		if (loaded)
+			gc_strings(d, &t);
+	}
+	if (loaded)
+		vg_proctab_free(&t);
+	d->gc_runs++;
+	d->gc_last_ns = vg_now_boot_ns();
+}

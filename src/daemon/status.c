@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0
+/* `vigil status`: counters, table fill, evictions, drops, per-program cost. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "daemon/daemon.h"
+#include "util/timefmt.h"
+
+static const char *const stat_names[VG_ST_MAX] = {
+	[VG_ST_FORK] = "forks",
+	[VG_ST_EXEC] = "execs",
+	[VG_ST_EXIT] = "exits",
+	[VG_ST_PROC_INSERT_FAIL] = "proc_insert_failures",
+	[VG_ST_PROC_MISSING] = "proc_missing_adopted",
+	[VG_ST_EVICT_PRESSURE] = "evictions_pressure",
+	[VG_ST_EVICT_RETENTION] = "evictions_retention",
+	[VG_ST_EXITQ_FULL] = "exit_queue_full",
+	[VG_ST_STR_INSERT_FAIL] = "string_insert_failures",
+	[VG_ST_STR_EVICT] = "strings_collected",
+	[VG_ST_TRUNC_ARGV] = "truncated_argv",
+	[VG_ST_TRUNC_PATH] = "truncated_paths",
+	[VG_ST_RB_DROP] = "ringbuf_drops",
+	[VG_ST_SNAPSHOT] = "snapshot_records",
+	[VG_ST_EXIT_UNSEEN] = "exits_unseen",
+	[VG_ST_STATE_RESET] = "state_resets",
+};
+
+const char *vg_stat_name(enum vg_stat s)
+{
+	return s < VG_ST_MAX ? stat_names[s] : "?";
+}
+
+/* Kernel memory charged to a map, from its fdinfo ("memlock:"). */
+static long long map_memlock(int fd)
+{
+	char path[64], line[256];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %lld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+static const char *map_type_name(enum bpf_map_type t)
+{
+	const char *n = libbpf_bpf_map_type_str(t);
+
+	return n ? n : "unknown";
+}
+
+static struct json_object *maps_json(struct vg_daemon *d, long long *total)
+{
+	struct json_object *a = json_object_new_array();
+	struct bpf_map *map;
+
+	*total = 0;
+	bpf_object__for_each_map(map, vg_sensor_object(&d->sensor)) {
+		struct json_object *o;
+		enum bpf_map_type t = bpf_map__type(map);
+		int fd = bpf_map__fd(map);
+		long long mem;
+		long n = -1;
+
+		if (fd < 0 || !strncmp(bpf_map__name(map), ".", 1))
+			continue; /* .rodata and friends */
+		o = json_object_new_object();
+		mem = map_memlock(fd);
+		if (t == BPF_MAP_TYPE_HASH)
+			n = vg_map_count(fd);
+		json_object_object_add(o, "name", json_object_new_string(bpf_map__name(map)));
+		json_object_object_add(o, "type", json_object_new_string(map_type_name(t)));
+		json_object_object_add(o, "max_entries", json_object_new_int64(bpf_map__max_entries(map)));
+		json_object_object_add(o, "entries", n >= 0 ? json_object_new_int64(n) : NULL);
+		json_object_object_add(o, "fill_pct", n >= 0 ? json_object_new_double(
+			100.0 * n / bpf_map__max_entries(map)) : NULL);
+		json_object_object_add(o, "memlock_bytes", mem >= 0 ? json_object_new_int64(mem) : NULL);
+		json_object_object_add(o, "pinned", json_object_new_boolean(bpf_map__pin_path(map) != NULL));
+		if (mem > 0)
+			*total += mem;
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static struct json_object *progs_json(struct vg_daemon *d)
+{
+	struct json_object *a = json_object_new_array();
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, vg_sensor_object(&d->sensor)) {
+		struct bpf_prog_info info = {};
+		uint32_t len = sizeof(info);
+		struct json_object *o;
+		int fd = bpf_program__fd(prog);
+
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "name", json_object_new_string(bpf_program__name(prog)));
+		json_object_object_add(o, "section", json_object_new_string(bpf_program__section_name(prog)));
+		json_object_object_add(o, "run_count", json_object_new_uint64(info.run_cnt));
+		json_object_object_add(o, "run_time_ns", json_object_new_uint64(info.run_time_ns));
+		json_object_object_add(o, "avg_ns", info.run_cnt ? json_object_new_double(
+			(double)info.run_time_ns / info.run_cnt) : NULL);
+		json_object_object_add(o, "recursion_misses", json_object_new_uint64(info.recursion_misses));
+		json_object_object_add(o, "verified_insns", json_object_new_int64(info.verified_insns));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+struct json_object *vg_status_json(struct vg_daemon *d)
+{
+	const struct vg_maps *m = &d->sensor.maps;
+	struct json_object *o = json_object_new_object();
+	struct json_object *procs = json_object_new_object();
+	struct json_object *counters = json_object_new_object();
+	struct json_object *daemon = json_object_new_object();
+	int64_t n, exited;
+	long long mem;
+	char buf[VG_RFC3339_LEN];
+
+	vg_gauges_get(m, &n, &exited);
+	json_object_object_add(o, "version", json_object_new_string(VIGIL_VERSION));
+	json_object_object_add(o, "kernel", json_object_new_string(d->probe.kernel));
+	json_object_object_add(o, "tier", json_object_new_string(vg_tier_name(d->probe.tier)));
+	json_object_object_add(o, "started", json_object_new_string(
+		vg_rfc3339(d->started_real_ns, buf, sizeof(buf))));
+	json_object_object_add(o, "uptime_s", json_object_new_double(
+		(vg_now_real_ns() - d->started_real_ns) / 1e9));
+	json_object_object_add(o, "state_dir", json_object_new_string(d->sensor.cfg.state_dir));
+	json_object_object_add(o, "state_reused", json_object_new_boolean(d->sensor.state_reused));
+	json_object_object_add(o, "retention_s", json_object_new_double(d->sensor.cfg.retention_ns / 1e9));
+
+	json_object_object_add(procs, "tracked", json_object_new_int64(n));
+	json_object_object_add(procs, "alive", json_object_new_int64(n - exited));
+	json_object_object_add(procs, "exited", json_object_new_int64(exited));
+	json_object_object_add(procs, "capacity", json_object_new_int64(d->sensor.cfg.max_procs));
+	json_object_object_add(procs, "fill_pct", json_object_new_double(100.0 * n / d->sensor.cfg.max_procs));
+	json_object_object_add(o, "processes", procs);
+
+	for (int s = 0; s < VG_ST_MAX; s++)
+		json_object_object_add(counters, stat_names[s], json_object_new_uint64(vg_stat_get(m, s)));
+	json_object_object_add(o, "counters", counters);
+
+	json_object_object_add(o, "maps", maps_json(d, &mem));
+	json_object_object_add(o, "kernel_memory_bytes", json_object_new_int64(mem));
+	json_object_object_add(o, "programs", progs_json(d));
+	json_object_object_add(o, "bpf_stats", json_object_new_boolean(d->sensor.stats_fd >= 0));
+
+	json_object_object_add(daemon, "pid", json_object_new_int(getpid()));
+	json_object_object_add(daemon, "snapshot", json_object_new_string(
+		d->sensor.snap_mode == VG_SNAP_ITER ? "task iterator" : "/proc"));
+	json_object_object_add(daemon, "load_ms", json_object_new_double(d->load_ns / 1e6));
+	json_object_object_add(daemon, "gc_runs", json_object_new_uint64(d->gc_runs));
+	json_object_object_add(daemon, "gc_requeued_with_descendants", json_object_new_uint64(d->requeued));
+	json_object_object_add(daemon, "string_gc_runs", json_object_new_uint64(d->str_gc_runs));
+	json_object_object_add(o, "daemon", daemon);
+	return o;
+}

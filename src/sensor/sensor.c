@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Load vigil's programs and state. Order matters and is the point:
+ *   1. check the pinned state of an earlier daemon (reuse it, or discard it
+ *      if its layout is incompatible — reported, never crashed on);
+ *   2. load (maps are reused from the pins, new ones pinned);
+ *   3. attach the lifecycle hooks;
+ *   4. only then snapshot running processes, so there is no blind window.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "vigil.skel.h"
+#include "sensor/sensor.h"
+#include "sensor/snapshot.h"
+#include "util/log.h"
+#include "util/timefmt.h"
+
+#define BPF_FS_MAGIC 0xcafe4a11
+
+void vg_config_defaults(struct vg_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->retention_ns = 15ULL * 60 * 1000000000ULL;
+	cfg->gc_interval_ns = 1000000000ULL;
+	cfg->max_procs = VG_PROCS_DEFAULT;
+	cfg->max_strs = VG_STRS_DEFAULT;
+	cfg->argv_max = VG_ARGV_DEFAULT;
+	cfg->state_dir = VG_STATE_DIR;
+	cfg->socket_path = VG_SOCKET_PATH;
+}
+
+/* bpffs is not mounted on a fresh machine: mount it where pins are expected. */
+static int ensure_bpffs(const char *state_dir)
+{
+	struct statfs st;
+
+	if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC)
+		goto mkdir;
+	mkdir("/sys/fs/bpf", 0700);
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
+		return -errno;
+	vg_info("mounted bpffs at /sys/fs/bpf (it was not mounted)");
+mkdir:
+	if (mkdir(state_dir, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Remove every pin in the state directory (an incompatible earlier layout). */
+static void state_discard(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (strncmp(e->d_name, "vg_", 3) == 0)
+			unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
+}
+
+/*
+ * Compare the pinned maps with this build's. Type, key/value size and flags
+ * must match; a different size is adopted from the pin (with a warning) so a
+ * changed --max-procs doesn't cost the history.
+ */
+static int state_check(struct vg_sensor *s, char *why, size_t whylen)
+{
+	struct bpf_object *obj = s->skel->obj;
+	struct bpf_map *map;
+	bool any = false;
+
+	bpf_object__for_each_map(map, obj) {
+		struct bpf_map_info info = {};
+		uint32_t len = sizeof(info);
+		const char *pin = bpf_map__pin_path(map);
+		int fd;
+
+		if (!pin)
+			continue;
+		fd = bpf_obj_get(pin);
+		if (fd < 0)
+			continue;
+		any = true;
+		if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+			close(fd);
+			continue;
+		}
+		close(fd);
+		if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+		    info.value_size != bpf_map__value_size(map) ||
+		    info.map_flags != bpf_map__map_flags(map)) {
+			snprintf(why, whylen, "pinned map %s has another layout", bpf_map__name(map));
+			return -EPROTO;
+		}
+		if (info.max_entries != bpf_map__max_entries(map)) {
+			vg_warn("%s: pinned with %u entries, keeping that (restart with --reset-state "
+				"to apply %u)", bpf_map__name(map), info.max_entries,
+				bpf_map__max_entries(map));
+			bpf_map__set_max_entries(map, info.max_entries);
+		}
+	}
+	if (any) {
+		char path[512];
+		struct vg_meta meta = {};
+		uint32_t zero = 0;
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/vg_meta", s->cfg.state_dir);
+		fd = bpf_obj_get(path);
+		if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &meta)) {
+			snprintf(why, whylen, "pinned state has no readable vg_meta");
+			if (fd >= 0)
+				close(fd);
+			return -EPROTO;
+		}
+		close(fd);
+		if (meta.magic != VG_ABI_MAGIC || meta.abi_version != VG_ABI_VERSION ||
+		    meta.proc_size != sizeof(struct vg_proc) || meta.str_max != VG_STR_MAX) {
+			snprintf(why, whylen, "pinned state is layout v%u (record %u B), this vigil uses v%u "
+				 "(record %zu B)", meta.abi_version, meta.proc_size, VG_ABI_VERSION,
+				 sizeof(struct vg_proc));
+			return -EPROTO;
+		}
+		s->state_reused = true;
+	}
+	return 0;
+}
+
+static void maps_from_skel(struct vg_sensor *s)
+{
+	struct vigil_bpf *k = s->skel;
+	struct vg_maps *m = &s->maps;
+
+	m->procs = bpf_map__fd(k->maps.vg_procs);
+	m->exitq = bpf_map__fd(k->maps.vg_exitq);
+	m->live = bpf_map__fd(k->maps.vg_live);
+	m->cgpaths = bpf_map__fd(k->maps.vg_cgpaths);
+	m->stats = bpf_map__fd(k->maps.vg_stats);
+	m->ustats = bpf_map__fd(k->maps.vg_ustats);
+	m->gauge = bpf_map__fd(k->maps.vg_gauge);
+	m->meta = bpf_map__fd(k->maps.vg_meta);
+	m->strs[0] = bpf_map__fd(k->maps.vg_strs_s);
+	m->strs[1] = bpf_map__fd(k->maps.vg_strs_m);
+	m->strs[2] = bpf_map__fd(k->maps.vg_strs_l);
+}
+
+static void meta_init(struct vg_sensor *s)
+{
+	struct vg_meta meta = {};
+	uint32_t zero = 0;
+
+	if (bpf_map_lookup_elem(s->maps.meta, &zero, &meta) == 0 && meta.magic == VG_ABI_MAGIC)
+		return;
+	meta.magic = VG_ABI_MAGIC;
+	meta.abi_version = VG_ABI_VERSION;
+	meta.proc_size = sizeof(struct vg_proc);
+	meta.str_max = VG_STR_MAX;
+	meta.created_ns = vg_now_real_ns();
+	meta.boot_ns = vg_boot_offset_ns();
+	bpf_map_update_elem(s->maps.meta, &zero, &meta, BPF_ANY);
+}
+
+static int skel_open(struct vg_sensor *s, bool with_snapshot)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = s->cfg.state_dir);
+	const struct vg_config *c = &s->cfg;
+	struct vigil_bpf *k;
+	uint32_t procs_high;
+
+	k = vigil_bpf__open_opts(&opts);
+	if (!k)
+		return -errno;
+	s->skel = k;
+	procs_high = c->max_procs - c->max_procs / 16;
+	k->rodata->vg_argv_max = c->argv_max;
+	k->rodata->vg_procs_high = procs_high;
+	k->rodata->vg_trace = c->trace;
+	k->rodata->vg_self_tgid = getpid();
+	bpf_map__set_max_entries(k->maps.vg_procs, c->max_procs);
+	bpf_map__set_max_entries(k->maps.vg_exitq, c->max_procs);
+	bpf_map__set_max_entries(k->maps.vg_live, c->max_procs);
+	bpf_map__set_max_entries(k->maps.vg_strs_s, c->max_strs);
+	bpf_map__set_max_entries(k->maps.vg_strs_m, c->max_strs);
+	bpf_map__set_max_entries(k->maps.vg_strs_l, c->max_strs);
+	bpf_program__set_autoload(k->progs.vg_snapshot, with_snapshot);
+	return 0;
+}
+
+/* The eviction threshold must follow the table size actually in use (maybe pinned). */
+static void fix_procs_high(struct vg_sensor *s)
+{
+	uint32_t max = bpf_map__max_entries(s->skel->maps.vg_procs);
+
+	s->skel->rodata->vg_procs_high = max - max / 16;
+	s->cfg.max_procs = max;
+}
+
+static int load(struct vg_sensor *s, char *why, size_t whylen)
+{
+	bool with_snapshot = !s->cfg.force_proc_snapshot;
+	int err;
+
+again:
+	err = skel_open(s, with_snapshot);
+	if (err) {
+		snprintf(why, whylen, "opening the embedded BPF object: %s", strerror(-err));
+		return err;
+	}
+	err = state_check(s, why, whylen);
+	if (err == -EPROTO) {
+		snprintf(s->reset_reason, sizeof(s->reset_reason), "%s", why);
+		vg_warn("%s: discarding it and starting a fresh state", why);
+		state_discard(s->cfg.state_dir);
+		s->state_reset = true;
+		s->state_reused = false;
+		vigil_bpf__destroy(s->skel);
+		s->skel = NULL;
+		goto again;
+	}
+	if (s->cfg.reset_state && s->state_reused) {
+		state_discard(s->cfg.state_dir);
+		s->state_reused = false;
+		vigil_bpf__destroy(s->skel);
+		s->skel = NULL;
+		s->cfg.reset_state = false;
+		goto again;
+	}
+	fix_procs_high(s);
+	err = vigil_bpf__load(s->skel);
+	if (err && with_snapshot) {
+		/* Sleepable task iterators need Linux >= 5.18: fall back to /proc. */
+		vg_warn("task-iterator snapshot unavailable (%s): using /proc", strerror(-err));
+		vigil_bpf__destroy(s->skel);
+		s->skel = NULL;
+		with_snapshot = false;
+		goto again;
+	}
+	if (err) {
+		snprintf(why, whylen, "loading BPF programs: %s (run with VIGIL_DEBUG=1 for the "
+			 "verifier log)", strerror(-err));
+		return err;
+	}
+	s->snap_mode = with_snapshot ? VG_SNAP_ITER : VG_SNAP_PROC;
+	maps_from_skel(s);
+	meta_init(s);
+	if (s->state_reset)
+		vg_ustat_add(&s->maps, VG_ST_STATE_RESET, 1);
+	return 0;
+}
+
+static int attach(struct vg_sensor *s, char *why, size_t whylen)
+{
+	struct bpf_program *progs[] = { s->skel->progs.vg_fork, s->skel->progs.vg_exec,
+					s->skel->progs.vg_exit };
+	struct bpf_link **links[] = { &s->skel->links.vg_fork, &s->skel->links.vg_exec,
+				      &s->skel->links.vg_exit };
+
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		*links[i] = bpf_program__attach(progs[i]);
+		if (!*links[i]) {
+			int err = -errno;
+
+			snprintf(why, whylen, "attaching %s: %s", bpf_program__name(progs[i]),
+				 strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+int vg_sensor_start(struct vg_sensor *s, const struct vg_config *cfg, char *why, size_t whylen)
+{
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	s->cfg = *cfg;
+	s->stats_fd = -1;
+	vg_maps_init(&s->maps);
+
+	err = ensure_bpffs(cfg->state_dir);
+	if (err) {
+		snprintf(why, whylen, "preparing %s on bpffs: %s", cfg->state_dir, strerror(-err));
+		return err;
+	}
+	err = load(s, why, whylen);
+	if (err)
+		goto fail;
+	s->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	err = attach(s, why, whylen);
+	if (err)
+		goto fail;
+	s->start_boot_ns = vg_now_boot_ns();
+	err = vg_snapshot_take(s, why, whylen);
+	if (err)
+		goto fail;
+	return 0;
+fail:
+	vg_sensor_stop(s);
+	return err;
+}
+
+void vg_sensor_stop(struct vg_sensor *s)
+{
+	/* Links go, programs detach; the pinned maps (the history) stay. */
+	if (s->skel)
+		vigil_bpf__destroy(s->skel);
+	s->skel = NULL;
+	if (s->stats_fd >= 0)
+		close(s->stats_fd);
+	s->stats_fd = -1;
+	vg_maps_init(&s->maps);
+}
+
+int vg_sensor_events_fd(const struct vg_sensor *s)
+{
+	return bpf_map__fd(s->skel->maps.vg_events);
+}
+
+struct bpf_object *vg_sensor_object(const struct vg_sensor *s)
+{
+	return s->skel->obj;
+}

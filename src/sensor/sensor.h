@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The sensor: load vigil's BPF programs, reuse or create the pinned state,
+ * attach, and take the start-up snapshot. Everything kernel-facing that the
+ * daemon owns lives behind this header.
+ */
+#ifndef VG_SENSOR_H
+#define VG_SENSOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "state/maps.h"
+
+#define VG_STATE_DIR "/sys/fs/bpf/vigil"
+#define VG_SOCKET_PATH "/run/vigil/vigil.sock"
+
+struct vg_config {
+	uint64_t retention_ns; /* exited processes stay queryable this long */
+	uint64_t gc_interval_ns;
+	uint32_t max_procs;
+	uint32_t max_strs; /* per size class */
+	uint32_t argv_max;
+	bool trace;        /* stream exec/exit lines (debug view) */
+	bool reset_state;  /* discard pinned state at start */
+	bool force_proc_snapshot; /* use the /proc fallback (tests) */
+	const char *state_dir;
+	const char *socket_path;
+};
+
+void vg_config_defaults(struct vg_config *cfg);
+
+enum vg_snapshot_mode { VG_SNAP_ITER, VG_SNAP_PROC };
+
+struct vigil_bpf;
+
+struct vg_sensor {
+	struct vigil_bpf *skel;
+	struct vg_config cfg;
+	struct vg_maps maps;
+	int stats_fd;            /* BPF_ENABLE_STATS holder, -1 if unavailable */
+	bool state_reused;       /* pinned state from an earlier daemon */
+	bool state_reset;        /* earlier state was incompatible and discarded */
+	char reset_reason[160];
+	enum vg_snapshot_mode snap_mode;
+	uint64_t snap_new;       /* processes the snapshot added */
+	uint64_t snap_alive;     /* live processes it saw */
+	uint64_t snap_unseen;    /* records found dead after a restart */
+	uint64_t snap_missed;    /* processes the full task walk skipped, walked alone */
+	uint64_t start_boot_ns;  /* when the hooks were attached */
+};
+
+/* Load, pin, attach, snapshot. Prints nothing; returns -errno with *why set. */
+int vg_sensor_start(struct vg_sensor *s, const struct vg_config *cfg, char *why, size_t whylen);
+void vg_sensor_stop(struct vg_sensor *s);
+
+/* Ring buffer fd of the events map (for epoll), and program iteration for status. */
+int vg_sensor_events_fd(const struct vg_sensor *s);
+struct bpf_object *vg_sensor_object(const struct vg_sensor *s);
+
+#endif

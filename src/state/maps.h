@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* File descriptors of vigil's kernel state, however they were obtained. */
+#ifndef VG_MAPS_H
+#define VG_MAPS_H
+
+#include <stdint.h>
+#include "vigil/abi.h"
+
+struct vg_maps {
+	int procs, exitq, live, cgpaths, stats, ustats, gauge, meta;
+	int strs[3]; /* by size class */
+};
+
+void vg_maps_init(struct vg_maps *m); /* all -1 */
+
+/* Sum of a counter over CPUs (kernel side) plus the daemon's own slot. */
+uint64_t vg_stat_get(const struct vg_maps *m, enum vg_stat s);
+/* Add to a daemon-owned counter. */
+void vg_ustat_add(const struct vg_maps *m, enum vg_stat s, uint64_t n);
+/* Process table gauges, kernel + daemon slots summed. */
+void vg_gauges_get(const struct vg_maps *m, int64_t *procs, int64_t *exited);
+void vg_gauges_add_user(const struct vg_maps *m, int64_t procs, int64_t exited);
+
+/* Number of entries in a hash map (walks its keys). */
+long vg_map_count(int fd);
+
+#endif
