@@ -130,6 +130,20 @@ int vg_proctab_load(struct vg_proctab *t, const struct vg_maps *m)
 	return err;
 }
 
+int vg_proctab_from(struct vg_proctab *t, const struct vg_proc *recs, size_t n)
+{
+	size_t cap = 0;
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	err = n ? append(t, &cap, recs, n) : 0;
+	if (!err)
+		err = index_build(t);
+	if (err)
+		vg_proctab_free(t);
+	return err;
+}
+
 void vg_proctab_free(struct vg_proctab *t)
 {
 	free(t->recs);

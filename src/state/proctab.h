@@ -19,6 +19,8 @@ struct vg_proctab {
 };
 
 int vg_proctab_load(struct vg_proctab *t, const struct vg_maps *m);
+/* Same, from records in memory (copied): tests, and tables not read from a map. */
+int vg_proctab_from(struct vg_proctab *t, const struct vg_proc *recs, size_t n);
 void vg_proctab_free(struct vg_proctab *t);
 
 const struct vg_proc *vg_proctab_get(const struct vg_proctab *t, const struct vg_proc_key *k);
