@@ -27,6 +27,8 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -Iinclude \
 
 TEST_SRCS  := $(wildcard tests/unit/test_*.c)
 TEST_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+HELPER_SRCS:= $(wildcard tests/helpers/*.c)
+HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELPER_SRCS))
 
 .PHONY: all deps run test test-unit test-integration test-vm bench clean vmlinux fmt
 all: deps $(BUILD)/vigil
@@ -56,12 +58,16 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS:-lpthread=) -lcmocka -lpthread
 
+$(BUILD)/tests/helpers/%: tests/helpers/%.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -Wall -static -pthread -o $@ $<
+
 run: all
 	$(BUILD)/vigil run $(ARGS)
 
 test: all
 	@scripts/install-deps.sh test
-	@$(MAKE) --no-print-directory $(TEST_BINS) $(BUILD)/bench/execstorm
+	@$(MAKE) --no-print-directory $(TEST_BINS) $(HELPERS)
 	@tests/run
 
 test-unit: $(TEST_BINS)

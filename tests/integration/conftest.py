@@ -1,0 +1,167 @@
+"""Integration fixtures: a real vigil daemon on this kernel, driven by real processes.
+
+Every daemon a test starts gets its own pinned-state directory and API socket,
+so tests never touch (or depend on) a vigil the user may be running.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+import uuid
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get("BUILD", os.path.join(ROOT, "build"))
+VIGIL = os.path.join(BUILD, "vigil")
+HELPERS = os.path.join(BUILD, "tests", "helpers")
+BPFFS = "/sys/fs/bpf"
+
+
+def helper(name):
+    path = os.path.join(HELPERS, name)
+    assert os.access(path, os.X_OK), f"{path} missing: run `make test`"
+    return path
+
+
+def marker():
+    """A unique word to find a test's own processes by argv."""
+    return "vg-" + uuid.uuid4().hex[:12]
+
+
+class VigilError(Exception):
+    def __init__(self, rc, out, err):
+        super().__init__(f"vigil exited {rc}: {err.strip()}")
+        self.rc, self.out, self.err = rc, out, err
+
+
+class Daemon:
+    """`vigil run` in the background with private state and socket."""
+
+    def __init__(self, name, args=(), state_dir=None):
+        self.name = name
+        self.args = list(args)
+        self.state_dir = state_dir or f"{BPFFS}/vigil-test-{name}"
+        self.socket = f"/run/vigil/test-{name}.sock"
+        self.proc = None
+        self.stderr_path = os.path.join(BUILD, "test-results", f"daemon-{name}.log")
+        self.stdout_path = os.path.join(BUILD, "test-results", f"daemon-{name}.out")
+
+    @property
+    def env(self):
+        return dict(os.environ, VIGIL_SOCKET=self.socket)
+
+    def start(self, extra=(), timeout=30):
+        os.makedirs(os.path.dirname(self.stderr_path), exist_ok=True)
+        self._err = open(self.stderr_path, "a")
+        self._out = open(self.stdout_path, "a")
+        self._err_off = self._err.tell()
+        cmd = [VIGIL, "run", "--state-dir", self.state_dir, "--socket", self.socket]
+        self.proc = subprocess.Popen(cmd + self.args + list(extra), stdout=self._out,
+                                     stderr=self._err, env=self.env)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if "vigil: ready" in self.log():
+                return self
+            if self.proc.poll() is not None:
+                raise AssertionError(f"daemon exited {self.proc.returncode}:\n{self.log()}")
+            time.sleep(0.05)
+        raise AssertionError(f"daemon not ready in {timeout}s:\n{self.log()}")
+
+    def log(self):
+        """What this run of the daemon printed on stderr."""
+        with open(self.stderr_path) as f:
+            f.seek(self._err_off)
+            return f.read()
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            rc = self.proc.wait(timeout=30)
+            assert rc == 0, f"daemon exit code {rc}:\n{self.log()}"
+        self.proc = None
+
+    def purge(self):
+        """Remove the pinned state (a fresh start next time)."""
+        shutil.rmtree(self.state_dir, ignore_errors=True)
+
+    def cli(self, *args, check=True, timeout=60):
+        r = subprocess.run([VIGIL, *map(str, args)], capture_output=True, text=True,
+                           env=self.env, timeout=timeout)
+        if check and r.returncode != 0:
+            raise VigilError(r.returncode, r.stdout, r.stderr)
+        return r
+
+    def query(self, *args):
+        return json.loads(self.cli("query", *args, "--json").stdout)
+
+    def status(self):
+        return json.loads(self.cli("status", "--json").stdout)
+
+    def counters(self):
+        return self.status()["counters"]
+
+    def procs_by_argv(self, word, *extra):
+        return self.query("procs", "--argv", word, *extra)
+
+    def wait_for(self, fn, timeout=10, what="condition"):
+        deadline = time.time() + timeout
+        while True:
+            v = fn()
+            if v:
+                return v
+            if time.time() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            time.sleep(0.05)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _root_and_build():
+    if os.geteuid() != 0:
+        pytest.exit("integration tests need root (they load BPF programs)", returncode=1)
+    assert os.access(VIGIL, os.X_OK), f"{VIGIL} missing: run `make`"
+
+
+@pytest.fixture(scope="module")
+def vigil(request):
+    """One daemon per test module, fresh state."""
+    name = request.module.__name__.split(".")[-1].replace("test_", "")
+    d = Daemon(name)
+    d.purge()
+    d.start(["--reset-state"])
+    yield d
+    d.stop()
+    d.purge()
+
+
+@pytest.fixture
+def make_daemon(request):
+    """Factory for tests that need their own daemon settings (retention, restarts)."""
+    made = []
+
+    def make(args=(), name=None):
+        d = Daemon(name or request.node.name[:40].replace("[", "-").replace("]", ""), args)
+        d.purge()
+        made.append(d)
+        return d
+
+    yield make
+    for d in made:
+        try:
+            d.stop()
+        finally:
+            d.purge()
+
+
+def run(cmd, **kw):
+    """Run a command (list or shell string) and return CompletedProcess, failing loudly."""
+    shell = isinstance(cmd, str)
+    r = subprocess.run(cmd, shell=shell, capture_output=True, text=True, **kw)
+    assert r.returncode == 0, f"{cmd!r} -> {r.returncode}\n{r.stdout}\n{r.stderr}"
+    return r
+
+
+def basename(p):
+    return os.path.basename(p["exe"]) if p.get("exe") else None
