@@ -81,8 +81,8 @@ vm_stage() {
 	VM_STAGE=$1
 	rm -rf "$VM_STAGE"
 	mkdir -p "$VM_STAGE"
-	(cd "$VM_STAGE" && mkdir -p bin sbin usr/bin usr/sbin dev proc sys run tmp root etc \
-		lib/modules vm/scenarios)
+	(cd "$VM_STAGE" && mkdir -p bin usr dev proc sys run tmp root etc lib/modules vm/scenarios &&
+		ln -s bin sbin && ln -s ../bin usr/bin && ln -s ../bin usr/sbin)
 	bb=$(command -v busybox) || vm_die "busybox not found (apt-get install busybox-static)"
 	vm_add_bin "$bb" busybox
 	for a in $(busybox --list); do
