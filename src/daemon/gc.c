@@ -37,40 +37,46 @@ static bool expired(const struct vg_proc *p, uint64_t now, uint64_t retention)
 	return (p->flags & VG_PF_EXITED) && p->exit_ns + retention <= now;
 }
 
-/* Remove one aged-out record; false if it must stay (descendants) or is already gone. */
-static bool evict(struct vg_daemon *d, const struct vg_proctab *t, const struct vg_proc_key *k,
-		  uint64_t now)
+enum evict_result { EVICTED, KEPT_REQUEUED, NOT_DUE };
+
+/* Remove one aged-out record, unless descendants keep it (then it goes to the back). */
+static enum evict_result evict(struct vg_daemon *d, const struct vg_proctab *t,
+			       const struct vg_proc_key *k, uint64_t now)
 {
 	const struct vg_maps *m = &d->sensor.maps;
 	const struct vg_proc *p = vg_proctab_get(t, k);
 	struct vg_proc cur;
 
 	if (bpf_map_lookup_elem(m->procs, k, &cur))
-		return true; /* gone already (pressure eviction): drop the queue entry */
+		return EVICTED; /* gone already (pressure eviction): drop the queue entry */
 	if (!expired(&cur, now, d->sensor.cfg.retention_ns))
-		return false;
+		return NOT_DUE;
 	if (p && has_children(t, p)) {
 		bpf_map_update_elem(m->exitq, NULL, k, BPF_ANY); /* back of the line */
 		d->requeued++;
-		return true;
+		return KEPT_REQUEUED;
 	}
 	if (bpf_map_delete_elem(m->procs, k) == 0) {
 		vg_gauges_add_user(m, -1, -1);
 		vg_ustat_add(m, VG_ST_EVICT_RETENTION, 1);
 	}
-	return true;
+	return EVICTED;
 }
 
 static void gc_procs(struct vg_daemon *d, struct vg_proctab *t, bool *loaded)
 {
 	const struct vg_maps *m = &d->sensor.maps;
 	uint64_t now = vg_now_boot_ns(), retention = d->sensor.cfg.retention_ns;
-	struct vg_proc_key head, got;
+	struct vg_proc_key head, got, first_kept = {};
 	struct vg_proc p;
 
 	for (int i = 0; i < GC_MAX_PER_RUN; i++) {
+		enum evict_result r;
+
 		if (bpf_map_lookup_elem(m->exitq, NULL, &head)) /* peek */
 			break;
+		if (first_kept.tgid && vg_key_cmp(&head, &first_kept) == 0)
+			break; /* went round: everything due now is held by descendants */
 		if (bpf_map_lookup_elem(m->procs, &head, &p) == 0 && !expired(&p, now, retention))
 			break; /* the oldest exit is still within retention */
 		if (!*loaded) {
@@ -81,10 +87,13 @@ static void gc_procs(struct vg_daemon *d, struct vg_proctab *t, bool *loaded)
 		if (bpf_map_lookup_and_delete_elem(m->exitq, NULL, &got))
 			break;
 		/* The kernel may have popped the head meanwhile (pressure): handle what we got. */
-		if (!evict(d, t, &got, now)) {
+		r = evict(d, t, &got, now);
+		if (r == NOT_DUE) {
 			bpf_map_update_elem(m->exitq, NULL, &got, BPF_ANY);
 			break;
 		}
+		if (r == KEPT_REQUEUED && !first_kept.tgid)
+			first_kept = got;
 	}
 }
 

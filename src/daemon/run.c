@@ -96,7 +96,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	for (int i = 0; i + 1 < n; i++)
 		if (!argv[i])
 			argv[i] = ' ';
-	vg_rfc3339_boot(h->time_ns, when, sizeof(when));
+	vg_rfc3339(h->time_ns + vg_meta_boot_offset(&d->sensor.maps), when, sizeof(when));
 	if (h->type == VG_MSG_EXEC)
 		printf("%s EXEC pid=%u ppid=%u uid=%u comm=%.16s exe=%s argv=[%s]\n", when,
 		       m->proc.key.tgid, m->proc.ppid, m->proc.uid, m->proc.comm, exe, argv);
@@ -229,6 +229,8 @@ static int loop(struct vg_daemon *d, int sfd, int tfd, struct ring_buffer *rb)
 					continue;
 				ticks++;
 				vg_gc_run(d, ticks % STRING_GC_EVERY == 0);
+				if (ticks % STRING_GC_EVERY == 0)
+					vg_meta_sync_clock(&d->sensor.maps);
 			} else if (rb) {
 				ring_buffer__consume(rb);
 				fflush(stdout);

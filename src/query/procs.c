@@ -14,7 +14,7 @@ int vg_query_ctx_open(struct vg_query_ctx *q, const struct vg_maps *m)
 
 	memset(q, 0, sizeof(*q));
 	q->maps = m;
-	q->boot_off = vg_boot_offset_ns();
+	q->boot_off = vg_meta_boot_offset(m);
 	q->now_boot = vg_now_boot_ns();
 	err = vg_proctab_load(&q->tab, m);
 	if (err)

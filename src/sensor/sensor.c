@@ -255,6 +255,7 @@ again:
 	s->snap_mode = with_snapshot ? VG_SNAP_ITER : VG_SNAP_PROC;
 	maps_from_skel(s);
 	meta_init(s);
+	vg_meta_sync_clock(&s->maps);
 	if (s->state_reset)
 		vg_ustat_add(&s->maps, VG_ST_STATE_RESET, 1);
 	return 0;

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <stdlib.h>
+#include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "state/maps.h"
+#include "util/timefmt.h"
 
 void vg_maps_init(struct vg_maps *m)
 {
@@ -85,4 +87,28 @@ long vg_map_count(int fd)
 	}
 	free(key);
 	return n;
+}
+
+uint64_t vg_meta_boot_offset(const struct vg_maps *m)
+{
+	struct vg_meta meta;
+	uint32_t zero = 0;
+
+	if (m->meta >= 0 && bpf_map_lookup_elem(m->meta, &zero, &meta) == 0 && meta.boot_ns)
+		return meta.boot_ns;
+	return vg_boot_offset_ns();
+}
+
+void vg_meta_sync_clock(const struct vg_maps *m)
+{
+	struct vg_meta meta;
+	uint32_t zero = 0;
+	uint64_t live = vg_boot_offset_ns();
+
+	if (bpf_map_lookup_elem(m->meta, &zero, &meta))
+		return;
+	if (meta.boot_ns && llabs((long long)(live - meta.boot_ns)) <= 1000000LL)
+		return;
+	meta.boot_ns = live;
+	bpf_map_update_elem(m->meta, &zero, &meta, BPF_ANY);
 }

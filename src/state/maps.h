@@ -21,6 +21,14 @@ void vg_ustat_add(const struct vg_maps *m, enum vg_stat s, uint64_t n);
 void vg_gauges_get(const struct vg_maps *m, int64_t *procs, int64_t *exited);
 void vg_gauges_add_user(const struct vg_maps *m, int64_t procs, int64_t exited);
 
+/*
+ * CLOCK_REALTIME - CLOCK_BOOTTIME as recorded with the state, so every query
+ * (and every daemon) prints a given kernel timestamp the same way. Resynced
+ * when the wall clock has moved by more than 1 ms (an NTP step).
+ */
+uint64_t vg_meta_boot_offset(const struct vg_maps *m);
+void vg_meta_sync_clock(const struct vg_maps *m);
+
 /* Number of entries in a hash map (walks its keys). */
 long vg_map_count(int fd);
 

@@ -104,7 +104,9 @@ class Daemon:
         return self.status()["counters"]
 
     def procs_by_argv(self, word, *extra):
-        return self.query("procs", "--argv", word, *extra)
+        """Processes with `word` as one whole argument (vigil's own queries excluded)."""
+        return [p for p in self.query("procs", "--argv", word, *extra)
+                if word in p["argv"] and os.path.basename(p.get("exe") or "") != "vigil"]
 
     def wait_for(self, fn, timeout=10, what="condition"):
         deadline = time.time() + timeout
