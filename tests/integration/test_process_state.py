@@ -89,7 +89,7 @@ def test_query_output_formats(vigil):
         assert fields <= set(p), fields - set(p)
         assert isinstance(p["argv"], list)
         assert p["start_time"].endswith("Z") and len(p["start_time"].split(".")[1]) == 10
-    sh = [p for p in procs if basename(p) in SHELLS]
+    sh = [p for p in vigil.query("ancestry", procs[0]["id"]) if basename(p) in SHELLS]
     assert sh and sh[0]["exit_code"] == 3
     table = vigil.cli("query", "procs", "--argv", m).stdout
     assert table.splitlines()[0].split()[:3] == ["PID", "PPID", "START"]
