@@ -70,8 +70,8 @@ static struct json_object *maps_json(struct vg_daemon *d, long long *total)
 		long long mem;
 		long n = -1;
 
-		if (fd < 0 || !strncmp(bpf_map__name(map), ".", 1))
-			continue; /* .rodata and friends */
+		if (fd < 0 || bpf_map__is_internal(map))
+			continue; /* .rodata: the load-time knobs */
 		o = json_object_new_object();
 		mem = map_memlock(fd);
 		if (t == BPF_MAP_TYPE_HASH)
