@@ -26,7 +26,11 @@
 #define VG_STR_CLASS_L VG_STR_MAX
 /* Top two bits of a string id name its class (so a reader knows which map). */
 #define VG_STR_CLASS_SHIFT 62
-#define VG_STR_ID(hash, cls) (((hash) & ~(3ULL << VG_STR_CLASS_SHIFT)) | ((__u64)(cls) << VG_STR_CLASS_SHIFT))
+#define VG_STR_HASHBITS(h) ((h) & ~(3ULL << VG_STR_CLASS_SHIFT))
+/* Never 0 ("no string"), whatever the hash: a zero hash part becomes 1. */
+#define VG_STR_ID(hash, cls)                                                                       \
+	((VG_STR_HASHBITS(hash) ? VG_STR_HASHBITS(hash) : 1ULL) |                                  \
+	 ((__u64)(cls) << VG_STR_CLASS_SHIFT))
 #define VG_STR_CLASS_OF(id) ((unsigned)((id) >> VG_STR_CLASS_SHIFT))
 
 /* Default bounds; each is a run-time setting (`vigil run --help`). */
@@ -86,7 +90,7 @@ struct vg_str_hdr {
 
 /*
  * String hash, identical in BPF and user space: 8 bytes at a time, little
- * endian, bytes past the length ignored. 0 is reserved for "no string".
+ * endian, bytes past the length ignored. Id 0 is reserved for "no string".
  */
 #define VG_HASH_INIT(len) (0xcbf29ce484222325ULL ^ (__u64)(len))
 #define VG_HASH_STEP(h, w)                                                                         \
@@ -95,7 +99,7 @@ struct vg_str_hdr {
 		(h) *= 0x9e3779b97f4a7c15ULL;                                                      \
 		(h) ^= (h) >> 32;                                                                  \
 	} while (0)
-#define VG_HASH_FINAL(h) ((h) ? (h) : 1)
+#define VG_HASH_FINAL(h) (h) /* VG_STR_ID keeps ids non-zero */
 
 #define VG_STR_VALUE(n)                                                                            \
 	struct vg_str_##n {                                                                        \

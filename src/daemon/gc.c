@@ -17,21 +17,6 @@
 #define GC_MAX_PER_RUN 200000
 #define STR_GC_MARGIN_NS 10000000000ULL /* strings used in the last 10 s are kept */
 
-static bool has_children(const struct vg_proctab *t, const struct vg_proc *p)
-{
-	size_t lo = 0, hi = t->n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (vg_key_cmp(&t->recs[t->by_parent[mid]].parent, &p->key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < t->n && vg_key_cmp(&t->recs[t->by_parent[lo]].parent, &p->key) == 0;
-}
-
 static bool expired(const struct vg_proc *p, uint64_t now, uint64_t retention)
 {
 	return (p->flags & VG_PF_EXITED) && p->exit_ns + retention <= now;
@@ -51,7 +36,7 @@ static enum evict_result evict(struct vg_daemon *d, const struct vg_proctab *t,
 		return EVICTED; /* gone already (pressure eviction): drop the queue entry */
 	if (!expired(&cur, now, d->sensor.cfg.retention_ns))
 		return NOT_DUE;
-	if (p && has_children(t, p)) {
+	if (p && vg_proctab_children(t, p, NULL, NULL)) {
 		bpf_map_update_elem(m->exitq, NULL, k, BPF_ANY); /* back of the line */
 		d->requeued++;
 		return KEPT_REQUEUED;

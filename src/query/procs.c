@@ -34,6 +34,8 @@ int vg_parse_proc_ref(const char *s, uint32_t *pid, uint64_t *start_ns)
 	char *end;
 	unsigned long v;
 
+	if (*s < '0' || *s > '9') /* no sign, no space */
+		return -EINVAL;
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (errno || end == s || v == 0 || v > 0x7fffffff)
@@ -42,8 +44,11 @@ int vg_parse_proc_ref(const char *s, uint32_t *pid, uint64_t *start_ns)
 	*start_ns = 0;
 	if (*end == '@') {
 		s = end + 1;
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		errno = 0;
 		*start_ns = strtoull(s, &end, 10);
-		if (end == s)
+		if (errno)
 			return -EINVAL;
 	}
 	return *end ? -EINVAL : 0;

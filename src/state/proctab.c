@@ -178,6 +178,11 @@ const struct vg_proc *vg_proctab_by_pid(const struct vg_proctab *t, uint32_t pid
 	return best;
 }
 
+static bool within(uint64_t a, uint64_t b, uint64_t slack)
+{
+	return a + slack >= b && a <= b + slack;
+}
+
 const struct vg_proc *vg_proctab_parent(const struct vg_proctab *t, const struct vg_proc *p)
 {
 	const struct vg_proc *q;
@@ -186,29 +191,48 @@ const struct vg_proc *vg_proctab_parent(const struct vg_proctab *t, const struct
 		return NULL;
 	q = vg_proctab_get(t, &p->parent);
 	if (q)
-		return q;
+		return q != p ? q : NULL;
 	for (size_t i = 0; i < t->n; i++) {
 		q = &t->recs[i];
-		if (q->key.tgid != p->parent.tgid)
+		if (q == p || q->key.tgid != p->parent.tgid)
 			continue;
 		if (!((q->flags | p->flags) & VG_PF_APPROX_START))
 			continue;
-		if (q->key.start_ns + TICK_SLACK_NS >= p->parent.start_ns &&
-		    q->key.start_ns <= p->parent.start_ns + TICK_SLACK_NS)
+		if (within(q->key.start_ns, p->parent.start_ns, TICK_SLACK_NS))
 			return q;
 	}
 	return NULL;
 }
 
+static int cmp_start_ptr(const void *a, const void *b)
+{
+	const struct vg_proc *pa = *(const struct vg_proc *const *)a;
+	const struct vg_proc *pb = *(const struct vg_proc *const *)b;
+
+	if (pa->key.start_ns != pb->key.start_ns)
+		return pa->key.start_ns < pb->key.start_ns ? -1 : 1;
+	return pa->key.tgid < pb->key.tgid ? -1 : pa->key.tgid > pb->key.tgid;
+}
+
+/*
+ * Children are the records whose parent key is p's — or, when a start time
+ * came from /proc (tick resolution), whose parent resolves to p within a tick,
+ * exactly as vg_proctab_parent() decides. Reported oldest first.
+ */
 size_t vg_proctab_children(const struct vg_proctab *t, const struct vg_proc *p,
 			   void (*fn)(const struct vg_proc *c, void *arg), void *arg)
 {
-	size_t lo = 0, hi = t->n, n = 0;
+	struct vg_proc_key lo_key = {
+		.tgid = p->key.tgid,
+		.start_ns = p->key.start_ns > TICK_SLACK_NS ? p->key.start_ns - TICK_SLACK_NS : 0,
+	};
+	const struct vg_proc *stack[64], **kids = stack;
+	size_t lo = 0, hi = t->n, n = 0, cap = 64;
 
-	while (lo < hi) { /* first index whose parent key >= p->key */
+	while (lo < hi) { /* first index whose parent key >= lo_key */
 		size_t mid = (lo + hi) / 2;
 
-		if (vg_key_cmp(&t->recs[t->by_parent[mid]].parent, &p->key) < 0)
+		if (vg_key_cmp(&t->recs[t->by_parent[mid]].parent, &lo_key) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -216,10 +240,30 @@ size_t vg_proctab_children(const struct vg_proctab *t, const struct vg_proc *p,
 	for (; lo < t->n; lo++) {
 		const struct vg_proc *c = &t->recs[t->by_parent[lo]];
 
-		if (vg_key_cmp(&c->parent, &p->key) != 0)
+		if (c->parent.tgid != p->key.tgid ||
+		    c->parent.start_ns > p->key.start_ns + TICK_SLACK_NS)
 			break;
-		if (c != p)
-			fn(c, arg), n++;
+		if (c == p)
+			continue;
+		if (c->parent.start_ns != p->key.start_ns && vg_proctab_parent(t, c) != p)
+			continue;
+		if (n == cap) {
+			const struct vg_proc **more = malloc(2 * cap * sizeof(*more));
+
+			if (!more)
+				break;
+			memcpy(more, kids, n * sizeof(*more));
+			if (kids != stack)
+				free(kids);
+			kids = more;
+			cap *= 2;
+		}
+		kids[n++] = c;
 	}
+	qsort(kids, n, sizeof(*kids), cmp_start_ptr);
+	for (size_t i = 0; fn && i < n; i++)
+		fn(kids[i], arg);
+	if (kids != stack)
+		free(kids);
 	return n;
 }

@@ -31,7 +31,7 @@ const struct vg_proc *vg_proctab_by_pid(const struct vg_proctab *t, uint32_t pid
  * start times have tick resolution — the same pid started within a tick.
  */
 const struct vg_proc *vg_proctab_parent(const struct vg_proctab *t, const struct vg_proc *p);
-/* Children of p, calling fn for each; returns how many. */
+/* Children of p, oldest first, calling fn (may be NULL) for each; returns how many. */
 size_t vg_proctab_children(const struct vg_proctab *t, const struct vg_proc *p,
 			   void (*fn)(const struct vg_proc *c, void *arg), void *arg);
 

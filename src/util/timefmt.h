@@ -22,7 +22,7 @@ int vg_parse_rfc3339(const char *s, uint64_t *real_ns);
 
 /* "15m", "90s", "2h", "500ms", "1d", bare number = seconds. -EINVAL on junk. */
 int vg_parse_duration(const char *s, uint64_t *ns);
-/* "1.5 s", "3 ms", "12 m" — short human form. */
+/* "1.5 s", "3.0 ms", "12.0 m" — short human form, one decimal. */
 char *vg_fmt_duration(uint64_t ns, char *buf, size_t len);
 
 #endif
