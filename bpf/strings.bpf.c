@@ -6,11 +6,20 @@
 #include "lib/common.bpf.h"
 #include "lib/strings.bpf.h"
 
-/* Hash the first `len` bytes of s->data, 8 at a time; bytes past len are ignored. */
-static __always_inline __u64 str_hash(struct vg_str_4096 *s, __u32 len)
+/*
+ * Hash the first `len` bytes of the scratch string, 8 at a time; bytes past
+ * len are ignored. Global, so each of the loop's 512 exits ends right here
+ * instead of carrying the caller's remaining code through the verifier.
+ */
+__noinline __u64 vg_hash_scratch(__u32 len)
 {
+	struct vg_scratch *sc = vg_scratch();
+	struct vg_str_4096 *s;
 	__u64 h = VG_HASH_INIT(len);
 
+	if (!sc || len > VG_STR_MAX)
+		return 0;
+	s = &sc->str;
 	for (__u32 i = 0; i < VG_STR_MAX / 8; i++) {
 		__u32 off = i * 8;
 		__u64 w;
@@ -49,7 +58,7 @@ __noinline __u64 vg_intern_scratch(void)
 		cls = 2;
 		map = &vg_strs_l;
 	}
-	id = VG_STR_ID(str_hash(&sc->str, len), cls);
+	id = VG_STR_ID(vg_hash_scratch(len), cls);
 	now = bpf_ktime_get_boot_ns();
 	hit = bpf_map_lookup_elem(map, &id);
 	if (hit) {

@@ -14,5 +14,7 @@
  * its bounded hash loop is verified once.
  */
 __u64 vg_intern_scratch(void);
+/* The hash of the scratch string's first len bytes (shared with user space: abi.h). */
+__u64 vg_hash_scratch(__u32 len);
 
 #endif /* VG_STRINGS_BPF_H */

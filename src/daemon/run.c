@@ -242,6 +242,7 @@ static int loop(struct vg_daemon *d, int sfd, int tfd, struct ring_buffer *rb)
 int vg_daemon_main(const struct vg_config *cfg)
 {
 	static struct vg_daemon d;
+	struct vg_config run_cfg = *cfg;
 	struct api_thread api = { .lfd = -1, .stop = { -1, -1 }, .d = &d };
 	struct ring_buffer *rb = NULL;
 	char why[512] = "";
@@ -265,7 +266,12 @@ int vg_daemon_main(const struct vg_config *cfg)
 		vg_err("setting up signals and timers: %s", strerror(-err));
 		return 1;
 	}
-	err = vg_sensor_start(&d.sensor, cfg, why, sizeof(why));
+	if (!vg_probe_has(&d.probe, VG_FEAT_ITER_TASK_SLEEP)) {
+		/* Sleepable task iterators need Linux >= 5.18: snapshot from /proc. */
+		vg_info("sleepable task iterator unavailable: start-up snapshot from /proc");
+		run_cfg.force_proc_snapshot = true;
+	}
+	err = vg_sensor_start(&d.sensor, &run_cfg, why, sizeof(why));
 	if (err) {
 		vg_err("%s", why);
 		return 1;

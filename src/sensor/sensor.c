@@ -239,14 +239,6 @@ again:
 	}
 	fix_procs_high(s);
 	err = vigil_bpf__load(s->skel);
-	if (err && with_snapshot) {
-		/* Sleepable task iterators need Linux >= 5.18: fall back to /proc. */
-		vg_warn("task-iterator snapshot unavailable (%s): using /proc", strerror(-err));
-		vigil_bpf__destroy(s->skel);
-		s->skel = NULL;
-		with_snapshot = false;
-		goto again;
-	}
 	if (err) {
 		snprintf(why, whylen, "loading BPF programs: %s (run with VIGIL_DEBUG=1 for the "
 			 "verifier log)", strerror(-err));

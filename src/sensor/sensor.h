@@ -22,7 +22,7 @@ struct vg_config {
 	uint32_t argv_max;
 	bool trace;        /* stream exec/exit lines (debug view) */
 	bool reset_state;  /* discard pinned state at start */
-	bool force_proc_snapshot; /* use the /proc fallback (tests) */
+	bool force_proc_snapshot; /* use the /proc fallback (no sleepable iterator, or tests) */
 	const char *state_dir;
 	const char *socket_path;
 };
