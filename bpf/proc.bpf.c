@@ -68,7 +68,7 @@ static __always_inline struct vg_proc *vg_proc_adopt(struct vg_scratch *sc,
 	vg_task_fill(sc, t, p);
 	vg_task_parent(t, p);
 	p->flags |= VG_PF_PARENT_UNKNOWN;
-	p->exe = vg_file_path_intern(sc, BPF_CORE_READ(t, mm, exe_file), p);
+	p->exe = vg_file_path_intern(sc, t->mm->exe_file, p);
 	p->argv = vg_task_argv_intern(sc, t, p);
 	vg_count(VG_ST_PROC_MISSING);
 	vg_evict_for_room();
@@ -83,7 +83,7 @@ int BPF_PROG(vg_fork, struct task_struct *parent, struct task_struct *child)
 	struct vg_scratch *sc;
 	struct vg_proc *p, *pp;
 
-	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+	if (child->pid != child->tgid)
 		return 0; /* a thread, not a process */
 	sc = vg_scratch();
 	if (!sc)
@@ -138,15 +138,15 @@ int BPF_PROG(vg_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm 
 			return 0;
 	}
 	p->flags &= ~(VG_PF_TRUNC_EXE | VG_PF_EXE_DELETED | VG_PF_STR_LOST);
-	exe = vg_file_path_intern(sc, BPF_CORE_READ(bprm, file), p);
+	exe = vg_file_path_intern(sc, bprm->file, p);
 	p->prev_exe = p->exe;
 	p->exe = exe;
 	p->argv = vg_task_argv_intern(sc, t, p);
-	p->argc = BPF_CORE_READ(bprm, argc);
+	p->argc = bprm->argc;
 	p->exec_ns = bpf_ktime_get_boot_ns();
 	p->exec_count++;
 	p->flags |= VG_PF_EXECED;
-	bpf_probe_read_kernel_str(p->comm, sizeof(p->comm), BPF_CORE_READ(t, comm));
+	__builtin_memcpy(p->comm, t->comm, sizeof(p->comm));
 	vg_task_creds(t, p);
 	vg_task_cgroup(sc, t, p);
 	vg_trace_emit(VG_MSG_EXEC, p);
@@ -163,7 +163,7 @@ int BPF_PROG(vg_exit, struct task_struct *t)
 	__u32 tgid;
 
 	/* Every thread passes here; the process ends with its last thread. */
-	if (BPF_CORE_READ(t, signal, live.counter) != 0)
+	if (t->signal->live.counter != 0)
 		return 0;
 	sc = vg_scratch();
 	if (!sc)
@@ -201,7 +201,7 @@ int BPF_PROG(vg_exit, struct task_struct *t)
 	}
 	p->flags |= VG_PF_EXITED;
 	p->exit_ns = bpf_ktime_get_boot_ns();
-	p->exit_code = BPF_CORE_READ(t, exit_code);
+	p->exit_code = t->exit_code;
 	vg_count(VG_ST_EXIT);
 	vg_gauge_add(0, 1);
 	if (bpf_map_push_elem(&vg_exitq, &key, 0))

@@ -32,7 +32,7 @@ int vg_snapshot(struct bpf_iter__task *ctx)
 
 	vg_task_parent(t, p);
 	p->flags |= VG_PF_FROM_SNAPSHOT;
-	p->exe = vg_file_path_intern(sc, BPF_CORE_READ(t, mm, exe_file), p);
+	p->exe = vg_file_path_intern(sc, t->mm->exe_file, p);
 	p->argv = vg_argv_read(sc, t, p, true);
 	tgid = p->key.tgid;
 	if (bpf_map_update_elem(&vg_procs, &p->key, p, BPF_NOEXIST) == 0) {

@@ -31,7 +31,7 @@ static __always_inline struct kernfs_node *vg_kernfs_parent(struct kernfs_node *
 static __always_inline __u32 vg_task_loginuid(struct task_struct *t)
 {
 	if (bpf_core_field_exists(t->loginuid))
-		return BPF_CORE_READ(t, loginuid.val);
+		return t->loginuid.val;
 	return (__u32)-1;
 }
 
