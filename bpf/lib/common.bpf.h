@@ -111,6 +111,47 @@ VG_MAP struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } vg_meta SEC(".maps");
 
+/* (process, file) -> what it did to it. Pinned: file history survives restarts. */
+VG_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VG_FILES_DEFAULT);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vg_file_key);
+	__type(value, struct vg_file);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vg_files SEC(".maps");
+
+/* ---- rule tables (rebuilt by the daemon at start and on reload; not pinned) ---- */
+VG_MAP struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vg_lpm_key);
+	__type(value, struct vg_rbits);
+} vg_rule_prefix SEC(".maps");
+
+VG_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vg_rule_key);
+	__type(value, struct vg_rbits);
+} vg_rule_names SEC(".maps");
+
+VG_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * VG_RK_MAX);
+	__type(key, __u32);
+	__type(value, struct vg_ruleset);
+} vg_rule_sets SEC(".maps");
+
+VG_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} vg_rule_gen SEC(".maps");
+
 /* Messages to user space: rule hits (and exec/exit in --trace mode). Not pinned. */
 VG_MAP struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -38,6 +38,7 @@
 #define VG_PATH_DEPTH 64       /* dentry components walked */
 #define VG_PROCS_DEFAULT 65536 /* process table entries */
 #define VG_STRS_DEFAULT 65536  /* interned strings per class */
+#define VG_FILES_DEFAULT 262144 /* (process, file) entries */
 
 /* A process is (tgid, start time): PID reuse can never mix two processes. */
 struct vg_proc_key {
@@ -131,6 +132,14 @@ enum vg_stat {
 	VG_ST_SNAPSHOT,        /* processes recorded by the start-up snapshot */
 	VG_ST_EXIT_UNSEEN,     /* processes found gone after a daemon restart */
 	VG_ST_STATE_RESET,     /* pinned state discarded (incompatible layout) */
+	/* detections */
+	VG_ST_FILE_EVENTS,     /* file operations seen (after the per-process cache) */
+	VG_ST_FILE_INSERT_FAIL,/* file table full: a (process, file) entry not recorded */
+	VG_ST_FILE_EVICT,      /* file entries removed with their process, or for room */
+	VG_ST_PATH_UNRESOLVED, /* a path kept as the user gave it (failed or path-only op) */
+	VG_ST_ALERTS,          /* rule candidates sent to user space */
+	VG_ST_ALERT_DROP,      /* ... that did not fit the ring buffer */
+	VG_ST_EXEC_SCAN,       /* execs sent for argv-only rules */
 	VG_ST_MAX
 };
 
@@ -152,10 +161,131 @@ struct vg_meta {
 	__u64 boot_ns;    /* CLOCK_REALTIME - CLOCK_BOOTTIME at creation */
 };
 
-/* Ring-buffer messages (debug trace now; rule hits later). */
+/* ======================= file activity ======================= */
+
+/* What a process did to a file: one bit per kind of operation. */
+enum vg_fact {
+	VG_FA_READ = 1 << 0,        /* opened for reading */
+	VG_FA_WRITE = 1 << 1,       /* opened for writing */
+	VG_FA_CREATE = 1 << 2,      /* opened with O_CREAT, creat(), mknod() */
+	VG_FA_TRUNC = 1 << 3,       /* O_TRUNC, truncate(), ftruncate() */
+	VG_FA_UNLINK = 1 << 4,      /* unlink(), unlinkat(), rmdir */
+	VG_FA_RENAME_FROM = 1 << 5, /* the old name of a rename */
+	VG_FA_RENAME_TO = 1 << 6,   /* the new name of a rename */
+	VG_FA_CHMOD = 1 << 7,       /* chmod family */
+	VG_FA_CHOWN = 1 << 8,       /* chown family */
+	VG_FA_LINK = 1 << 9,        /* a hard link made at this path */
+	VG_FA_SYMLINK = 1 << 10,    /* a symlink made at this path */
+	VG_FA_EXEC = 1 << 11,       /* executed */
+	VG_FA_MMAP_EXEC = 1 << 12,  /* mapped executable */
+	VG_FA_SETID = 1 << 13,      /* chmod that sets S_ISUID or S_ISGID */
+	VG_FA_UTIMES = 1 << 14,     /* explicit times set (utimensat, utimes) */
+	VG_FA_XATTR_CAPS = 1 << 15, /* security.capability set (file capabilities) */
+	VG_FA_MEMFD = 1 << 16,      /* memfd_create() */
+	VG_FA_FAILED = 1 << 30,     /* the operation failed (EACCES, ENOENT...) */
+};
+#define VG_FA_WRITES (VG_FA_WRITE | VG_FA_CREATE | VG_FA_TRUNC | VG_FA_RENAME_TO | VG_FA_LINK | \
+		      VG_FA_SYMLINK)
+
+/* A (process, file) pair. obj/dev name the inode; for a path the kernel could not
+ * resolve to an inode (a failed or path-only operation), dev is 0 and obj is the
+ * path's string id. */
+struct vg_file_key {
+	struct vg_proc_key proc;
+	__u64 obj;
+	__u32 dev;
+	__u32 _pad;
+};
+
+enum vg_file_flags {
+	VG_FF_UNRESOLVED = 1 << 0, /* path as the caller gave it (made absolute, not resolved) */
+	VG_FF_TRUNC = 1 << 1,      /* path cut at the bound */
+	VG_FF_DELETED = 1 << 2,    /* the file was unlinked (or is anonymous) */
+};
+
+struct vg_file {
+	__u64 path;     /* string id of the absolute path */
+	__u64 first_ns; /* CLOCK_BOOTTIME */
+	__u64 last_ns;
+	__u32 actions;  /* enum vg_fact, all seen */
+	__u32 count;    /* operations */
+	__u32 flags;    /* enum vg_file_flags */
+	__u32 alerted;  /* action bits already evaluated against the rules */
+};
+
+/* ======================= rules in the kernel ======================= */
+
+/*
+ * The cheap part of each rule is compiled into the tables below; a hit sends a
+ * vg_alert with the candidate rules and user space finishes the rule. Rules are
+ * numbered per kind, VG_RULES_MAX at most, as bits of a vg_rbits.
+ *
+ * Two generations of every table exist side by side (gen 0/1): a reload fills
+ * the idle one, then flips vg_rule_gen. A message carries the generation it was
+ * evaluated with.
+ */
+#define VG_RULES_MAX 128
+struct vg_rbits {
+	__u64 w[VG_RULES_MAX / 64];
+};
+
+enum vg_rule_kind { VG_RK_FILE, VG_RK_EXEC, VG_RK_SYSCALL, VG_RK_MAX };
+
+/* Path prefixes: an LPM trie over (gen, kind, path bytes). The value for a
+ * prefix is the union of the rules of that prefix and of every shorter one. */
+#define VG_LPM_MAX 126
+struct vg_lpm_key {
+	__u32 prefixlen; /* in bits, the 2-byte (gen, kind) head included */
+	__u8 gen;
+	__u8 kind;
+	__u8 data[VG_LPM_MAX];
+};
+
+/* Exact-value predicates, hashed: (gen, kind, what, value) -> rules. */
+enum vg_rule_what {
+	VG_RW_PATH,        /* value: string id of a whole path (file path / exe path) */
+	VG_RW_BASE,        /* value: vg_name_hash() of the last path component */
+	VG_RW_PARENT_BASE, /* exec: basename hash of the parent's executable */
+	VG_RW_EXE_EXCEPT,  /* value: string id of an exe the rules don't apply to */
+	VG_RW_EXE_ONLY,    /* value: string id of an exe the rules are limited to */
+	VG_RW_SYSCALL,     /* value: syscall number */
+};
+struct vg_rule_key {
+	__u8 gen;
+	__u8 kind;
+	__u16 what; /* enum vg_rule_what */
+	__u32 _pad;
+	__u64 value;
+};
+
+/* Per (gen, kind): which rules need which predicate. A rule is a candidate when
+ * every predicate it needs holds:
+ *   cand = all & (prefix | ~need_prefix) & (path | ~need_path) & (base | ~need_base)
+ *        & (parent | ~need_parent) & (only | ~need_only) & ~except
+ *        & act[bit] for some action bit of the operation (file)
+ *        & (uid == 0 ? ~need_nonroot : ~need_root)
+ *        & (memfd exe ? all : ~need_memfd)                         (exec)
+ * A rule with no predicate at all on exec (argv-only) is in scan_all. */
+struct vg_ruleset {
+	struct vg_rbits all;
+	struct vg_rbits need_prefix, need_path, need_base, need_parent, need_only;
+	struct vg_rbits need_root, need_nonroot, need_memfd;
+	struct vg_rbits act[32]; /* file: rules that care about action bit i */
+	__u32 scan_all;          /* exec: some rule must see every exec (argv-only) */
+	__u32 nrules;
+};
+#define VG_RULESET_SLOT(gen, kind) ((gen) * VG_RK_MAX + (kind))
+
+/* Hash of one path component (a basename), the same in BPF and user space:
+ * FNV-1a 64 over its bytes. */
+#define VG_NAME_HASH_INIT 0xcbf29ce484222325ULL
+#define VG_NAME_HASH_STEP(h, c) (((h) ^ (__u8)(c)) * 0x100000001b3ULL)
+
+/* Ring-buffer messages: exec/exit in --trace mode, rule candidates (alerts). */
 enum vg_msg_type {
 	VG_MSG_EXEC = 1,
 	VG_MSG_EXIT = 2,
+	VG_MSG_ALERT = 3,
 };
 
 struct vg_msg_hdr {
@@ -167,6 +297,43 @@ struct vg_msg_hdr {
 struct vg_msg_proc {
 	struct vg_msg_hdr hdr;
 	struct vg_proc proc;
+};
+
+/* A rule candidate. The process is named by key: user space reads its record
+ * (alive or exited) and ancestry from the process table. */
+struct vg_alert {
+	struct vg_msg_hdr hdr; /* type VG_MSG_ALERT */
+	struct vg_proc_key proc;
+	struct vg_rbits rules; /* candidate rules of `kind` in generation `gen` */
+	__u8 gen;
+	__u8 kind;           /* enum vg_rule_kind */
+	__u16 _pad;
+	__u32 uid;           /* at the time of the operation */
+	union {
+		struct {
+			__u64 path;     /* string id */
+			__u64 path2;    /* rename: the other name; link: the target */
+			__u64 ino;
+			__u32 dev;
+			__u32 actions;  /* this operation's enum vg_fact bits */
+			__u32 flags;    /* enum vg_file_flags */
+			__u32 mode;     /* chmod/open/mknod mode */
+		} file;
+		struct {
+			__u64 exe;      /* string id (also in the record, which may change later) */
+			__u64 argv;     /* string id */
+			__u64 parent_exe;
+			__u32 flags;    /* the record's enum vg_proc_flags at exec */
+			__u32 _pad;
+		} exec;
+		struct {
+			__u32 nr;       /* syscall number (x86_64) */
+			__s32 ret;      /* return value, or 0 when seen at entry */
+			__u64 args[6];
+			__u64 str;      /* string id of a path/name argument, 0 if none */
+			struct vg_proc_key target; /* ptrace/kill/process_vm_*: the other process */
+		} sys;
+	};
 };
 
 #endif /* VIGIL_ABI_H */

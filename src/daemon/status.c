@@ -25,6 +25,13 @@ static const char *const stat_names[VG_ST_MAX] = {
 	[VG_ST_SNAPSHOT] = "snapshot_records",
 	[VG_ST_EXIT_UNSEEN] = "exits_unseen",
 	[VG_ST_STATE_RESET] = "state_resets",
+	[VG_ST_FILE_EVENTS] = "file_events",
+	[VG_ST_FILE_INSERT_FAIL] = "file_insert_failures",
+	[VG_ST_FILE_EVICT] = "file_evictions",
+	[VG_ST_PATH_UNRESOLVED] = "paths_unresolved",
+	[VG_ST_ALERTS] = "alerts",
+	[VG_ST_ALERT_DROP] = "alert_drops",
+	[VG_ST_EXEC_SCAN] = "exec_scans",
 };
 
 const char *vg_stat_name(enum vg_stat s)
