@@ -258,18 +258,28 @@ struct vg_rule_key {
 	__u64 value;
 };
 
+/* Conditions on the exec itself that the kernel checks (exec rules). */
+enum vg_exec_cond {
+	VG_XC_MEMFD,       /* the executable is anonymous or deleted (memfd, unlinked) */
+	VG_XC_STDIO_SOCK,  /* stdin or stdout is a socket (reverse-shell shape) */
+	VG_XC_GAINED_ROOT, /* euid became 0 while the real uid before exec was not 0 */
+	VG_XC_MAX = 4
+};
+
 /* Per (gen, kind): which rules need which predicate. A rule is a candidate when
  * every predicate it needs holds:
  *   cand = all & (prefix | ~need_prefix) & (path | ~need_path) & (base | ~need_base)
  *        & (parent | ~need_parent) & (only | ~need_only) & ~except
  *        & act[bit] for some action bit of the operation (file)
  *        & (uid == 0 ? ~need_nonroot : ~need_root)
- *        & (memfd exe ? all : ~need_memfd)                         (exec)
- * A rule with no predicate at all on exec (argv-only) is in scan_all. */
+ *        & for each exec condition c: (c holds ? all : ~need_cond[c])     (exec)
+ * Exec rules with no kernel predicate at all (argv-only) set scan_all: every
+ * exec is then sent (batched, no wake-up per exec). */
 struct vg_ruleset {
 	struct vg_rbits all;
 	struct vg_rbits need_prefix, need_path, need_base, need_parent, need_only;
-	struct vg_rbits need_root, need_nonroot, need_memfd;
+	struct vg_rbits need_root, need_nonroot;
+	struct vg_rbits need_cond[VG_XC_MAX];
 	struct vg_rbits act[32]; /* file: rules that care about action bit i */
 	__u32 scan_all;          /* exec: some rule must see every exec (argv-only) */
 	__u32 nrules;
