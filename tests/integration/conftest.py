@@ -18,6 +18,9 @@ BUILD = os.environ.get("BUILD", os.path.join(ROOT, "build"))
 VIGIL = os.path.join(BUILD, "vigil")
 HELPERS = os.path.join(BUILD, "tests", "helpers")
 BPFFS = "/sys/fs/bpf"
+# Every test run names its daemons' state and sockets uniquely, so two runs (two
+# checkouts, or a developer's run next to CI) never share pinned maps or sockets.
+RUN_ID = os.environ.get("VIGIL_TEST_RUN", str(os.getpid()))
 
 
 def helper(name):
@@ -43,8 +46,8 @@ class Daemon:
     def __init__(self, name, args=(), state_dir=None):
         self.name = name
         self.args = list(args)
-        self.state_dir = state_dir or f"{BPFFS}/vigil-test-{name}"
-        self.socket = f"/run/vigil/test-{name}.sock"
+        self.state_dir = state_dir or f"{BPFFS}/vigil-test-{RUN_ID}-{name}"
+        self.socket = f"/run/vigil/test-{RUN_ID}-{name}.sock"
         self.proc = None
         self.stderr_path = os.path.join(BUILD, "test-results", f"daemon-{name}.log")
         self.stdout_path = os.path.join(BUILD, "test-results", f"daemon-{name}.out")
