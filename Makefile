@@ -51,6 +51,18 @@ $(BUILD)/obj/%.o: src/%.c $(BUILD)/vigil.skel.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
+# Default rules, embedded as C string literals (the binary never reads rules/).
+RULE_YAMLS := $(sort $(wildcard rules/default/*.yaml))
+$(BUILD)/rules_default.h: $(RULE_YAMLS) Makefile
+	@mkdir -p $(@D)
+	@for f in $(RULE_YAMLS); do \
+		printf '\t{ "%s",\n' "$$f"; \
+		sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/\t/\\t/g' -e 's/^/\t  "/' \
+		    -e 's/$$/\\n"/' "$$f"; \
+		printf '\t  "" },\n'; \
+	done > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/rules/builtin.o: $(BUILD)/rules_default.h
+
 $(BUILD)/vigil: $(OBJS)
 	$(CC) $(CFLAGS) -static -o $@ $^ $(LDLIBS)
 

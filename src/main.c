@@ -4,6 +4,8 @@
 #include <string.h>
 #include "cli/cli.h"
 
+int vg_cmd_rules(int argc, char **argv); /* src/cli/rules_cmd.c */
+
 static void help(void)
 {
 	puts("vigil " VIGIL_VERSION " — runtime security sensor (eBPF)\n"
@@ -36,6 +38,7 @@ int main(int argc, char **argv)
 		{ "query", vg_cmd_query },
 		{ "status", vg_cmd_status },
 		{ "probe", vg_cmd_probe },
+		{ "rules", vg_cmd_rules },
 	};
 
 	if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||

@@ -47,9 +47,14 @@ struct vg_rule {
 	bool enabled;
 	char *source;                       /* "builtin" or the file it came from */
 	int source_line;
-	unsigned bit;                       /* its bit in the kernel tables of its kind */
+	unsigned bit;                       /* its (first) bit in the kernel tables of its
+					     * kind; VG_RULE_NOBIT when disabled. A rule
+					     * whose selector mixes shapes (exact paths,
+					     * prefixes, basenames, globs) owns one bit per
+					     * shape: see vg_rules_candidates() */
 	void *priv;                         /* compiled matcher, owned by src/rules */
 };
+#define VG_RULE_NOBIT ((unsigned)-1)
 
 struct vg_rules; /* a loaded, compiled rule set */
 
@@ -62,14 +67,24 @@ struct vg_rules; /* a loaded, compiled rule set */
 struct vg_rules *vg_rules_load(const char *dir, struct vg_rule_errors *errs);
 /* Parse and validate files alone (`vigil rules check`); 0 if all are valid. */
 int vg_rules_check_files(char *const *paths, size_t n, struct vg_rule_errors *errs);
+/* The same, and *nrules (may be NULL) gets how many rules the files hold. The
+ * files are also checked merged over the defaults, as the daemon loads them
+ * (`disable` ids must exist, the kernel's bit budget must hold). */
+int vg_rules_check(char *const *paths, size_t n, struct vg_rule_errors *errs, size_t *nrules);
 void vg_rules_free(struct vg_rules *r);
 
 size_t vg_rules_count(const struct vg_rules *r);
 const struct vg_rule *vg_rules_at(const struct vg_rules *r, size_t i);
 const struct vg_rule *vg_rules_find(const struct vg_rules *r, const char *id);
-/* The rule behind bit `bit` of kind `kind` (NULL if none). */
+/* The rule behind bit `bit` of kind `kind` (NULL if none). Several bits may
+ * lead to the same rule: evaluate each rule once per alert. */
 const struct vg_rule *vg_rules_by_bit(const struct vg_rules *r, enum vg_rule_kind kind,
 				      unsigned bit);
+/* The distinct rules behind the set bits of an alert, in bit order; returns
+ * how many were written to out (at most max). */
+size_t vg_rules_candidates(const struct vg_rules *r, enum vg_rule_kind kind,
+			   const struct vg_rbits *bits, const struct vg_rule **out, size_t max);
+bool vg_rule_owns_bit(const struct vg_rule *r, unsigned bit);
 /* Syscall numbers some enabled rule needs hooked (for attaching only those). */
 size_t vg_rules_syscalls(const struct vg_rules *r, uint32_t *nrs, size_t max);
 
@@ -117,6 +132,10 @@ struct vg_match {
 	const struct vg_proc *target;
 	const char *target_exe;
 	uint64_t now_ns;        /* for rate limits */
+	/* environment (env_present), "NAME=value" strings; NULL: read
+	 * /proc/PID/environ while the process is alive */
+	const char *const *env;
+	size_t nenv;
 };
 
 /* Does rule r (a kernel candidate) match? Checks everything the kernel
@@ -124,8 +143,15 @@ struct vg_match {
 bool vg_rule_matches(const struct vg_rule *r, const struct vg_match *m);
 /* Rate limit: true if a finding may be emitted now (and counts it). */
 bool vg_rule_rate_ok(const struct vg_rule *r, const struct vg_match *m);
+/* The same; when it returns true, *suppressed (may be NULL) gets how many
+ * findings of this rule and key were held back since the last one let through
+ * (put it in the finding). */
+bool vg_rule_rate_check(const struct vg_rule *r, const struct vg_match *m, uint64_t *suppressed);
+/* Findings of r held back by its rate limit since the set was loaded. */
+uint64_t vg_rule_suppressed(const struct vg_rule *r);
 
 const char *vg_severity_name(enum vg_severity s); /* "info" ... "critical" */
+const char *vg_rule_kind_name(enum vg_rule_kind k); /* "file", "exec", "syscall" */
 /* MITRE ATT&CK names: NULL for unknown ids. */
 const char *vg_mitre_tactic_name(const char *id);
 const char *vg_mitre_technique_name(const char *id);

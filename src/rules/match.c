@@ -1,0 +1,589 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The user-space half of a rule: given a kernel candidate (or a synthetic
+ * vg_match in tests), does the rule hold? Everything is checked again here,
+ * the kernel's cheap predicates included, so a relaxed kernel table (a glob
+ * compiled to its literal prefix, bits shared by several shapes) never turns
+ * into a false finding.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "rules/rules_int.h"
+
+#define CMDLINE_MAX 8192
+
+const char *vg_basename(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && !memcmp(s + a - b, suffix, b);
+}
+
+static bool path_sel_match1(const struct vg_path_sel *s, const char *path)
+{
+	const char *base = vg_basename(path);
+
+	for (size_t i = 0; i < s->exact.n; i++)
+		if (!strcmp(s->exact.v[i], path))
+			return true;
+	for (size_t i = 0; i < s->prefix.n; i++)
+		if (!strncmp(s->prefix.v[i], path, strlen(s->prefix.v[i])))
+			return true;
+	for (size_t i = 0; i < s->basename.n; i++)
+		if (!strcmp(s->basename.v[i], base))
+			return true;
+	for (size_t i = 0; i < s->glob.n; i++)
+		if (vg_glob_match(s->glob.v[i], path))
+			return true;
+	for (size_t i = 0; i < s->suffix.n; i++)
+		if (ends_with(path, s->suffix.v[i]))
+			return true;
+	return false;
+}
+
+bool vg_path_sel_match(const struct vg_path_sel *s, const char *path)
+{
+	static const char deleted[] = " (deleted)";
+	char buf[VG_STR_MAX];
+	size_t n;
+
+	if (!path || !*path)
+		return false;
+	if (path_sel_match1(s, path))
+		return true;
+	/* an unlinked executable may be named "<path> (deleted)", as d_path does */
+	n = strlen(path);
+	if (n > sizeof(deleted) - 1 && n < sizeof(buf) && ends_with(path, deleted)) {
+		memcpy(buf, path, n - (sizeof(deleted) - 1));
+		buf[n - (sizeof(deleted) - 1)] = 0;
+		return path_sel_match1(s, buf);
+	}
+	return false;
+}
+
+/* argv joined by single spaces (the "command line" patterns see). */
+static const char *cmdline(const struct vg_match_proc *p, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; p->argv && i < p->argc && off + 1 < len; i++) {
+		int k = snprintf(buf + off, len - off, "%s%s", i ? " " : "",
+				 p->argv[i] ? p->argv[i] : "");
+
+		if (k < 0)
+			break;
+		off += (size_t)k;
+	}
+	return buf;
+}
+
+static bool argv_sel_match(const struct vg_argv_sel *a, const struct vg_match_proc *p)
+{
+	char *line;
+	bool ok = true;
+
+	if (!a->set)
+		return true;
+	line = malloc(CMDLINE_MAX);
+	if (!line)
+		return false;
+	cmdline(p, line, CMDLINE_MAX);
+	if (a->contains.n) {
+		bool hit = false;
+
+		for (size_t i = 0; i < a->contains.n && !hit; i++)
+			hit = strstr(line, a->contains.v[i]);
+		ok &= hit;
+	}
+	if (ok && a->regex_src.n) {
+		bool hit = false;
+
+		for (size_t i = 0; a->regex && i < a->regex_src.n && !hit; i++)
+			hit = !regexec(&a->regex[i], line, 0, NULL, 0);
+		ok &= hit;
+	}
+	if (ok && a->any_arg_glob.n) {
+		bool hit = false;
+
+		for (size_t i = 1; p->argv && i < p->argc && !hit; i++)
+			for (size_t j = 0; p->argv[i] && j < a->any_arg_glob.n && !hit; j++)
+				hit = !fnmatch(a->any_arg_glob.v[j], p->argv[i], 0);
+		ok &= hit;
+	}
+	free(line);
+	return ok;
+}
+
+static bool is_kthread(const struct vg_match_proc *p)
+{
+	return p->rec && (p->rec->flags & VG_PF_KTHREAD);
+}
+
+static bool proc_sel_match(const struct vg_proc_sel *s, const struct vg_match_proc *p)
+{
+	if (s->exe.set && !vg_path_sel_match(&s->exe, p->exe))
+		return false;
+	if (s->argv.set && !argv_sel_match(&s->argv, p))
+		return false;
+	if (s->kthread >= 0 && is_kthread(p) != (bool)s->kthread)
+		return false;
+	return true;
+}
+
+static bool parent_match(const struct vg_proc_sel *s, const struct vg_match *m)
+{
+	return m->nancestry > 0 && m->ancestry && proc_sel_match(s, &m->ancestry[0]);
+}
+
+static bool ancestor_match(const struct vg_proc_sel *s, const struct vg_match *m)
+{
+	size_t n = m->ancestry ? m->nancestry : 0;
+
+	if (s->max_depth && n > s->max_depth)
+		n = s->max_depth;
+	for (size_t i = 0; i < n; i++)
+		if (proc_sel_match(s, &m->ancestry[i]))
+			return true;
+	return false;
+}
+
+/* The effective uid: what file access and privilege checks see. */
+static bool uid_match(const struct vg_uid_sel *u, const struct vg_match *m)
+{
+	bool in = false;
+
+	if (!m->self.rec)
+		return false;
+	for (size_t i = 0; i < u->n; i++)
+		in |= u->v[i] == m->self.rec->euid;
+	return in != u->negate;
+}
+
+static uint32_t self_tgid(const struct vg_match *m)
+{
+	return m->self.rec ? m->self.rec->key.tgid : 0;
+}
+
+/* ---- environment ---- */
+
+static bool env_has(const char *const *env, size_t n, const char *name)
+{
+	size_t k = strlen(name);
+
+	for (size_t i = 0; i < n; i++)
+		if (env[i] && !strncmp(env[i], name, k) && env[i][k] == '=')
+			return true;
+	return false;
+}
+
+/*
+ * Every name present? From m->env when the caller has it, else from
+ * /proc/PID/environ: only while the process is alive, and only what it was
+ * started with (later setenv() is invisible). Unknown counts as absent.
+ */
+static bool env_present(const struct vg_strv *names, const struct vg_match *m)
+{
+	char path[64], *buf = NULL;
+	const char **env = NULL;
+	size_t n = 0, len = 0, cap = 0;
+	bool ok = true;
+	FILE *f;
+
+	if (!names->n)
+		return true;
+	if (m->env) {
+		for (size_t i = 0; i < names->n; i++)
+			if (!env_has(m->env, m->nenv, names->v[i]))
+				return false;
+		return true;
+	}
+	if (!self_tgid(m))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%u/environ", self_tgid(m));
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	for (;;) {
+		size_t k;
+
+		if (len + 4096 + 1 > cap) {
+			char *nb;
+
+			if (cap >= (1 << 20))
+				break;
+			cap = cap ? cap * 2 : 8192;
+			nb = realloc(buf, cap);
+			if (!nb)
+				break;
+			buf = nb;
+		}
+		k = fread(buf + len, 1, cap - len - 1, f);
+		if (!k)
+			break;
+		len += k;
+	}
+	fclose(f);
+	if (!buf)
+		return false;
+	buf[len] = 0;
+	for (size_t off = 0; off < len; off += strlen(buf + off) + 1) {
+		const char **ne = realloc(env, (n + 1) * sizeof(*env));
+
+		if (!ne)
+			break;
+		env = ne;
+		env[n++] = buf + off;
+	}
+	for (size_t i = 0; i < names->n && ok; i++)
+		ok = env_has(env, n, names->v[i]);
+	free(env);
+	free(buf);
+	return ok;
+}
+
+/* ---- the process an operation names ---- */
+
+/* Tgid and parent of a live pid from /proc; -1 if gone. */
+static int proc_status(uint32_t pid, uint32_t *tgid, uint32_t *ppid)
+{
+	char path[64], line[256];
+	FILE *f;
+	int got = 0;
+
+	snprintf(path, sizeof(path), "/proc/%u/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f) && got < 2) {
+		if (!strncmp(line, "Tgid:", 5))
+			got += sscanf(line + 5, "%u", tgid) == 1;
+		else if (!strncmp(line, "PPid:", 5))
+			got += sscanf(line + 5, "%u", ppid) == 1;
+	}
+	fclose(f);
+	return got == 2 ? 0 : -1;
+}
+
+static uint32_t relation_of(uint32_t self, uint32_t target, const struct vg_proc *trec)
+{
+	uint32_t tgid = target, ppid = 0;
+	bool known;
+
+	if (!self || !target)
+		return VG_REL_OTHER;
+	if (target == self)
+		return VG_REL_SELF;
+	known = proc_status(target, &tgid, &ppid) == 0;
+	if (trec) {
+		tgid = trec->key.tgid;
+		ppid = trec->ppid;
+		known = true;
+	}
+	if (!known)
+		return VG_REL_OTHER; /* gone: nothing shows it was ours */
+	if (tgid == self)
+		return VG_REL_SELF; /* a thread of the caller */
+	if (ppid == self)
+		return VG_REL_CHILD;
+	for (int depth = 0; depth < 64 && ppid > 1; depth++) {
+		uint32_t t, p;
+
+		if (proc_status(ppid, &t, &p))
+			break;
+		if (p == self)
+			return VG_REL_DESCENDANT;
+		ppid = p;
+	}
+	return VG_REL_OTHER;
+}
+
+/* pid in "/proc/<pid>/..." (0 if the path is not under a numeric /proc entry). */
+static uint32_t proc_path_pid(const char *path)
+{
+	unsigned long v;
+	char *end;
+
+	if (!path || strncmp(path, "/proc/", 6) || path[6] < '0' || path[6] > '9')
+		return 0;
+	v = strtoul(path + 6, &end, 10);
+	return (*end == '/' || !*end) && v < UINT32_MAX ? v : 0;
+}
+
+/* The pid a syscall names, by syscall (x86_64). */
+static uint32_t syscall_target(const struct vg_match *m)
+{
+	if (m->target)
+		return m->target->key.tgid;
+	switch (m->nr) {
+	case 101: /* ptrace(request, pid, ...) */
+		return (uint32_t)m->args[1];
+	case 62:  /* kill(pid, sig) */
+	case 310: /* process_vm_readv(pid, ...) */
+	case 311: /* process_vm_writev */
+	case 434: /* pidfd_open(pid, flags) */
+		return (int64_t)m->args[0] > 0 ? (uint32_t)m->args[0] : 0;
+	case 200: /* tkill(tid, sig) */
+		return (uint32_t)m->args[0];
+	case 234: /* tgkill(tgid, tid, sig) */
+		return (uint32_t)m->args[0];
+	}
+	return 0;
+}
+
+static bool relation_match(uint32_t want, const struct vg_match *m)
+{
+	uint32_t target;
+
+	if (!want)
+		return true;
+	target = m->kind == VG_RK_SYSCALL ? syscall_target(m) : proc_path_pid(m->path);
+	if (!target)
+		return false; /* the operation names no process */
+	return want & relation_of(self_tgid(m), target,
+				  m->kind == VG_RK_SYSCALL ? m->target : NULL);
+}
+
+/* ---- exec conditions the kernel can't fully judge ---- */
+
+/* "socket:[12345]" -> inode */
+static bool fd_socket_inode(uint32_t pid, int fd, unsigned long *ino)
+{
+	char path[64], link[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/fd/%d", pid, fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return false;
+	link[n] = 0;
+	return sscanf(link, "socket:[%lu]", ino) == 1;
+}
+
+static bool inode_in(uint32_t pid, const char *table, unsigned long ino)
+{
+	char path[64], line[512];
+	bool hit = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/net/%s", pid, table);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!hit && fgets(line, sizeof(line), f)) {
+		unsigned long v;
+
+		/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
+		if (sscanf(line, "%*s %*s %*s %*s %*s %*s %*s %*s %*s %lu", &v) == 1)
+			hit = v == ino;
+	}
+	fclose(f);
+	return hit;
+}
+
+/*
+ * The kernel sees "stdin or stdout is a socket"; that includes the AF_UNIX
+ * stream journald gives every service. A reverse shell talks to the network:
+ * confirm that stdin or stdout is a TCP/UDP socket, looked up in the process's
+ * own network namespace. A process already gone can't be confirmed (a reverse
+ * shell lives as long as it is used).
+ */
+static bool stdio_is_inet(const struct vg_match *m)
+{
+	static const char *const tables[] = { "tcp", "tcp6", "udp", "udp6" };
+	uint32_t pid = self_tgid(m);
+
+	for (int fd = 0; pid && fd <= 1; fd++) {
+		unsigned long ino;
+
+		if (!fd_socket_inode(pid, fd, &ino))
+			continue;
+		for (int t = 0; t < 4; t++)
+			if (inode_in(pid, tables[t], ino))
+				return true;
+	}
+	return false;
+}
+
+/* ---- exceptions ---- */
+
+static const char *object_path(const struct vg_match *m)
+{
+	switch (m->kind) {
+	case VG_RK_FILE:
+		return m->path;
+	case VG_RK_SYSCALL:
+		return m->str;
+	default:
+		return m->self.exe;
+	}
+}
+
+static bool in_container(const struct vg_match *m)
+{
+	return m->container && *m->container;
+}
+
+static bool except_match(const struct vg_except *x, const struct vg_match *m)
+{
+	if (x->exe.set && !vg_path_sel_match(&x->exe, m->self.exe))
+		return false;
+	if (x->argv.set && !argv_sel_match(&x->argv, &m->self))
+		return false;
+	if (x->parent.set && !parent_match(&x->parent, m))
+		return false;
+	if (x->ancestor.set && !ancestor_match(&x->ancestor, m))
+		return false;
+	if (x->path.set && !vg_path_sel_match(&x->path, object_path(m)))
+		return false;
+	if (x->uid.set && !uid_match(&x->uid, m))
+		return false;
+	if (x->container >= 0 && in_container(m) != (bool)x->container)
+		return false;
+	if (x->env_present.n && !env_present(&x->env_present, m))
+		return false;
+	return true;
+}
+
+/* ---- per kind ---- */
+
+static bool exec_match(const struct vg_rule_spec *s, const struct vg_match *m)
+{
+	if (s->exe.set && !vg_path_sel_match(&s->exe, m->self.exe))
+		return false;
+	if (s->argv.set && !argv_sel_match(&s->argv, &m->self))
+		return false;
+	if (s->parent.set && !parent_match(&s->parent, m))
+		return false;
+	if (s->ancestor.set && !ancestor_match(&s->ancestor, m))
+		return false;
+	/* memfd and gained_root are the kernel's judgement (it saw the exec);
+	 * stdio_socket is confirmed here */
+	if ((s->conds & (1 << VG_XC_STDIO_SOCK)) && !stdio_is_inet(m))
+		return false;
+	return true;
+}
+
+/* lstat() type of the object; an object gone by now passes (unknown). */
+static bool type_match(uint32_t types, const char *path)
+{
+	struct stat st;
+	uint32_t t;
+
+	if (!types || !path || lstat(path, &st))
+		return true;
+	t = S_ISREG(st.st_mode)	  ? VG_FT_FILE
+	    : S_ISDIR(st.st_mode) ? VG_FT_DIR
+	    : S_ISLNK(st.st_mode) ? VG_FT_SYMLINK
+				  : VG_FT_OTHER;
+	return types & t;
+}
+
+/* The operation's file is the executable of the process doing it. */
+static bool is_own_exe(const struct vg_match *m)
+{
+	struct vg_path_sel one = { .set = true };
+	char *p = (char *)m->path;
+
+	if (!m->path || !m->self.exe || !*m->self.exe)
+		return false;
+	if (!strcmp(m->path, m->self.exe))
+		return true;
+	/* the exe may already read "<path> (deleted)" */
+	one.exact = (struct vg_strv){ .v = &p, .n = 1 };
+	return vg_path_sel_match(&one, m->self.exe);
+}
+
+static bool file_match(const struct vg_rule_spec *s, const struct vg_match *m)
+{
+	if ((m->actions & VG_FA_FAILED) && !s->include_failed)
+		return false;
+	if (!(m->actions & s->actions))
+		return false;
+	if (!vg_path_sel_match(&s->path, m->path))
+		return false;
+	if (s->mode_bits && !(m->mode & s->mode_bits))
+		return false;
+	if (s->own_exe && !is_own_exe(m))
+		return false;
+	if (s->exe.set && !vg_path_sel_match(&s->exe, m->self.exe))
+		return false;
+	if (s->types && !type_match(s->types, m->path))
+		return false;
+	return true;
+}
+
+static bool args_match(const struct vg_rule_spec *s, const struct vg_match *m)
+{
+	for (size_t i = 0; i < s->nargs; i++) {
+		const struct vg_arg_cond *a = &s->args[i];
+		uint64_t v = m->args[a->arg];
+		bool hit = false;
+
+		for (size_t j = 0; j < a->n && !hit; j++)
+			hit = a->op == VG_ARG_MASK ? (v & a->v[j]) != 0 : v == a->v[j];
+		if (hit == (a->op == VG_ARG_NOT_IN))
+			return false;
+	}
+	return true;
+}
+
+static bool syscall_match(const struct vg_rule_spec *s, const struct vg_match *m)
+{
+	bool nr = false;
+
+	for (size_t i = 0; i < s->nnrs && !nr; i++)
+		nr = s->nrs[i] == m->nr;
+	if (!nr || !args_match(s, m))
+		return false;
+	if (s->exe.set && !vg_path_sel_match(&s->exe, m->self.exe))
+		return false;
+	return true;
+}
+
+bool vg_rule_matches(const struct vg_rule *r, const struct vg_match *m)
+{
+	const struct vg_rule_spec *s = r ? r->priv : NULL;
+
+	if (!s || !m || !r->enabled || r->kind != m->kind)
+		return false;
+	switch (r->kind) {
+	case VG_RK_EXEC:
+		if (!exec_match(s, m))
+			return false;
+		break;
+	case VG_RK_FILE:
+		if (!file_match(s, m))
+			return false;
+		break;
+	case VG_RK_SYSCALL:
+		if (!syscall_match(s, m))
+			return false;
+		break;
+	default:
+		return false;
+	}
+	if (s->uid.set && !uid_match(&s->uid, m))
+		return false;
+	if (s->relation && !relation_match(s->relation, m))
+		return false;
+	if (s->env_present.n && !env_present(&s->env_present, m))
+		return false;
+	for (size_t i = 0; i < s->nexcept; i++)
+		if (except_match(&s->except[i], m))
+			return false;
+	return true;
+}
