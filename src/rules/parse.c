@@ -241,10 +241,12 @@ static bool want_map(struct pctx *c, yaml_node_t *n, const char *field)
 	return false;
 }
 
-/* Report unknown and repeated keys of a mapping. */
-static void check_keys(struct pctx *c, yaml_node_t *n, const char *field,
+/* Report unknown and repeated keys of a mapping; returns how many were unknown. */
+static int check_keys(struct pctx *c, yaml_node_t *n, const char *field,
 		       const char *const *allowed)
 {
+	int unknown = 0;
+
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = nodeat(c, p->key);
 		const char *key = sval(k);
@@ -273,7 +275,9 @@ static void check_keys(struct pctx *c, yaml_node_t *n, const char *field,
 					*a);
 		subfield(f, field, key);
 		perr(c, k, f, "unknown field \"%s\" (expected one of %s)", key, exp);
+		unknown++;
 	}
+	return unknown;
 }
 
 static yaml_node_t *get(struct pctx *c, yaml_node_t *n, const char *key)
@@ -543,7 +547,8 @@ static int parse_path_sel(struct pctx *c, yaml_node_t *n, const char *field, boo
 		}
 		return bad ? -EINVAL : 0;
 	}
-	check_keys(c, n, field, keys);
+	if (check_keys(c, n, field, keys))
+		bad = 1; /* "no paths given" would only repeat it */
 	for (int i = 0; keys[i]; i++) {
 		yaml_node_t *v = get(c, n, keys[i]);
 		struct vg_strv *dst;

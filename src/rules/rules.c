@@ -253,6 +253,24 @@ static struct vg_rules *load_all(char *const *paths, size_t n, struct vg_rule_er
 	return set;
 }
 
+struct vg_rules *vg_rules_from_text(const char *name, const char *text,
+				    struct vg_rule_errors *errs)
+{
+	struct vg_rule_file f;
+	struct merge mg = {};
+	size_t at = errs->n;
+
+	vg_rule_file_parse(name, text, strlen(text), false, &f, errs);
+	merge_file(&mg, &f);
+	apply_disables(&mg, name, &f, errs);
+	vg_rule_file_free(&f);
+	if (errs->n > at) {
+		merge_free(&mg);
+		return NULL;
+	}
+	return set_from(&mg, errs);
+}
+
 struct vg_rules *vg_rules_load(const char *dir, struct vg_rule_errors *errs)
 {
 	char **paths = NULL;

@@ -169,6 +169,11 @@ void vg_rule_error_add(struct vg_rule_errors *e, const char *file, int line, int
 		       const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 
+/* ---- rules.c ---- */
+/* A set from one YAML text alone, without the defaults (tests, tools). */
+struct vg_rules *vg_rules_from_text(const char *name, const char *text,
+				    struct vg_rule_errors *errs);
+
 /* ---- builtin.c ---- */
 struct vg_builtin_file {
 	const char *name; /* rules/default/x.yaml */
