@@ -3,7 +3,8 @@
  * Finding sinks. A file rotates by size: PATH -> PATH.1 -> ... -> PATH.keep,
  * the oldest dropped, before a line would push PATH past max_size, so a file
  * always holds whole lines and never grows past the limit (unless a single
- * line is bigger than the limit: then it is written alone).
+ * line is bigger than the limit: then it is written alone). Only regular files
+ * rotate: a device or a FIFO (file:/dev/null, a named pipe) is written as is.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -107,6 +108,7 @@ static int open_file(struct vg_output *o)
 		return err;
 	}
 	o->size = st.st_size;
+	o->rotatable = S_ISREG(st.st_mode);
 	return 0;
 }
 
@@ -157,7 +159,7 @@ int vg_output_write(struct vg_output *o, const char *line, size_t len)
 		if (err)
 			goto fail;
 	}
-	if (o->path && o->max_size && o->size && o->size + len + 1 > o->max_size) {
+	if (o->path && o->rotatable && o->max_size && o->size && o->size + len + 1 > o->max_size) {
 		err = rotate(o);
 		if (err)
 			goto fail;

@@ -23,6 +23,7 @@ struct vg_output {
 	unsigned keep;     /* file: rotated files kept (PATH.1 newest) */
 	FILE *f;
 	uint64_t size;     /* bytes in the current file */
+	bool rotatable;    /* a regular file (not /dev/null, a FIFO...) */
 	/* counters (read by the status thread: updated with relaxed atomics) */
 	uint64_t lines, bytes, rotations, errors;
 	int last_errno;

@@ -144,6 +144,26 @@ static void test_rotation_big_line(void **state)
 	rmdir(dir);
 }
 
+/* Only regular files rotate: file:/dev/null must never be renamed. */
+static void test_no_rotation_of_devices(void **state)
+{
+	struct vg_output o = { .max_size = 10, .keep = 2 };
+	struct stat st;
+	char why[256];
+
+	assert_int_equal(vg_output_parse(&o, "file:/dev/null"), 0);
+	assert_int_equal(vg_output_open(&o, why, sizeof(why)), 0);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(vg_output_write(&o, "0123456789abcdef", 16), 0);
+	vg_output_flush(&o);
+	assert_int_equal(o.rotations, 0);
+	assert_int_equal(o.lines, 10);
+	assert_int_equal(stat("/dev/null", &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	assert_int_equal(size_of("/dev/null.1"), -1);
+	vg_output_close(&o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -151,6 +171,7 @@ int main(void)
 		cmocka_unit_test(test_output_spec),
 		cmocka_unit_test(test_rotation),
 		cmocka_unit_test(test_rotation_big_line),
+		cmocka_unit_test(test_no_rotation_of_devices),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
