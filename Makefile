@@ -8,7 +8,8 @@ BPFTOOL    ?= bpftool
 ARCH       := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 VERSION    := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-BPF_SRCS   := $(wildcard bpf/*.bpf.c)
+# maps.bpf.c first: the linker (libbpf 1.1) mishandles an extern map met before its definition.
+BPF_SRCS   := bpf/maps.bpf.c $(filter-out bpf/maps.bpf.c,$(wildcard bpf/*.bpf.c))
 BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_HDRS   := $(wildcard bpf/*.h bpf/lib/*.h include/vigil/*.h)
 
@@ -45,7 +46,7 @@ $(BUILD)/vigil.bpf.o: $(BPF_OBJS)
 	$(BPFTOOL) gen object $@ $^
 
 $(BUILD)/vigil.skel.h: $(BUILD)/vigil.bpf.o
-	$(BPFTOOL) gen skeleton $< name vigil_bpf > $@
+	$(BPFTOOL) gen skeleton $< name vigil_bpf > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/%.o: src/%.c $(BUILD)/vigil.skel.h
 	@mkdir -p $(@D)

@@ -115,3 +115,143 @@ __noinline int vg_cgroup_path_build(__u64 kn_p)
 	finish(sc, trunc);
 	return trunc ? VG_PATHF_TRUNC : 0;
 }
+
+/* ---- paths the caller named (user strings) ---- */
+
+/* Normaliser state, on vg_upath_build's stack; the loop callback gets a pointer to it. */
+struct vg_norm {
+	struct vg_scratch *sc;
+	__u32 in, end; /* input: sc->tmp[in, end) */
+	__u32 out;     /* output length in sc->str.data */
+	__u32 comp;    /* where the current output component starts */
+	__u32 depth;   /* components kept (sc->comp[] holds their starts) */
+	__u32 trunc;
+};
+
+/*
+ * A component of the output ended (at a '/' or the end): drop ".", pop for
+ * "..", drop empty ones ("//"), keep the rest followed by '/'. Returns 1 to stop.
+ */
+static __always_inline long norm_component_end(struct vg_norm *n)
+{
+	struct vg_scratch *sc = n->sc;
+	__u32 len = n->out - n->comp;
+	char c0 = sc->str.data[vg_idx(n->comp, VG_STR_MAX - 1)];
+	char c1 = sc->str.data[vg_idx(n->comp + 1, VG_STR_MAX - 1)];
+
+	if (len == 0) {
+		/* "//": nothing */
+	} else if (len == 1 && c0 == '.') {
+		n->out = n->comp;
+	} else if (len == 2 && c0 == '.' && c1 == '.') {
+		if (n->depth > 0) {
+			n->depth--;
+			n->out = sc->comp[vg_idx(n->depth, VG_NORM_DEPTH - 1)];
+		} else {
+			n->out = n->comp; /* "/.." is "/" */
+		}
+	} else {
+		if (n->depth >= VG_NORM_DEPTH || n->out >= VG_STR_MAX - 1) {
+			n->trunc = 1; /* deeper or longer than we can keep */
+			return 1;
+		}
+		sc->comp[vg_idx(n->depth, VG_NORM_DEPTH - 1)] = n->comp;
+		n->depth++;
+		sc->str.data[vg_idx(n->out, VG_STR_MAX - 1)] = '/';
+		n->out++;
+	}
+	n->comp = n->out;
+	return 0;
+}
+
+static long norm_step(__u32 i, void *ctx)
+{
+	struct vg_norm *n = ctx;
+	struct vg_scratch *sc = n->sc;
+	__u32 pos = n->in + i;
+	char ch;
+
+	if (pos >= n->end)
+		return 1;
+	ch = sc->tmp[vg_idx(pos, 2 * VG_STR_MAX - 1)];
+	if (ch == '/')
+		return norm_component_end(n);
+	if (n->out >= VG_STR_MAX - 1) {
+		n->trunc = 1;
+		return 1;
+	}
+	sc->str.data[vg_idx(n->out, VG_STR_MAX - 1)] = ch;
+	n->out++;
+	return 0;
+}
+
+/*
+ * The user string at uptr, read at syscall exit (the kernel's own copy has
+ * faulted the page in), made absolute against dfd's directory or the cwd,
+ * then normalised lexically — ".", ".." and "//" — into sc->str. Symlinks
+ * are not followed (the kernel did not resolve this path for us): a ".."
+ * after a symlinked directory goes up lexically. Returns VG_PATHF_TRUNC or
+ * 0, < 0 if there is no string (bad pointer, bad dfd).
+ */
+__noinline int vg_upath_build(__u64 uptr, __s32 dfd)
+{
+	struct vg_scratch *sc = vg_scratch();
+	struct vg_norm n = {};
+	int flags = 0;
+	long len;
+
+	if (!sc)
+		return -1;
+	/* The user's string goes to the upper half of tmp, the base directory right before it. */
+	len = bpf_probe_read_user_str(&sc->tmp[VG_STR_MAX], VG_STR_MAX, (void *)uptr);
+	if (len <= 0)
+		return -1;
+	n.in = VG_STR_MAX;
+	n.end = VG_STR_MAX + (__u32)len - 1;
+	if (sc->tmp[VG_STR_MAX] != '/') {
+		struct task_struct *t = bpf_get_current_task_btf();
+		__u64 dentry, mnt;
+		int pf;
+
+		if (dfd == -100 /* AT_FDCWD */) {
+			dentry = (__u64)BPF_CORE_READ(t, fs, pwd.dentry);
+			mnt = (__u64)BPF_CORE_READ(t, fs, pwd.mnt);
+		} else {
+			struct fdtable *fdt = t->files->fdt;
+			struct file **arr = fdt->fd;
+			struct file *f = NULL;
+
+			if (dfd < 0 || dfd >= fdt->max_fds)
+				return -1;
+			bpf_probe_read_kernel(&f, sizeof(f), &arr[dfd & 0xffffff]);
+			if (!f)
+				return -1;
+			dentry = (__u64)BPF_CORE_READ(f, f_path.dentry);
+			mnt = (__u64)BPF_CORE_READ(f, f_path.mnt);
+		}
+		/* Builds tmp[pos, VG_PATH_END): exactly the bytes before the user's string. */
+		pf = vg_path_build(dentry, mnt);
+		if (pf < 0)
+			return -1;
+		flags = pf & VG_PATHF_TRUNC;
+		n.in = sc->pos < VG_PATH_END ? sc->pos : VG_PATH_END;
+		sc->tmp[VG_PATH_END] = '/';
+	}
+	n.sc = sc;
+	n.out = 1;
+	n.comp = 1;
+	sc->str.data[0] = '/';
+	bpf_loop(2 * VG_STR_MAX, norm_step, &n, 0);
+	if (!n.trunc)
+		norm_component_end(&n);
+	if (n.out > 1 && sc->str.data[vg_idx(n.out - 1, VG_STR_MAX - 1)] == '/')
+		n.out--;
+	sc->str.data[vg_idx(n.out, VG_STR_MAX - 1)] = 0;
+	sc->str.h.len = n.out + 1;
+	if (n.trunc) {
+		flags |= VG_PATHF_TRUNC;
+		vg_count(VG_ST_TRUNC_PATH);
+	}
+	sc->str.h.flags = (flags & VG_PATHF_TRUNC) ? VG_STRF_TRUNC : 0;
+	return flags;
+}

@@ -4,6 +4,8 @@
  * exit, kept after exit until it ages out. tp_btf only: no kprobes, no fentry.
  */
 #include "lib/common.bpf.h"
+#include "lib/file.bpf.h"
+#include "lib/rules.bpf.h"
 #include "lib/task.bpf.h"
 
 /* Make room by dropping the oldest exited record; the table is near full. */
@@ -77,6 +79,59 @@ static __always_inline struct vg_proc *vg_proc_adopt(struct vg_scratch *sc,
 	return rec;
 }
 
+/*
+ * The parent's exe basename hash, for exec rules on its children. Records
+ * made by user space (the /proc snapshot) have none yet: computed once from
+ * the interned exe and kept. Uses sc->str: call before building anything.
+ */
+static __always_inline __u64 vg_parent_base(const struct vg_proc_key *parent)
+{
+	struct vg_proc *pp = bpf_map_lookup_elem(&vg_procs, parent);
+
+	if (!pp)
+		return 0;
+	if (!pp->exe_base && pp->exe)
+		pp->exe_base = vg_str_base_hash(pp->exe);
+	return pp->exe_base;
+}
+
+/*
+ * Detection at exec, with the exe's path in sc->str: the file record of the
+ * executable (VG_FA_EXEC, file rules), then the exec rules with the exec
+ * conditions the kernel can see.
+ */
+static __always_inline void vg_exec_detect(struct vg_scratch *sc, struct task_struct *t,
+					   struct vg_proc *p, __u64 file, __u32 old_uid,
+					   __u64 parent_base)
+{
+	struct vg_eval *ev = &sc->ev;
+	struct vg_proc *pp;
+	__u32 conds = 0;
+
+	if (t->tgid == vg_self_tgid)
+		return;
+	vg_file_slow(file, VG_FA_EXEC, 0, p->exe);
+	if (p->flags & VG_PF_EXE_DELETED)
+		conds |= 1u << VG_XC_MEMFD;
+	if (vg_fd_is_sock(t, 0) || vg_fd_is_sock(t, 1))
+		conds |= 1u << VG_XC_STDIO_SOCK;
+	if (old_uid != 0 && p->euid == 0)
+		conds |= 1u << VG_XC_GAINED_ROOT;
+	__builtin_memset(ev, 0, sizeof(*ev));
+	pp = bpf_map_lookup_elem(&vg_procs, &p->parent);
+	ev->a.exec.parent_exe = pp ? pp->exe : 0;
+	ev->a.exec.exe = p->exe;
+	ev->a.exec.argv = p->argv;
+	ev->a.exec.flags = p->flags;
+	ev->path = p->exe;
+	ev->exe = p->exe;
+	ev->base = p->exe_base;
+	ev->parent_base = parent_base;
+	ev->conds = conds;
+	ev->has_str = 1;
+	vg_rules_eval(VG_RK_EXEC);
+}
+
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(vg_fork, struct task_struct *parent, struct task_struct *child)
 {
@@ -107,6 +162,7 @@ int BPF_PROG(vg_fork, struct task_struct *parent, struct task_struct *child)
 	}
 	if (pp) {
 		p->exe = pp->exe;
+		p->exe_base = pp->exe_base;
 		p->argv = pp->argv;
 		p->argc = pp->argc;
 		p->flags |= pp->flags & (VG_PF_TRUNC_ARGV | VG_PF_TRUNC_EXE | VG_PF_EXE_DELETED);
@@ -124,7 +180,8 @@ int BPF_PROG(vg_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm 
 	struct vg_proc_key key;
 	struct vg_scratch *sc;
 	struct vg_proc *p;
-	__u64 exe;
+	__u64 exe, parent_base;
+	__u32 old_uid;
 
 	sc = vg_scratch();
 	if (!sc)
@@ -137,17 +194,21 @@ int BPF_PROG(vg_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm 
 		if (!p)
 			return 0;
 	}
+	old_uid = p->uid;
+	parent_base = vg_parent_base(&p->parent);
 	p->flags &= ~(VG_PF_TRUNC_EXE | VG_PF_EXE_DELETED | VG_PF_STR_LOST);
+	p->argv = vg_task_argv_intern(sc, t, p);
+	/* The exe last: its path stays in sc->str for the rules below. */
 	exe = vg_file_path_intern(sc, bprm->file, p);
 	p->prev_exe = p->exe;
 	p->exe = exe;
-	p->argv = vg_task_argv_intern(sc, t, p);
 	p->argc = bprm->argc;
 	p->exec_ns = bpf_ktime_get_boot_ns();
 	p->exec_count++;
 	p->flags |= VG_PF_EXECED;
 	__builtin_memcpy(p->comm, t->comm, sizeof(p->comm));
 	vg_task_creds(t, p);
+	vg_exec_detect(sc, t, p, (__u64)BPF_CORE_READ(bprm, file), old_uid, parent_base);
 	vg_task_cgroup(sc, t, p);
 	vg_trace_emit(VG_MSG_EXEC, p);
 	return 0;

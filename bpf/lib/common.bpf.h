@@ -111,11 +111,16 @@ VG_MAP struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } vg_meta SEC(".maps");
 
-/* (process, file) -> what it did to it. Pinned: file history survives restarts. */
+/*
+ * (process, file) -> what it did to it. Pinned: file history survives restarts.
+ * An LRU hash: the entry is also the hot-path cache (a hit costs a lookup), so
+ * a full table must not turn every operation into a slow path. When it is full
+ * the least recently used entry makes room; the daemon counts those evictions
+ * (created - present - removed with their process: VG_ST_FILE_EVICT).
+ */
 VG_MAP struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, VG_FILES_DEFAULT);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct vg_file_key);
 	__type(value, struct vg_file);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -160,6 +165,24 @@ VG_MAP struct {
 
 /* Per-CPU scratch: records and strings too big for the 512-byte BPF stack. */
 #define VG_NAME_MAX 256 /* NAME_MAX + NUL */
+#define VG_NORM_DEPTH 128 /* components a user path may nest (lexical normalisation) */
+
+/*
+ * A rule evaluation being prepared (lib/rules.bpf.h): the message to send if
+ * some rule is a candidate, and the values the predicates are looked up with.
+ * The path/name bytes the prefix and basename predicates need are sc->str.
+ */
+struct vg_eval {
+	struct vg_alert a;  /* filled by the caller; rules, gen, kind, hdr by the evaluation */
+	__u64 path;         /* VG_RW_PATH value: string id of the path (file, exe, syscall arg) */
+	__u64 exe;          /* the acting process's exe (VG_RW_EXE_EXCEPT / _ONLY) */
+	__u64 base;         /* basename hash if known, else 0: computed from sc->str when needed */
+	__u64 parent_base;  /* exec: the parent's exe basename hash */
+	__u32 act;          /* file: the action bits to evaluate (new ones only) */
+	__u32 conds;        /* exec: bit c set when enum vg_exec_cond c holds */
+	__u32 has_str;      /* sc->str holds the path/name (else no prefix/base predicate holds) */
+	__u32 _pad;
+};
 
 struct vg_scratch {
 	struct vg_proc proc;
@@ -167,6 +190,10 @@ struct vg_scratch {
 	char tmp[2 * VG_STR_MAX];  /* paths are assembled right to left here */
 	char name[VG_NAME_MAX];    /* one path component */
 	__u32 pos;                 /* where the next component goes in tmp */
+	__u32 mark;                /* a position handed from one loop to the next (see vg_base_hash) */
+	struct vg_eval ev;         /* rule evaluation (rules.bpf.c) */
+	struct vg_lpm_key lpm;     /* prefix lookup key (rules.bpf.c) */
+	__u16 comp[VG_NORM_DEPTH]; /* where each output component starts (user paths, path.bpf.c) */
 };
 
 VG_MAP struct {

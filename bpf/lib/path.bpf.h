@@ -29,4 +29,13 @@ int vg_path_build(__u64 dentry, __u64 vfsmnt);
 /* Same for a cgroup's kernfs node: "/system.slice/ssh.service", "/" for the root. */
 int vg_cgroup_path_build(__u64 kn);
 
+/*
+ * A path a syscall's caller named (user pointer uptr), made absolute against
+ * directory fd dfd (AT_FDCWD: the cwd) and normalised lexically ("." ".."
+ * "//"; symlinks not followed) into sc->str. For path-only operations and
+ * failed attempts, where the kernel resolved nothing we could walk. Returns
+ * VG_PATHF_TRUNC or 0, < 0 without a string.
+ */
+int vg_upath_build(__u64 uptr, __s32 dfd);
+
 #endif /* VG_PATH_BPF_H */

@@ -15,6 +15,7 @@
 #include "lib/common.bpf.h"
 #include "lib/compat.bpf.h"
 #include "lib/path.bpf.h"
+#include "lib/rules.bpf.h"
 #include "lib/strings.bpf.h"
 
 #define VG_PF_KTHREAD_TASK 0x00200000 /* PF_KTHREAD in task_struct::flags */
@@ -107,7 +108,8 @@ static __always_inline void vg_task_parent(struct task_struct *t, struct vg_proc
 	}
 }
 
-/* Intern the path of an executable file; returns its id, sets flags on p. */
+/* Intern the path of an executable file; returns its id, sets flags and exe_base on p.
+ * The path stays in sc->str. */
 static __always_inline __u64 vg_file_path_intern(struct vg_scratch *sc, struct file *f,
 						 struct vg_proc *p)
 {
@@ -124,6 +126,7 @@ static __always_inline __u64 vg_file_path_intern(struct vg_scratch *sc, struct f
 		p->flags |= VG_PF_TRUNC_EXE;
 	if (pf & (VG_PATHF_DELETED | VG_PATHF_DETACHED))
 		p->flags |= VG_PF_EXE_DELETED;
+	p->exe_base = vg_base_hash(); /* children's exec rules match on their parent's name */
 	id = vg_intern_scratch();
 	if (!id)
 		p->flags |= VG_PF_STR_LOST;

@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define VG_ABI_VERSION 1
+#define VG_ABI_VERSION 2
 #define VG_ABI_MAGIC 0x5649474c /* "VIGL" */
 
 #define VG_COMM_LEN 16
@@ -71,6 +71,8 @@ struct vg_proc {
 	__u64 prev_exe;            /* string id: exe before the last exec, 0 if none */
 	__u64 argv;                /* string id: argv, NUL-separated */
 	__u64 cgroup;              /* string id: cgroup v2 path, "" root */
+	__u64 exe_base;            /* vg_name_hash of the exe's basename, 0 if unknown (exec rules:
+				    * a child's VG_RW_PARENT_BASE comes from here) */
 	__u32 ppid;
 	__u32 uid, gid, euid, egid, auid;
 	__u32 ns_mnt, ns_pid, ns_net, ns_uts, ns_ipc, ns_user, ns_cgroup;
@@ -135,11 +137,12 @@ enum vg_stat {
 	/* detections */
 	VG_ST_FILE_EVENTS,     /* file operations seen (after the per-process cache) */
 	VG_ST_FILE_INSERT_FAIL,/* file table full: a (process, file) entry not recorded */
-	VG_ST_FILE_EVICT,      /* file entries removed with their process, or for room */
+	VG_ST_FILE_EVICT,      /* file entries removed with their process, or for room (LRU) */
 	VG_ST_PATH_UNRESOLVED, /* a path kept as the user gave it (failed or path-only op) */
-	VG_ST_ALERTS,          /* rule candidates sent to user space */
-	VG_ST_ALERT_DROP,      /* ... that did not fit the ring buffer */
+	VG_ST_ALERTS,          /* rule candidates sent to user space (attempted) */
+	VG_ST_ALERT_DROP,      /* ... of which did not fit the ring buffer */
 	VG_ST_EXEC_SCAN,       /* execs sent for argv-only rules */
+	VG_ST_FILE_NEW,        /* (process, file) entries created */
 	VG_ST_MAX
 };
 
@@ -192,9 +195,10 @@ enum vg_fact {
  * path's string id. */
 struct vg_file_key {
 	struct vg_proc_key proc;
-	__u64 obj;
-	__u32 dev;
-	__u32 _pad;
+	__u64 obj;  /* inode number, or the path's string id when dev is 0 */
+	__u32 dev;  /* st_dev of the inode (kernel encoding: major << 20 | minor), 0: a path */
+	__u32 igen; /* inode generation: an inode number reused for a new file (a deleted
+		     * temporary file's) makes a new entry, not a hit on the old file's */
 };
 
 enum vg_file_flags {

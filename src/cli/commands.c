@@ -13,6 +13,7 @@
 #include "daemon/daemon.h"
 #include "query/query.h"
 #include "sensor/probe.h"
+#include "state/filetab.h"
 #include "util/log.h"
 #include "util/timefmt.h"
 
@@ -172,6 +173,46 @@ static void render_procs(struct json_object *arr, bool tree)
 	vg_table_free(t);
 }
 
+/* "read,write" from a JSON array of names. */
+static void join_names(struct json_object *a, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; a && i < json_object_array_length(a) && off + 1 < len; i++)
+		off += snprintf(buf + off, len - off, "%s%s", i ? "," : "",
+				json_object_get_string(json_object_array_get_idx(a, i)));
+}
+
+static void render_files(struct json_object *arr)
+{
+	static const char *const hdr[] = { "PID", "EXE", "ACTIONS", "COUNT", "FIRST", "LAST",
+					   "PATH" };
+	struct vg_table *t = vg_table_new(7, hdr);
+	size_t n = json_object_array_length(arr);
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *f = json_object_array_get_idx(arr, i);
+		struct json_object *p = json_object_object_get(f, "process");
+		struct json_object *flags = json_object_object_get(f, "flags");
+		const char *exe = jstr(p, "exe"), *base;
+		char acts[256], first[32], last[32], path[VG_STR_MAX + 64], fl[64];
+
+		base = exe ? strrchr(exe, '/') : NULL;
+		base = base ? base + 1 : exe ? exe : "?";
+		join_names(json_object_object_get(f, "actions"), acts, sizeof(acts));
+		clock_of(jstr(f, "first_time"), first, sizeof(first));
+		clock_of(jstr(f, "last_time"), last, sizeof(last));
+		join_names(flags, fl, sizeof(fl));
+		snprintf(path, sizeof(path), "%s%s%s%s", jhas(f, "path") ? jstr(f, "path") : "?",
+			 fl[0] ? " (" : "", fl, fl[0] ? ")" : "");
+		vg_table_row(t, (const char *const[]){ jstr(p, "pid"), base, acts, jstr(f, "count"),
+						       first, last, path });
+	}
+	vg_table_print(t, stdout);
+	vg_table_free(t);
+}
+
 /* ---- vigil query ---- */
 
 static void query_help(void)
@@ -179,10 +220,12 @@ static void query_help(void)
 	puts("usage: vigil query procs    [filters] [--json]\n"
 	     "       vigil query ancestry PID[@START_NS] [--json]\n"
 	     "       vigil query tree     PID[@START_NS] [--depth N] [--json]\n"
+	     "       vigil query files    [--pid PID[@START_NS] [--tree]] [filters] [--json]\n"
 	     "\n"
-	     "Answers from the kernel's process table, through the running daemon. Exited\n"
-	     "processes stay queryable for the retention window (vigil run --retention).\n"
-	     "A PID names its newest process; PID@START_NS (the \"id\" field) names one exactly.\n"
+	     "Answers from the kernel's process and file tables, through the running daemon.\n"
+	     "Exited processes (and their files) stay queryable for the retention window\n"
+	     "(vigil run --retention). A PID names its newest process; PID@START_NS (the \"id\"\n"
+	     "field) names one exactly.\n"
 	     "\n"
 	     "procs filters:\n"
 	     "  --exe PATTERN     executable path or basename, glob allowed (--exe true, --exe '/tmp/*')\n"
@@ -194,10 +237,25 @@ static void query_help(void)
 	     "  --since DUR       alive, or exited within DUR (5m, 30s, 1h)\n"
 	     "  --limit N         the newest N matches\n"
 	     "\n"
+	     "files: one row per (process, file): what it did (ACTIONS), how often, first/last time.\n"
+	     "  --pid N[@START]   that process's files; with --tree, its descendants' too\n"
+	     "  --exe PATTERN     processes by executable path or basename, glob allowed\n"
+	     "  --path PREFIX     paths starting with PREFIX\n"
+	     "  --since DUR       touched within DUR\n"
+	     "  --actions LIST    any of: read write create trunc unlink rename_from rename_to\n"
+	     "                    chmod chown link symlink exec mmap_exec setid utimes xattr_caps\n"
+	     "                    memfd failed; \"writes\" = write,create,trunc,rename_to,link,symlink\n"
+	     "  --limit N         the newest N matches\n"
+	     "  Paths are resolved by the kernel (symlinks followed) for opens and calls on a\n"
+	     "  descriptor; paths only named (unlink, rename, chmod by name) and failed attempts\n"
+	     "  are the caller's, made absolute and normalised, and flagged (unresolved).\n"
+	     "\n"
 	     "examples:\n"
 	     "  vigil query procs --exe true --exited\n"
 	     "  vigil query ancestry 4242\n"
 	     "  vigil query tree 1 --depth 2 --json\n"
+	     "  vigil query files --pid 4242 --tree --actions writes   # what did this build write?\n"
+	     "  vigil query files --path /etc/ --since 10m\n"
 	     "\n"
 	     "In tables, * marks processes that predate the daemon (from the start-up snapshot).\n"
 	     "exit codes: 0 ok, 1 query failed, 2 usage error, 3 daemon not reachable");
@@ -213,6 +271,8 @@ int vg_cmd_query(int argc, char **argv)
 		{ "alive", no_argument, 0, 'A' },	 { "since", required_argument, 0, 's' },
 		{ "limit", required_argument, 0, 'l' },	 { "depth", required_argument, 0, 'd' },
 		{ "json", no_argument, 0, 'j' },	 { "help", no_argument, 0, 'h' },
+		{ "tree", no_argument, 0, 'T' },	 { "path", required_argument, 0, 'f' },
+		{ "actions", required_argument, 0, 'F' },
 		{ 0 }
 	};
 	struct json_object *req, *res;
@@ -226,8 +286,9 @@ int vg_cmd_query(int argc, char **argv)
 		return argc < 2 ? VG_EXIT_USAGE : 0;
 	}
 	what = argv[1];
-	if (strcmp(what, "procs") && strcmp(what, "ancestry") && strcmp(what, "tree"))
-		return usage_error("query", "unknown query '%s' (procs, ancestry, tree)", what);
+	if (strcmp(what, "procs") && strcmp(what, "ancestry") && strcmp(what, "tree") &&
+	    strcmp(what, "files"))
+		return usage_error("query", "unknown query '%s' (procs, ancestry, tree, files)", what);
 	req = json_object_new_object();
 	json_object_object_add(req, "cmd", json_object_new_string(what));
 	optind = 2;
@@ -243,6 +304,19 @@ int vg_cmd_query(int argc, char **argv)
 		case 'A': json_object_object_add(req, "alive", json_object_new_boolean(1)); continue;
 		case 'j': json = true; continue;
 		case 'h': query_help(); json_object_put(req); return 0;
+		case 'T': json_object_object_add(req, "tree", json_object_new_boolean(1)); continue;
+		case 'f': key = "path"; break;
+		case 'F': {
+			uint32_t mask;
+			char bad[64];
+
+			if (vg_fact_parse(optarg, &mask, bad, sizeof(bad))) {
+				json_object_put(req);
+				return usage_error("query", "--actions: unknown action '%s'", bad);
+			}
+			key = "actions";
+			break;
+		}
 		case 's':
 			if (vg_parse_duration(optarg, &v)) {
 				json_object_put(req);
@@ -250,7 +324,23 @@ int vg_cmd_query(int argc, char **argv)
 			}
 			json_object_object_add(req, "since_ns", json_object_new_int64(v));
 			continue;
-		case 'p': case 'P': case 'u': case 'l': case 'd': {
+		case 'p':
+			if (!strcmp(what, "files")) {
+				uint32_t pid;
+				uint64_t start;
+
+				if (vg_parse_proc_ref(optarg, &pid, &start)) {
+					json_object_put(req);
+					return usage_error("query", "--pid: expected PID or PID@START_NS, "
+							   "got '%s'", optarg);
+				}
+				json_object_object_add(req, "pid", json_object_new_int64(pid));
+				if (start)
+					json_object_object_add(req, "start_ns", json_object_new_int64(start));
+				continue;
+			}
+			/* fall through */
+		case 'P': case 'u': case 'l': case 'd': {
 			static const char *const names[] = { ['p'] = "pid", ['P'] = "ppid", ['u'] = "uid",
 							     ['l'] = "limit", ['d'] = "depth" };
 			if (parse_u64(optarg, &v, c == 'u' ? 0 : 1, 0xffffffffULL)) {
@@ -266,7 +356,23 @@ int vg_cmd_query(int argc, char **argv)
 		}
 		json_object_object_add(req, key, json_object_new_string(optarg));
 	}
-	if (strcmp(what, "procs")) {
+	if (!strcmp(what, "files")) {
+		if (optind != argc) {
+			json_object_put(req);
+			return usage_error("query", "unexpected argument '%s' (files takes --pid N)",
+					   argv[optind]);
+		}
+		if (json_object_object_get_ex(req, "tree", NULL) &&
+		    !json_object_object_get_ex(req, "pid", NULL)) {
+			json_object_put(req);
+			return usage_error("query", "--tree needs --pid");
+		}
+	} else if (json_object_object_get_ex(req, "tree", NULL) ||
+		   json_object_object_get_ex(req, "path", NULL) ||
+		   json_object_object_get_ex(req, "actions", NULL)) {
+		json_object_put(req);
+		return usage_error("query", "--tree, --path and --actions are for 'query files'");
+	} else if (strcmp(what, "procs")) {
 		uint32_t pid;
 		uint64_t start;
 
@@ -286,6 +392,8 @@ int vg_cmd_query(int argc, char **argv)
 		return rc;
 	if (json)
 		print_json(res);
+	else if (!strcmp(what, "files"))
+		render_files(res);
 	else
 		render_procs(res, !strcmp(what, "tree"));
 	json_object_put(res);

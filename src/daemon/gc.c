@@ -3,13 +3,15 @@
  * Retention: exited processes leave the table in exit order once older than
  * the retention window — except those whose descendants are still in the
  * table, so no lineage vigil holds is ever cut by ageing (only by pressure,
- * which the kernel does and counts). Strings no record uses are collected.
+ * which the kernel does and counts). File entries leave with their process.
+ * Strings no record or file entry uses are collected.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
 #include "daemon/daemon.h"
+#include "state/filetab.h"
 #include "state/proctab.h"
 #include "util/log.h"
 #include "util/timefmt.h"
@@ -48,8 +50,9 @@ static enum evict_result evict(struct vg_daemon *d, const struct vg_proctab *t,
 	return EVICTED;
 }
 
-static void gc_procs(struct vg_daemon *d, struct vg_proctab *t, bool *loaded)
+static size_t gc_procs(struct vg_daemon *d, struct vg_proctab *t, bool *loaded)
 {
+	size_t evicted = 0;
 	const struct vg_maps *m = &d->sensor.maps;
 	uint64_t now = vg_now_boot_ns(), retention = d->sensor.cfg.retention_ns;
 	struct vg_proc_key head, got, first_kept = {};
@@ -66,7 +69,7 @@ static void gc_procs(struct vg_daemon *d, struct vg_proctab *t, bool *loaded)
 			break; /* the oldest exit is still within retention */
 		if (!*loaded) {
 			if (vg_proctab_load(t, m))
-				return;
+				return evicted;
 			*loaded = true;
 		}
 		if (bpf_map_lookup_and_delete_elem(m->exitq, NULL, &got))
@@ -79,7 +82,66 @@ static void gc_procs(struct vg_daemon *d, struct vg_proctab *t, bool *loaded)
 		}
 		if (r == KEPT_REQUEUED && !first_kept.tgid)
 			first_kept = got;
+		if (r == EVICTED)
+			evicted++;
 	}
+	return evicted;
+}
+
+/* ---- file entries ---- */
+
+/*
+ * Drop the file entries of processes no longer in the table (aged out, or
+ * evicted for room by the kernel). The paths of the entries that stay are
+ * returned (ids, *nids) for the string collector. A process absent from the
+ * copy t is looked up again before its entries go: it may have started after
+ * the copy was taken.
+ *
+ * VG_ST_FILE_EVICT counts every entry that left: those removed here, exactly,
+ * and those the kernel's LRU pushed out to make room, which nothing else can
+ * see: created - present - counted so far. (Created is read before the table
+ * is copied, so an entry created meanwhile can only make that count lag until
+ * a quieter moment, never run ahead.)
+ */
+static uint64_t *gc_files(struct vg_daemon *d, const struct vg_proctab *t, size_t *nids)
+{
+	const struct vg_maps *m = &d->sensor.maps;
+	struct vg_proc_key last_gone = {}, last_kept = {};
+	uint64_t created = vg_stat_get(m, VG_ST_FILE_NEW);
+	uint64_t *ids, kept = 0, freed = 0, evicted;
+	struct vg_filetab ft;
+	struct vg_proc p;
+
+	*nids = 0;
+	if (m->files < 0 || vg_filetab_load(&ft, m->files))
+		return NULL;
+	ids = malloc((ft.n ? ft.n : 1) * sizeof(*ids));
+	for (size_t i = 0; i < ft.n; i++) {
+		const struct vg_file_rec *r = &ft.recs[i];
+		bool gone;
+
+		if (vg_proctab_get(t, &r->key.proc) || !vg_key_cmp(&r->key.proc, &last_kept)) {
+			gone = false;
+		} else if (last_gone.tgid && !vg_key_cmp(&r->key.proc, &last_gone)) {
+			gone = true;
+		} else {
+			gone = bpf_map_lookup_elem(m->procs, &r->key.proc, &p) != 0;
+			*(gone ? &last_gone : &last_kept) = r->key.proc;
+		}
+		if (gone && bpf_map_delete_elem(m->files, &r->key) == 0) {
+			freed++;
+			continue;
+		}
+		kept++;
+		if (ids)
+			ids[(*nids)++] = r->val.path;
+	}
+	vg_ustat_add(m, VG_ST_FILE_EVICT, freed);
+	evicted = vg_stat_get(m, VG_ST_FILE_EVICT);
+	if (created > kept + evicted)
+		vg_ustat_add(m, VG_ST_FILE_EVICT, created - kept - evicted);
+	vg_filetab_free(&ft);
+	return ids;
 }
 
 /* ---- strings ---- */
@@ -111,7 +173,8 @@ static bool idset_has(const struct idset *s, uint64_t id)
 	return false;
 }
 
-static void gc_strings(struct vg_daemon *d, const struct vg_proctab *t)
+static void gc_strings(struct vg_daemon *d, const struct vg_proctab *t, const uint64_t *file_ids,
+		       size_t nfile_ids)
 {
 	const struct vg_maps *m = &d->sensor.maps;
 	uint64_t cutoff = vg_now_boot_ns() - STR_GC_MARGIN_NS;
@@ -119,7 +182,7 @@ static void gc_strings(struct vg_daemon *d, const struct vg_proctab *t)
 	uint64_t key, next, cg, freed = 0;
 	struct vg_str_4096 *val = malloc(sizeof(*val));
 
-	while (used.cap < (t->n * 4 + 16384) * 2)
+	while (used.cap < (t->n * 4 + nfile_ids + 16384) * 2)
 		used.cap *= 2;
 	used.v = calloc(used.cap, sizeof(uint64_t));
 	if (!used.v || !val)
@@ -130,6 +193,8 @@ static void gc_strings(struct vg_daemon *d, const struct vg_proctab *t)
 		idset_add(&used, t->recs[i].argv);
 		idset_add(&used, t->recs[i].cgroup);
 	}
+	for (size_t i = 0; i < nfile_ids; i++)
+		idset_add(&used, file_ids[i]);
 	if (bpf_map_get_next_key(m->cgpaths, NULL, &next) == 0) {
 		do {
 			key = next;
@@ -161,14 +226,25 @@ void vg_gc_run(struct vg_daemon *d, bool strings)
 {
 	struct vg_proctab t = {};
 	bool loaded = false;
+	uint64_t *file_ids = NULL;
+	size_t nfile_ids = 0;
+	size_t evicted;
 
-	gc_procs(d, &t, &loaded);
-	if (strings) {
+	evicted = gc_procs(d, &t, &loaded);
+	/*
+	 * File entries follow their processes: at once when this run aged some
+	 * out, and with every string collection (processes the kernel evicted
+	 * for room, and the path ids the collector must keep).
+	 */
+	if (evicted || strings) {
 		if (!loaded && vg_proctab_load(&t, &d->sensor.maps) == 0)
 			loaded = true;
 		if (loaded)
-			gc_strings(d, &t);
+			file_ids = gc_files(d, &t, &nfile_ids);
 	}
+	if (strings && loaded && (file_ids || d->sensor.maps.files < 0))
+		gc_strings(d, &t, file_ids, nfile_ids);
+	free(file_ids);
 	if (loaded)
 		vg_proctab_free(&t);
 	d->gc_runs++;

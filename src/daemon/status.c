@@ -32,6 +32,7 @@ static const char *const stat_names[VG_ST_MAX] = {
 	[VG_ST_ALERTS] = "alerts",
 	[VG_ST_ALERT_DROP] = "alert_drops",
 	[VG_ST_EXEC_SCAN] = "exec_scans",
+	[VG_ST_FILE_NEW] = "file_entries_created",
 };
 
 const char *vg_stat_name(enum vg_stat s)
@@ -81,7 +82,7 @@ static struct json_object *maps_json(struct vg_daemon *d, long long *total)
 			continue; /* .rodata: the load-time knobs */
 		o = json_object_new_object();
 		mem = map_memlock(fd);
-		if (t == BPF_MAP_TYPE_HASH)
+		if (t == BPF_MAP_TYPE_HASH || t == BPF_MAP_TYPE_LRU_HASH)
 			n = vg_map_count(fd);
 		json_object_object_add(o, "name", json_object_new_string(bpf_map__name(map)));
 		json_object_object_add(o, "type", json_object_new_string(map_type_name(t)));

@@ -303,6 +303,8 @@ struct json_object *vg_query_run(struct vg_query_ctx *q, struct json_object *req
 		return q_ancestry(q, req, err, errlen);
 	else if (!strcmp(cmd, "tree"))
 		return q_tree(q, req, err, errlen);
+	else if (!strcmp(cmd, "files"))
+		return vg_query_files(q, req, err, errlen);
 	else
 		snprintf(err, errlen, "unknown query '%s'", cmd);
 	return NULL;

@@ -24,11 +24,17 @@ struct vg_query_ctx {
 int vg_query_ctx_open(struct vg_query_ctx *q, const struct vg_maps *m);
 void vg_query_ctx_close(struct vg_query_ctx *q);
 
-/* Run procs|ancestry|tree. NULL with err set on a bad request. */
+/* Run procs|ancestry|tree|files. NULL with err set on a bad request. */
 struct json_object *vg_query_run(struct vg_query_ctx *q, struct json_object *req, char *err,
 				 size_t errlen);
 
 struct json_object *vg_proc_json(const struct vg_query_ctx *q, const struct vg_proc *p);
+
+/* `query files` (files.c), and one file entry as JSON (the shape findings reuse). */
+struct json_object *vg_query_files(struct vg_query_ctx *q, struct json_object *req, char *err,
+				   size_t errlen);
+struct json_object *vg_file_json(const struct vg_query_ctx *q, const struct vg_file_key *k,
+				 const struct vg_file *v);
 void vg_proc_id(const struct vg_proc_key *k, char *buf, size_t len); /* "pid@start_ns" */
 
 /* Parse "1234" or "1234@start_ns". */

@@ -26,6 +26,8 @@
 #include "util/timefmt.h"
 
 #define BPF_FS_MAGIC 0xcafe4a11
+#define TRACEFS_MAGIC 0x74726163
+#define TRACEFS "/sys/kernel/tracing"
 
 void vg_config_defaults(struct vg_config *cfg)
 {
@@ -53,6 +55,24 @@ static int ensure_bpffs(const char *state_dir)
 mkdir:
 	if (mkdir(state_dir, 0700) && errno != EEXIST)
 		return -errno;
+	return 0;
+}
+
+/*
+ * Syscall tracepoints are attached by id, which only tracefs tells: a fresh
+ * machine doesn't mount it. libbpf looks in /sys/kernel/debug/tracing when
+ * that exists (debugfs mounted), else in /sys/kernel/tracing.
+ */
+static int ensure_tracefs(void)
+{
+	struct statfs st;
+
+	if (access("/sys/kernel/debug/tracing/events", F_OK) == 0 ||
+	    (statfs(TRACEFS, &st) == 0 && st.f_type == TRACEFS_MAGIC))
+		return 0;
+	if (mount("tracefs", TRACEFS, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
+		return -errno;
+	vg_info("mounted tracefs at " TRACEFS " (it was not mounted)");
 	return 0;
 }
 
@@ -154,6 +174,7 @@ static void maps_from_skel(struct vg_sensor *s)
 	m->strs[0] = bpf_map__fd(k->maps.vg_strs_s);
 	m->strs[1] = bpf_map__fd(k->maps.vg_strs_m);
 	m->strs[2] = bpf_map__fd(k->maps.vg_strs_l);
+	m->files = bpf_map__fd(k->maps.vg_files);
 }
 
 static void meta_init(struct vg_sensor *s)
@@ -253,6 +274,87 @@ again:
 	return 0;
 }
 
+/*
+ * The syscall tracepoints, by program: each program handles every syscall of
+ * its shape (the number is in the record). Marked optional ('?'): syscalls
+ * younger than the oldest kernel vigil supports, and the module calls, which
+ * a kernel without CONFIG_MODULES lacks; missing, they are skipped. The
+ * tracepoint is named for the kernel function: umount2 is sys_umount.
+ */
+struct tp_set {
+	const char *prog;
+	const char *const *calls;
+};
+
+static const char *const file_open_calls[] = {
+	"open", "openat", "openat2", "creat", "open_by_handle_at", "memfd_create", NULL
+};
+static const char *const file_mmap_calls[] = { "mmap", NULL };
+static const char *const file_op_calls[] = {
+	"unlink", "unlinkat", "rmdir", "rename", "renameat", "renameat2", "chmod", "fchmod",
+	"fchmodat", "?fchmodat2", "chown", "fchown", "lchown", "fchownat", "truncate",
+	"ftruncate", "link", "linkat", "symlink", "symlinkat", "utime", "utimes", "futimesat",
+	"utimensat", "mknod", "mknodat", "setxattr", "lsetxattr", "fsetxattr", "?setxattrat", NULL
+};
+static const char *const sys_calls[] = {
+	"ptrace", "process_vm_readv", "process_vm_writev", "?init_module", "?finit_module",
+	"?delete_module", "bpf", "setuid", "setgid", "setreuid", "setregid", "setresuid",
+	"setresgid", "setfsuid", "setfsgid", "capset", "unshare", "setns", "mount", "umount" /* umount2 */,
+	"kill", "tkill", "tgkill", "memfd_create", "pivot_root", "chroot", "keyctl",
+	"personality", NULL
+};
+static const struct tp_set tp_sets[] = {
+	{ "vg_file_open", file_open_calls },
+	{ "vg_file_mmap", file_mmap_calls },
+	{ "vg_file_op", file_op_calls },
+	{ "vg_sys", sys_calls },
+};
+
+static int attach_syscalls(struct vg_sensor *s, char *why, size_t whylen)
+{
+	size_t cap = 0, skipped = 0;
+	char missing[160] = "";
+
+	for (size_t i = 0; i < sizeof(tp_sets) / sizeof(tp_sets[0]); i++)
+		for (const char *const *c = tp_sets[i].calls; *c; c++)
+			cap++;
+	s->tp_links = calloc(cap, sizeof(*s->tp_links));
+	if (!s->tp_links)
+		return -ENOMEM;
+	for (size_t i = 0; i < sizeof(tp_sets) / sizeof(tp_sets[0]); i++) {
+		struct bpf_program *prog =
+			bpf_object__find_program_by_name(s->skel->obj, tp_sets[i].prog);
+
+		for (const char *const *c = tp_sets[i].calls; prog && *c; c++) {
+			bool optional = **c == '?';
+			const char *name = *c + optional;
+			char tp[64];
+			struct bpf_link *l;
+
+			snprintf(tp, sizeof(tp), "sys_exit_%s", name);
+			l = bpf_program__attach_tracepoint(prog, "syscalls", tp);
+			if (l) {
+				s->tp_links[s->ntp_links++] = l;
+				continue;
+			}
+			if (optional && errno == ENOENT) {
+				size_t n = strlen(missing);
+
+				snprintf(missing + n, sizeof(missing) - n, "%s%s", n ? " " : "", name);
+				skipped++;
+				continue;
+			}
+			snprintf(why, whylen, "attaching %s to syscalls:%s: %s%s", tp_sets[i].prog, tp,
+				 strerror(errno), errno == ENOENT ? " (is tracefs mounted? "
+				 "CONFIG_FTRACE_SYSCALLS?)" : "");
+			return -errno;
+		}
+	}
+	if (skipped)
+		vg_info("syscalls this kernel doesn't have, not hooked: %s", missing);
+	return 0;
+}
+
 static int attach(struct vg_sensor *s, char *why, size_t whylen)
 {
 	struct bpf_program *progs[] = { s->skel->progs.vg_fork, s->skel->progs.vg_exec,
@@ -260,17 +362,24 @@ static int attach(struct vg_sensor *s, char *why, size_t whylen)
 	struct bpf_link **links[] = { &s->skel->links.vg_fork, &s->skel->links.vg_exec,
 				      &s->skel->links.vg_exit };
 
+	int err;
+
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
 		*links[i] = bpf_program__attach(progs[i]);
 		if (!*links[i]) {
-			int err = -errno;
-
+			err = -errno;
 			snprintf(why, whylen, "attaching %s: %s", bpf_program__name(progs[i]),
 				 strerror(-err));
 			return err;
 		}
 	}
-	return 0;
+	err = ensure_tracefs();
+	if (err) {
+		snprintf(why, whylen, "mounting tracefs at " TRACEFS " (syscall tracepoints need "
+			 "it): %s", strerror(-err));
+		return err;
+	}
+	return attach_syscalls(s, why, whylen);
 }
 
 int vg_sensor_start(struct vg_sensor *s, const struct vg_config *cfg, char *why, size_t whylen)
@@ -307,6 +416,11 @@ fail:
 void vg_sensor_stop(struct vg_sensor *s)
 {
 	/* Links go, programs detach; the pinned maps (the history) stay. */
+	for (size_t i = 0; i < s->ntp_links; i++)
+		bpf_link__destroy(s->tp_links[i]);
+	free(s->tp_links);
+	s->tp_links = NULL;
+	s->ntp_links = 0;
 	if (s->skel)
 		vigil_bpf__destroy(s->skel);
 	s->skel = NULL;

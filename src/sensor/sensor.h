@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include "state/maps.h"
 
+struct bpf_link;
+
 #define VG_STATE_DIR "/sys/fs/bpf/vigil"
 #define VG_SOCKET_PATH "/run/vigil/vigil.sock"
 
@@ -35,6 +37,8 @@ struct vigil_bpf;
 
 struct vg_sensor {
 	struct vigil_bpf *skel;
+	struct bpf_link **tp_links; /* syscall tracepoints (one program, many syscalls) */
+	size_t ntp_links;
 	struct vg_config cfg;
 	struct vg_maps maps;
 	int stats_fd;            /* BPF_ENABLE_STATS holder, -1 if unavailable */

@@ -9,6 +9,7 @@
 struct vg_maps {
 	int procs, exitq, live, cgpaths, stats, ustats, gauge, meta;
 	int strs[3]; /* by size class */
+	int files;   /* vg_files: (process, file) activity */
 };
 
 void vg_maps_init(struct vg_maps *m); /* all -1 */
