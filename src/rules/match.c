@@ -460,6 +460,27 @@ static bool except_match(const struct vg_except *x, const struct vg_match *m)
 
 /* ---- per kind ---- */
 
+/* memfd: an anonymous or unlinked executable, as the record and the path show it */
+static bool exe_is_fileless(const struct vg_match *m)
+{
+	const char *exe = m->self.exe ? m->self.exe : "";
+
+	return (m->self.rec && (m->self.rec->flags & VG_PF_EXE_DELETED)) ||
+	       !strncmp(exe, "/memfd:", 7) || ends_with(exe, " (deleted)");
+}
+
+static bool conds_hold(uint32_t want, const struct vg_match *m)
+{
+	if (m->conds_known && (m->conds & want) != want)
+		return false;
+	if ((want & (1 << VG_XC_MEMFD)) && !exe_is_fileless(m))
+		return false;
+	/* the kernel sees any socket; a reverse shell's is a network one */
+	if ((want & (1 << VG_XC_STDIO_SOCK)) && !stdio_is_inet(m))
+		return false;
+	return true;
+}
+
 static bool exec_match(const struct vg_rule_spec *s, const struct vg_match *m)
 {
 	if (s->exe.set && !vg_path_sel_match(&s->exe, m->self.exe))
@@ -470,9 +491,7 @@ static bool exec_match(const struct vg_rule_spec *s, const struct vg_match *m)
 		return false;
 	if (s->ancestor.set && !ancestor_match(&s->ancestor, m))
 		return false;
-	/* memfd and gained_root are the kernel's judgement (it saw the exec);
-	 * stdio_socket is confirmed here */
-	if ((s->conds & (1 << VG_XC_STDIO_SOCK)) && !stdio_is_inet(m))
+	if (s->conds && !conds_hold(s->conds, m))
 		return false;
 	return true;
 }

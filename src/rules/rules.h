@@ -136,6 +136,11 @@ struct vg_match {
 	 * /proc/PID/environ while the process is alive */
 	const char *const *env;
 	size_t nenv;
+	/* exec: the conditions the kernel saw (1 << enum vg_exec_cond), when the
+	 * alert carries them; with conds_known false they are trusted as the
+	 * kernel's (a candidate met them), memfd is re-checked from the record */
+	bool conds_known;
+	uint32_t conds;
 };
 
 /* Does rule r (a kernel candidate) match? Checks everything the kernel

@@ -31,6 +31,7 @@ struct t_op {
 	uint32_t nr;
 	uint64_t args[6];
 	uint32_t conds;         /* exec conditions the kernel saw (for the kernel side) */
+	bool conds_known;       /* ... and tell user space about them */
 	const char *env;        /* tab-separated NAME=value; NULL: empty environment */
 	const char *container;
 	uint32_t self_pid;      /* 0: this test process */
@@ -120,6 +121,8 @@ static inline struct vg_match *t_match_build(struct t_match *t, const struct t_o
 	t->m.nr = op->nr;
 	memcpy(t->m.args, op->args, sizeof(t->m.args));
 	t->m.target = op->target;
+	t->m.conds_known = op->conds_known;
+	t->m.conds = op->conds;
 	t->envv = t_split(t, op->env ? op->env : "", &n);
 	if (!t->envv)
 		t->envv = calloc(1, sizeof(*t->envv));

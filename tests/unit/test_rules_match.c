@@ -532,6 +532,32 @@ static void test_stdio_socket(void **state)
 	vg_rules_free(r);
 }
 
+/* Exec conditions: trusted from the kernel unless the alert says which held;
+ * memfd is also re-checked from the record and the path. */
+static void test_exec_conditions(void **state)
+{
+	struct vg_rules *r = load(
+		"rules:\n" RULE("root", EXEC_MITRE, "    match: {exec: {conditions: [gained_root]}}\n")
+			RULE("mem", EXEC_MITRE, "    match: {exec: {conditions: [memfd]}}\n"));
+	struct t_op op = { .kind = VG_RK_EXEC, .self = { .exe = "/tmp/x" } };
+
+	assert_true(matches(r, "root", &op)); /* a kernel candidate, no detail */
+	op.conds_known = true;
+	assert_false(matches(r, "root", &op));
+	op.conds = 1 << VG_XC_GAINED_ROOT;
+	assert_true(matches(r, "root", &op));
+
+	op = (struct t_op){ .kind = VG_RK_EXEC, .self = { .exe = "/usr/bin/ls" } };
+	assert_false(matches(r, "mem", &op)); /* a file on disk is not fileless */
+	op.self.exe = "/memfd:payload (deleted)";
+	assert_true(matches(r, "mem", &op));
+	op.self = (struct t_proc){ .exe = "/tmp/gone", .flags = VG_PF_EXE_DELETED };
+	assert_true(matches(r, "mem", &op));
+	op.conds_known = true; /* the kernel said it was not */
+	assert_false(matches(r, "mem", &op));
+	vg_rules_free(r);
+}
+
 /* ---- rate limits ---- */
 
 static bool rate(struct vg_rules *r, const char *id, struct t_op *op, uint64_t now,
@@ -670,6 +696,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_target_relation, teardown),
 		cmocka_unit_test_teardown(test_syscall_args, teardown),
 		cmocka_unit_test_teardown(test_stdio_socket, teardown),
+		cmocka_unit_test_teardown(test_exec_conditions, teardown),
 		cmocka_unit_test_teardown(test_rate_default, teardown),
 		cmocka_unit_test_teardown(test_rate_per, teardown),
 		cmocka_unit_test_teardown(test_threshold, teardown),
