@@ -12,6 +12,100 @@
 #include <sys/stat.h>
 #include "rules/rules_int.h"
 
+
+/* ---- freeing what a parsed rule owns ---- */
+
+void vg_strv_free(struct vg_strv *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		free(v->v[i]);
+	free(v->v);
+	v->v = NULL;
+	v->n = 0;
+}
+
+static void path_sel_free(struct vg_path_sel *s)
+{
+	vg_strv_free(&s->exact);
+	vg_strv_free(&s->prefix);
+	vg_strv_free(&s->basename);
+	vg_strv_free(&s->glob);
+	vg_strv_free(&s->suffix);
+}
+
+static void argv_sel_free(struct vg_argv_sel *a)
+{
+	for (size_t i = 0; a->regex && i < a->regex_src.n; i++)
+		regfree(&a->regex[i]);
+	free(a->regex);
+	a->regex = NULL;
+	vg_strv_free(&a->contains);
+	vg_strv_free(&a->regex_src);
+	vg_strv_free(&a->any_arg_glob);
+}
+
+static void proc_sel_free(struct vg_proc_sel *p)
+{
+	path_sel_free(&p->exe);
+	argv_sel_free(&p->argv);
+}
+
+static void spec_free(struct vg_rule_spec *s)
+{
+	if (!s)
+		return;
+	path_sel_free(&s->exe);
+	argv_sel_free(&s->argv);
+	proc_sel_free(&s->parent);
+	proc_sel_free(&s->ancestor);
+	vg_strv_free(&s->env_present);
+	path_sel_free(&s->path);
+	free(s->nrs);
+	for (size_t i = 0; i < s->nargs; i++)
+		free(s->args[i].v);
+	free(s->args);
+	free(s->uid.v);
+	for (size_t i = 0; i < s->nexcept; i++) {
+		struct vg_except *x = &s->except[i];
+
+		path_sel_free(&x->exe);
+		argv_sel_free(&x->argv);
+		proc_sel_free(&x->parent);
+		proc_sel_free(&x->ancestor);
+		path_sel_free(&x->path);
+		free(x->uid.v);
+		vg_strv_free(&x->env_present);
+	}
+	free(s->except);
+	free(s);
+}
+
+void vg_rule_clear(struct vg_rule *r)
+{
+	free(r->id);
+	free(r->title);
+	free(r->description);
+	free(r->tactic);
+	free(r->technique);
+	for (size_t i = 0; i < r->ntags; i++)
+		free(r->tags[i]);
+	free(r->tags);
+	free(r->source);
+	spec_free(r->priv);
+	memset(r, 0, sizeof(*r));
+}
+
+void vg_rule_file_free(struct vg_rule_file *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		vg_rule_clear(&f->rules[i]);
+	free(f->rules);
+	vg_strv_free(&f->disable);
+	free(f->disable_line);
+	free(f->disable_col);
+	memset(f, 0, sizeof(*f));
+}
+
 const char *vg_rule_kind_name(enum vg_rule_kind k)
 {
 	static const char *const names[] = { "file", "exec", "syscall" };

@@ -170,6 +170,7 @@ void vg_rule_error_add(struct vg_rule_errors *e, const char *file, int line, int
 	__attribute__((format(printf, 6, 7)));
 
 /* ---- rules.c ---- */
+void vg_strv_free(struct vg_strv *v);
 /* A set from one YAML text alone, without the defaults (tests, tools). */
 struct vg_rules *vg_rules_from_text(const char *name, const char *text,
 				    struct vg_rule_errors *errs);
