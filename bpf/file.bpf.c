@@ -29,17 +29,16 @@
 #include "lib/task.bpf.h"
 
 /* Fill the file part of the alert being prepared and evaluate the file rules. */
-static __always_inline void file_eval(struct vg_scratch *sc, const struct vg_file_key *k,
-				      __u64 path, __u64 path2, __u32 actions, __u32 fresh,
-				      __u32 flags, __u32 mode)
+static __always_inline void file_eval(struct vg_scratch *sc, __u64 path, __u64 path2,
+				      __u32 actions, __u32 fresh, __u32 flags, __u32 mode)
 {
 	struct vg_eval *ev = &sc->ev;
 
 	__builtin_memset(ev, 0, sizeof(*ev));
 	ev->a.file.path = path;
 	ev->a.file.path2 = path2;
-	ev->a.file.ino = k->dev ? k->obj : 0;
-	ev->a.file.dev = k->dev;
+	ev->a.file.ino = sc->fkey.dev ? sc->fkey.obj : 0;
+	ev->a.file.dev = sc->fkey.dev;
 	ev->a.file.actions = actions;
 	ev->a.file.flags = flags;
 	ev->a.file.mode = mode;
@@ -50,27 +49,27 @@ static __always_inline void file_eval(struct vg_scratch *sc, const struct vg_fil
 }
 
 /*
- * Insert a new entry, or merge into the one another CPU just inserted.
- * Returns the action bits to evaluate.
+ * Insert a new entry (sc->fkey -> sc->fval), or merge into the one another
+ * CPU just inserted. Returns the action bits to evaluate. Key and value live
+ * in the scratch map, not on the stack: see vg_file_fd on stack depth.
  */
-static __always_inline __u32 file_insert(const struct vg_file_key *k, __u64 path, __u32 actions,
+static __always_inline __u32 file_insert(struct vg_scratch *sc, __u64 path, __u32 actions,
 					 __u32 flags, __u32 gen)
 {
 	__u64 now = bpf_ktime_get_boot_ns();
-	struct vg_file v = {
-		.path = path,
-		.first_ns = now,
-		.last_ns = now,
-		.actions = actions,
-		.count = 1,
-		.flags = flags,
-		.alerted = actions | (gen << 31),
-	};
+	struct vg_file *v = &sc->fval;
 	struct vg_file *e;
 	int err;
 
+	v->path = path;
+	v->first_ns = now;
+	v->last_ns = now;
+	v->actions = actions;
+	v->count = 1;
+	v->flags = flags;
+	v->alerted = actions | (gen << 31);
 	vg_count(VG_ST_FILE_EVENTS);
-	err = bpf_map_update_elem(&vg_files, k, &v, BPF_NOEXIST);
+	err = bpf_map_update_elem(&vg_files, &sc->fkey, v, BPF_NOEXIST);
 	if (err == 0) {
 		vg_count(VG_ST_FILE_NEW);
 		return actions;
@@ -79,7 +78,7 @@ static __always_inline __u32 file_insert(const struct vg_file_key *k, __u64 path
 		vg_count(VG_ST_FILE_INSERT_FAIL); /* no state, but still evaluated */
 		return actions;
 	}
-	e = bpf_map_lookup_elem(&vg_files, k);
+	e = bpf_map_lookup_elem(&vg_files, &sc->fkey);
 	if (e) {
 		__sync_fetch_and_add(&e->count, 1);
 		e->actions |= actions;
@@ -119,15 +118,14 @@ __noinline int vg_file_slow(__u64 file_p, __u32 actions, __u32 mode, __u64 known
 	struct vg_scratch *sc = vg_scratch();
 	struct file *f = (struct file *)file_p;
 	__u32 gen = vg_rule_gen_now(), fresh, flags;
-	struct vg_file_key k;
 	struct vg_file *e;
 	__u64 path = known;
 	int pf = 0;
 
 	if (!sc || !f)
 		return 0;
-	vg_file_key_of(t, f, &k);
-	e = bpf_map_lookup_elem(&vg_files, &k);
+	vg_file_key_of(t, f, &sc->fkey);
+	e = bpf_map_lookup_elem(&vg_files, &sc->fkey);
 	if (e) {
 		fresh = file_merge(e, actions, gen);
 		if (!fresh || !vg_rules_want_file(fresh, gen))
@@ -151,11 +149,11 @@ __noinline int vg_file_slow(__u64 file_p, __u32 actions, __u32 mode, __u64 known
 				pf |= VG_PATHF_DELETED;
 		}
 		flags = path_flags(sc, pf);
-		fresh = file_insert(&k, path, actions, flags, gen);
+		fresh = file_insert(sc, path, actions, flags, gen);
 		if (!vg_rules_want_file(fresh, gen))
 			return 0;
 	}
-	file_eval(sc, &k, path, 0, actions, fresh, flags, mode);
+	file_eval(sc, path, 0, actions, fresh, flags, mode);
 	return 0;
 }
 
@@ -164,7 +162,6 @@ __noinline __u64 vg_file_upath(__u64 uptr, __s32 dfd, __u32 actions, __u32 mode,
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct vg_scratch *sc = vg_scratch();
 	__u32 gen = vg_rule_gen_now(), fresh, flags;
-	struct vg_file_key k = {};
 	struct vg_file *e;
 	__u64 path;
 	int pf;
@@ -179,16 +176,37 @@ __noinline __u64 vg_file_upath(__u64 uptr, __s32 dfd, __u32 actions, __u32 mode,
 		return path; /* only interned (the other name of a rename/link) */
 	vg_count(VG_ST_PATH_UNRESOLVED);
 	flags = VG_FF_UNRESOLVED | path_flags(sc, pf);
-	vg_task_key(t, &k.proc);
-	k.obj = path;
-	e = bpf_map_lookup_elem(&vg_files, &k);
+	vg_task_key(t, &sc->fkey.proc);
+	sc->fkey.obj = path;
+	sc->fkey.dev = 0;
+	sc->fkey.igen = 0;
+	e = bpf_map_lookup_elem(&vg_files, &sc->fkey);
 	if (e)
 		fresh = file_merge(e, actions, gen);
 	else
-		fresh = file_insert(&k, path, actions, flags, gen);
+		fresh = file_insert(sc, path, actions, flags, gen);
 	if (fresh && vg_rules_want_file(fresh, gen))
-		file_eval(sc, &k, path, path2, actions, fresh, flags, mode);
+		file_eval(sc, path, path2, actions, fresh, flags, mode);
 	return path;
+}
+
+__noinline int vg_file_fd(__s32 fd, __u32 actions, __u32 mode)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct file *f = vg_fd_file(t, fd);
+	struct vg_file_key k;
+	struct vg_file *e;
+
+	if (!f)
+		return 0;
+	vg_file_key_of(t, f, &k);
+	e = bpf_map_lookup_elem(&vg_files, &k);
+	if (e && !(actions & ~vg_file_evaluated(e, vg_rule_gen_now()))) {
+		__sync_fetch_and_add(&e->count, 1);
+		e->last_ns = bpf_ktime_get_boot_ns();
+		return 0;
+	}
+	return vg_file_slow((__u64)f, actions, mode, 0);
 }
 
 /* A raw user string (a symlink's target: its content, not a path to normalise). */
@@ -273,7 +291,7 @@ int vg_file_open(struct vg_sys_exit_ctx *ctx)
 		break;
 	case VG_NR_memfd_create:
 		if (ret >= 0)
-			vg_file_fd_op(t, ret, VG_FA_MEMFD, 0);
+			vg_file_fd(ret, VG_FA_MEMFD, 0);
 		return 0;
 	default:
 		return 0;
@@ -285,7 +303,7 @@ int vg_file_open(struct vg_sys_exit_ctx *ctx)
 		vg_file_upath(uptr, dfd, actions | VG_FA_FAILED, mode, 0);
 		return 0;
 	}
-	vg_file_fd_op(t, ret, actions, (flags & VG_O_CREAT) ? mode : 0);
+	vg_file_fd(ret, actions, (flags & VG_O_CREAT) ? mode : 0);
 	return 0;
 }
 
@@ -301,14 +319,14 @@ int vg_file_mmap(struct vg_sys_exit_ctx *ctx)
 	r = (struct pt_regs *)bpf_task_pt_regs(t);
 	if (!(r->dx & VG_PROT_EXEC) || (r->r10 & VG_MAP_ANONYMOUS) || t->tgid == vg_self_tgid)
 		return 0;
-	vg_file_fd_op(t, (int)r->r8, VG_FA_MMAP_EXEC, 0);
+	vg_file_fd((int)r->r8, VG_FA_MMAP_EXEC, 0);
 	return 0;
 }
 
 /* ---- calls that change a file ---- */
 
 /* *at() with AT_EMPTY_PATH and "" act on dfd itself. */
-static __always_inline void at_op(struct task_struct *t, __s32 dfd, __u64 uptr, __u64 atflags,
+static __always_inline void at_op(__s32 dfd, __u64 uptr, __u64 atflags,
 				  __u32 actions, __u32 mode)
 {
 	char c = 1;
@@ -316,7 +334,7 @@ static __always_inline void at_op(struct task_struct *t, __s32 dfd, __u64 uptr, 
 	if ((atflags & VG_AT_EMPTY_PATH) && uptr) {
 		bpf_probe_read_user(&c, 1, (void *)uptr);
 		if (c == 0) {
-			vg_file_fd_op(t, dfd, actions, mode);
+			vg_file_fd(dfd, actions, mode);
 			return;
 		}
 	}
@@ -414,26 +432,26 @@ int vg_file_op(struct vg_sys_exit_ctx *ctx)
 		vg_file_upath(r->si, r->di, chmod_actions(r->dx) | fail, r->dx, 0);
 		break;
 	case VG_NR_fchmodat2:
-		at_op(t, r->di, r->si, r->r10, chmod_actions(r->dx) | fail, r->dx);
+		at_op(r->di, r->si, r->r10, chmod_actions(r->dx) | fail, r->dx);
 		break;
 	case VG_NR_fchmod:
-		vg_file_fd_op(t, r->di, chmod_actions(r->si) | fail, r->si);
+		vg_file_fd(r->di, chmod_actions(r->si) | fail, r->si);
 		break;
 	case VG_NR_chown:
 	case VG_NR_lchown:
 		vg_file_upath(r->di, VG_AT_FDCWD, VG_FA_CHOWN | fail, 0, 0);
 		break;
 	case VG_NR_fchownat:
-		at_op(t, r->di, r->si, r->r8, VG_FA_CHOWN | fail, 0);
+		at_op(r->di, r->si, r->r8, VG_FA_CHOWN | fail, 0);
 		break;
 	case VG_NR_fchown:
-		vg_file_fd_op(t, r->di, VG_FA_CHOWN | fail, 0);
+		vg_file_fd(r->di, VG_FA_CHOWN | fail, 0);
 		break;
 	case VG_NR_truncate:
 		vg_file_upath(r->di, VG_AT_FDCWD, VG_FA_TRUNC | fail, 0, 0);
 		break;
 	case VG_NR_ftruncate:
-		vg_file_fd_op(t, r->di, VG_FA_TRUNC | fail, 0);
+		vg_file_fd(r->di, VG_FA_TRUNC | fail, 0);
 		break;
 	case VG_NR_link:
 		link_op(VG_AT_FDCWD, r->di, VG_AT_FDCWD, r->si, fail);
@@ -458,15 +476,15 @@ int vg_file_op(struct vg_sys_exit_ctx *ctx)
 		if (r->si)
 			vg_file_upath(r->si, r->di, VG_FA_UTIMES | fail, 0, 0);
 		else
-			vg_file_fd_op(t, r->di, VG_FA_UTIMES | fail, 0);
+			vg_file_fd(r->di, VG_FA_UTIMES | fail, 0);
 		break;
 	case VG_NR_utimensat:
 		if (!utimens_explicit(r->dx))
 			break;
 		if (r->si)
-			at_op(t, r->di, r->si, r->r10, VG_FA_UTIMES | fail, 0);
+			at_op(r->di, r->si, r->r10, VG_FA_UTIMES | fail, 0);
 		else
-			vg_file_fd_op(t, r->di, VG_FA_UTIMES | fail, 0);
+			vg_file_fd(r->di, VG_FA_UTIMES | fail, 0);
 		break;
 	case VG_NR_mknod:
 		vg_file_upath(r->di, VG_AT_FDCWD, VG_FA_CREATE | fail, r->si, 0);
@@ -481,11 +499,11 @@ int vg_file_op(struct vg_sys_exit_ctx *ctx)
 		break;
 	case VG_NR_fsetxattr:
 		if (xattr_is_caps(r->si))
-			vg_file_fd_op(t, r->di, VG_FA_XATTR_CAPS | fail, 0);
+			vg_file_fd(r->di, VG_FA_XATTR_CAPS | fail, 0);
 		break;
 	case VG_NR_setxattrat:
 		if (xattr_is_caps(r->r10))
-			at_op(t, r->di, r->si, r->dx, VG_FA_XATTR_CAPS | fail, 0);
+			at_op(r->di, r->si, r->dx, VG_FA_XATTR_CAPS | fail, 0);
 		break;
 	}
 	return 0;

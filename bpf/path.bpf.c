@@ -118,70 +118,72 @@ __noinline int vg_cgroup_path_build(__u64 kn_p)
 
 /* ---- paths the caller named (user strings) ---- */
 
-/* Normaliser state, on vg_upath_build's stack; the loop callback gets a pointer to it. */
-struct vg_norm {
+/*
+ * The normaliser's state lives in the scratch map, not on the stack: the loop
+ * callback below is verified once, and a verifier that tracks values written
+ * through the callback's context may decide a branch can't be taken from the
+ * first iteration's values — Linux 6.1 does, and drops the ".." branch. Map
+ * values are never tracked. Only the scratch pointer rides in the context.
+ */
+struct vg_norm_ctx {
 	struct vg_scratch *sc;
-	__u32 in, end; /* input: sc->tmp[in, end) */
-	__u32 out;     /* output length in sc->str.data */
-	__u32 comp;    /* where the current output component starts */
-	__u32 depth;   /* components kept (sc->comp[] holds their starts) */
-	__u32 trunc;
 };
 
 /*
  * A component of the output ended (at a '/' or the end): drop ".", pop for
  * "..", drop empty ones ("//"), keep the rest followed by '/'. Returns 1 to stop.
  */
-static __always_inline long norm_component_end(struct vg_norm *n)
+static __always_inline long norm_component_end(struct vg_scratch *sc)
 {
-	struct vg_scratch *sc = n->sc;
-	__u32 len = n->out - n->comp;
-	char c0 = sc->str.data[vg_idx(n->comp, VG_STR_MAX - 1)];
-	char c1 = sc->str.data[vg_idx(n->comp + 1, VG_STR_MAX - 1)];
+	__u32 out = sc->norm.out, comp = sc->norm.comp, depth = sc->norm.depth;
+	__u32 len = out - comp;
+	char c0 = sc->str.data[vg_idx(comp, VG_STR_MAX - 1)];
+	char c1 = sc->str.data[vg_idx(comp + 1, VG_STR_MAX - 1)];
 
 	if (len == 0) {
 		/* "//": nothing */
 	} else if (len == 1 && c0 == '.') {
-		n->out = n->comp;
+		out = comp;
 	} else if (len == 2 && c0 == '.' && c1 == '.') {
-		if (n->depth > 0) {
-			n->depth--;
-			n->out = sc->comp[vg_idx(n->depth, VG_NORM_DEPTH - 1)];
+		if (depth > 0) {
+			depth--;
+			out = sc->comp[vg_idx(depth, VG_NORM_DEPTH - 1)];
 		} else {
-			n->out = n->comp; /* "/.." is "/" */
+			out = comp; /* "/.." is "/" */
 		}
 	} else {
-		if (n->depth >= VG_NORM_DEPTH || n->out >= VG_STR_MAX - 1) {
-			n->trunc = 1; /* deeper or longer than we can keep */
+		if (depth >= VG_NORM_DEPTH || out >= VG_STR_MAX - 1) {
+			sc->norm.trunc = 1; /* deeper or longer than we can keep */
 			return 1;
 		}
-		sc->comp[vg_idx(n->depth, VG_NORM_DEPTH - 1)] = n->comp;
-		n->depth++;
-		sc->str.data[vg_idx(n->out, VG_STR_MAX - 1)] = '/';
-		n->out++;
+		sc->comp[vg_idx(depth, VG_NORM_DEPTH - 1)] = comp;
+		depth++;
+		sc->str.data[vg_idx(out, VG_STR_MAX - 1)] = '/';
+		out++;
 	}
-	n->comp = n->out;
+	sc->norm.out = out;
+	sc->norm.comp = out;
+	sc->norm.depth = depth;
 	return 0;
 }
 
 static long norm_step(__u32 i, void *ctx)
 {
-	struct vg_norm *n = ctx;
-	struct vg_scratch *sc = n->sc;
-	__u32 pos = n->in + i;
+	struct vg_scratch *sc = ((struct vg_norm_ctx *)ctx)->sc;
+	__u32 pos = sc->norm.in + i, out = sc->norm.out;
 	char ch;
 
-	if (pos >= n->end)
+	if (pos >= sc->norm.end)
 		return 1;
 	ch = sc->tmp[vg_idx(pos, 2 * VG_STR_MAX - 1)];
 	if (ch == '/')
-		return norm_component_end(n);
-	if (n->out >= VG_STR_MAX - 1) {
-		n->trunc = 1;
+		return norm_component_end(sc);
+	if (out >= VG_STR_MAX - 1) {
+		sc->norm.trunc = 1;
 		return 1;
 	}
-	sc->str.data[vg_idx(n->out, VG_STR_MAX - 1)] = ch;
-	n->out++;
+	sc->str.data[vg_idx(out, VG_STR_MAX - 1)] = ch;
+	sc->norm.out = out + 1;
 	return 0;
 }
 
@@ -196,7 +198,8 @@ static long norm_step(__u32 i, void *ctx)
 __noinline int vg_upath_build(__u64 uptr, __s32 dfd)
 {
 	struct vg_scratch *sc = vg_scratch();
-	struct vg_norm n = {};
+	struct vg_norm_ctx ctx;
+	__u32 out;
 	int flags = 0;
 	long len;
 
@@ -206,8 +209,8 @@ __noinline int vg_upath_build(__u64 uptr, __s32 dfd)
 	len = bpf_probe_read_user_str(&sc->tmp[VG_STR_MAX], VG_STR_MAX, (void *)uptr);
 	if (len <= 0)
 		return -1;
-	n.in = VG_STR_MAX;
-	n.end = VG_STR_MAX + (__u32)len - 1;
+	sc->norm.in = VG_STR_MAX;
+	sc->norm.end = VG_STR_MAX + (__u32)len - 1;
 	if (sc->tmp[VG_STR_MAX] != '/') {
 		struct task_struct *t = bpf_get_current_task_btf();
 		__u64 dentry, mnt;
@@ -234,21 +237,24 @@ __noinline int vg_upath_build(__u64 uptr, __s32 dfd)
 		if (pf < 0)
 			return -1;
 		flags = pf & VG_PATHF_TRUNC;
-		n.in = sc->pos < VG_PATH_END ? sc->pos : VG_PATH_END;
+		sc->norm.in = sc->pos < VG_PATH_END ? sc->pos : VG_PATH_END;
 		sc->tmp[VG_PATH_END] = '/';
 	}
-	n.sc = sc;
-	n.out = 1;
-	n.comp = 1;
+	sc->norm.out = 1;
+	sc->norm.comp = 1;
+	sc->norm.depth = 0;
+	sc->norm.trunc = 0;
 	sc->str.data[0] = '/';
-	bpf_loop(2 * VG_STR_MAX, norm_step, &n, 0);
-	if (!n.trunc)
-		norm_component_end(&n);
-	if (n.out > 1 && sc->str.data[vg_idx(n.out - 1, VG_STR_MAX - 1)] == '/')
-		n.out--;
-	sc->str.data[vg_idx(n.out, VG_STR_MAX - 1)] = 0;
-	sc->str.h.len = n.out + 1;
-	if (n.trunc) {
+	ctx.sc = sc;
+	bpf_loop(2 * VG_STR_MAX, norm_step, &ctx, 0);
+	if (!sc->norm.trunc)
+		norm_component_end(sc);
+	out = sc->norm.out;
+	if (out > 1 && sc->str.data[vg_idx(out - 1, VG_STR_MAX - 1)] == '/')
+		out--;
+	sc->str.data[vg_idx(out, VG_STR_MAX - 1)] = 0;
+	sc->str.h.len = vg_idx(out, VG_STR_MAX - 1) + 1;
+	if (sc->norm.trunc) {
 		flags |= VG_PATHF_TRUNC;
 		vg_count(VG_ST_TRUNC_PATH);
 	}

@@ -191,9 +191,15 @@ struct vg_scratch {
 	char name[VG_NAME_MAX];    /* one path component */
 	__u32 pos;                 /* where the next component goes in tmp */
 	__u32 mark;                /* a position handed from one loop to the next (see vg_base_hash) */
+	struct vg_file_key fkey;   /* the file entry being recorded (file.bpf.c) */
+	struct vg_file fval;
 	struct vg_eval ev;         /* rule evaluation (rules.bpf.c) */
 	struct vg_lpm_key lpm;     /* prefix lookup key (rules.bpf.c) */
-	__u16 comp[VG_NORM_DEPTH]; /* where each output component starts (user paths, path.bpf.c) */
+	/* user paths (path.bpf.c): the normaliser's state, and where each output component starts */
+	struct {
+		__u32 in, end, out, comp, depth, trunc;
+	} norm;
+	__u16 comp[VG_NORM_DEPTH];
 };
 
 VG_MAP struct {

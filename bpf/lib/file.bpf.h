@@ -6,7 +6,7 @@
  *
  * The per-process cache is the entry itself: an operation on a file the
  * process already touched, with action bits already evaluated, costs a map
- * lookup and two stores (vg_file_fd_op below, inlined into each hook). Only
+ * lookup and two stores (vg_file_fd below, the hot path). Only
  * first sight and new action bits go to the global slow path, which builds
  * the path and evaluates the rules.
  */
@@ -94,43 +94,33 @@ static __always_inline bool vg_fd_is_sock(struct task_struct *t, int fd)
 
 /*
  * The entry key of an open file: (process, inode number, device, generation).
- * On the hot path, so few reads: i_sb, i_ino (and i_generation where the
- * layout puts it near, as 6.18 does) come in one read of a window of struct
- * inode. The offsets are CO-RE relocated constants: the verifier sees the
- * branch below decided.
+ * On the hot path, so few reads: i_sb and i_ino, close together in struct
+ * inode on every kernel vigil knows, come in one read of a small window. The
+ * offsets are CO-RE relocated constants: the verifier sees the branch decided.
  */
-#define VG_INODE_WINDOW 96
+#define VG_INODE_WINDOW 32
 static __always_inline void vg_file_key_of(struct task_struct *t, struct file *f,
 					   struct vg_file_key *k)
 {
 	struct inode *ino = BPF_CORE_READ(f, f_inode);
 	__u32 sb_off = bpf_core_field_offset(struct inode, i_sb);
 	__u32 ino_off = bpf_core_field_offset(struct inode, i_ino);
-	__u32 gen_off = bpf_core_field_offset(struct inode, i_generation);
-	__u8 win[VG_INODE_WINDOW] = {};
+	__u64 win[VG_INODE_WINDOW / 8] = {};
 	struct super_block *sb;
 
 	k->proc.start_ns = t->group_leader->start_boottime;
 	k->proc.tgid = t->tgid;
 	k->proc._pad = 0;
-	k->dev = 0;
-	k->igen = 0;
-	k->obj = 0;
-	if (ino_off < sb_off || ino_off + 8 - sb_off > VG_INODE_WINDOW) {
+	k->igen = BPF_CORE_READ(ino, i_generation);
+	if (ino_off < sb_off || ino_off + 8 - sb_off > VG_INODE_WINDOW || (ino_off - sb_off) % 8) {
 		/* a layout the window doesn't cover: field by field */
 		k->obj = BPF_CORE_READ(ino, i_ino);
 		k->dev = BPF_CORE_READ(ino, i_sb, s_dev);
-		k->igen = BPF_CORE_READ(ino, i_generation);
 		return;
 	}
-	if (bpf_probe_read_kernel(win, sizeof(win), (void *)ino + sb_off))
-		return;
-	sb = *(struct super_block **)&win[0];
-	k->obj = *(__u64 *)&win[ino_off - sb_off];
-	if (gen_off >= sb_off && gen_off + 4 - sb_off <= VG_INODE_WINDOW)
-		k->igen = *(__u32 *)&win[gen_off - sb_off];
-	else
-		k->igen = BPF_CORE_READ(ino, i_generation);
+	bpf_probe_read_kernel(win, sizeof(win), (void *)ino + sb_off);
+	sb = (struct super_block *)win[0];
+	k->obj = win[(ino_off - sb_off) / 8];
 	k->dev = BPF_CORE_READ(sb, s_dev);
 }
 
@@ -166,26 +156,13 @@ int vg_file_slow(__u64 file, __u32 actions, __u32 mode, __u64 known);
 __u64 vg_file_upath(__u64 uptr, __s32 dfd, __u32 actions, __u32 mode, __u64 path2);
 
 /*
- * The hot path, inlined into each hook: look the (process, file) entry up; if
- * nothing new is to be evaluated, count and stamp it and stop there.
+ * vg_file_fd: an operation on descriptor fd of the current process — the hot
+ * path. Looks the (process, file) entry up; if nothing new is to be evaluated,
+ * counts and stamps it and stops there, else goes to vg_file_slow. A global
+ * function, not inlined: the hooks that also call the path-only slow path keep
+ * a small frame, so the deepest call chain fits the 512 bytes of stack Linux
+ * 6.1 allows all frames together (6.13+ relaxes this with private stacks).
  */
-static __always_inline void vg_file_fd_op(struct task_struct *t, int fd, __u32 actions,
-					  __u32 mode)
-{
-	struct file *f = vg_fd_file(t, fd);
-	struct vg_file_key k;
-	struct vg_file *e;
-
-	if (!f)
-		return;
-	vg_file_key_of(t, f, &k);
-	e = bpf_map_lookup_elem(&vg_files, &k);
-	if (e && !(actions & ~vg_file_evaluated(e, vg_rule_gen_now()))) {
-		__sync_fetch_and_add(&e->count, 1);
-		e->last_ns = bpf_ktime_get_boot_ns();
-		return;
-	}
-	vg_file_slow((__u64)f, actions, mode, 0);
-}
+int vg_file_fd(__s32 fd, __u32 actions, __u32 mode);
 
 #endif /* VG_FILE_BPF_H */

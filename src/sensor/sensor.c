@@ -63,17 +63,34 @@ mkdir:
  * machine doesn't mount it. libbpf looks in /sys/kernel/debug/tracing when
  * that exists (debugfs mounted), else in /sys/kernel/tracing.
  */
+#define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
+
+/* Where libbpf will look (its rule: the debugfs path if it exists). */
+static const char *tracefs_root(void)
+{
+	return access(DEBUGFS_TRACING, F_OK) == 0 ? DEBUGFS_TRACING : TRACEFS;
+}
+
 static int ensure_tracefs(void)
 {
 	struct statfs st;
 
-	if (access("/sys/kernel/debug/tracing/events", F_OK) == 0 ||
+	if (access(DEBUGFS_TRACING "/events", F_OK) == 0 ||
 	    (statfs(TRACEFS, &st) == 0 && st.f_type == TRACEFS_MAGIC))
 		return 0;
 	if (mount("tracefs", TRACEFS, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
 		return -errno;
 	vg_info("mounted tracefs at " TRACEFS " (it was not mounted)");
 	return 0;
+}
+
+/* Does this kernel have the syscall tracepoint? (asking first keeps libbpf quiet) */
+static bool tracepoint_exists(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/events/syscalls/%s", tracefs_root(), name);
+	return access(path, F_OK) == 0;
 }
 
 /* Remove every pin in the state directory (an incompatible earlier layout). */
@@ -332,16 +349,16 @@ static int attach_syscalls(struct vg_sensor *s, char *why, size_t whylen)
 			struct bpf_link *l;
 
 			snprintf(tp, sizeof(tp), "sys_exit_%s", name);
-			l = bpf_program__attach_tracepoint(prog, "syscalls", tp);
-			if (l) {
-				s->tp_links[s->ntp_links++] = l;
-				continue;
-			}
-			if (optional && errno == ENOENT) {
+			if (optional && !tracepoint_exists(tp)) {
 				size_t n = strlen(missing);
 
 				snprintf(missing + n, sizeof(missing) - n, "%s%s", n ? " " : "", name);
 				skipped++;
+				continue;
+			}
+			l = bpf_program__attach_tracepoint(prog, "syscalls", tp);
+			if (l) {
+				s->tp_links[s->ntp_links++] = l;
 				continue;
 			}
 			snprintf(why, whylen, "attaching %s to syscalls:%s: %s%s", tp_sets[i].prog, tp,
