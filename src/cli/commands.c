@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "api/api.h"
 #include "cli/cli.h"
 #include "cli/table.h"
@@ -402,6 +403,38 @@ int vg_cmd_query(int argc, char **argv)
 
 /* ---- vigil status ---- */
 
+static void render_detections(struct json_object *det)
+{
+	struct json_object *r = json_object_object_get(det, "rules");
+	struct json_object *last = json_object_object_get(r, "last_reload");
+	struct json_object *c = json_object_object_get(det, "counters");
+	struct json_object *out = json_object_object_get(det, "output");
+
+	if (!det)
+		return;
+	printf("\ndetections:\n");
+	if (json_object_get_boolean(json_object_object_get(r, "installed")))
+		printf("  rules: %s loaded (%s builtin, %s from %s), generation %s%s\n",
+		       jstr(r, "loaded"), jstr(r, "builtin"), jstr(r, "from_dir"), jstr(r, "dir"),
+		       jstr(r, "generation"),
+		       json_object_get_boolean(json_object_object_get(r, "defaults_only")) ?
+		       " — DEFAULTS ONLY: the rules directory is invalid" : "");
+	else
+		printf("  rules: NONE INSTALLED — no detections\n");
+	printf("  last reload: %s %s — %s (%s reloads, %s rejected)\n",
+	       jhas(last, "time") ? jstr(last, "time") : "-",
+	       json_object_get_boolean(json_object_object_get(last, "ok")) ? "ok" : "FAILED",
+	       jstr(last, "result"), jstr(r, "reloads"), jstr(r, "reload_failures"));
+	json_object_object_foreach(c, k, v)
+		printf("  %-26s %s\n", k, json_object_get_string(v));
+	printf("  output: %s (%s), %s lines, %s rotations, %s errors\n", jstr(out, "destination"),
+	       jstr(out, "format"), jstr(out, "lines"), jstr(out, "rotations"), jstr(out, "errors"));
+	if (jhas(det, "avg_us_per_alert"))
+		printf("  cost: %.1f us per alert (%.1f ms total)\n",
+		       json_object_get_double(json_object_object_get(det, "avg_us_per_alert")),
+		       json_object_get_double(json_object_object_get(det, "busy_ms")));
+}
+
 static void render_status(struct json_object *s)
 {
 	static const char *const mh[] = { "MAP", "TYPE", "ENTRIES", "MAX", "FILL", "KERNEL MEMORY" };
@@ -421,6 +454,7 @@ static void render_status(struct json_object *s)
 	printf("counters:\n");
 	json_object_object_foreach(ctr, k, v)
 		printf("  %-26s %s\n", k, json_object_get_string(v));
+	render_detections(json_object_object_get(s, "detections"));
 	t = vg_table_new(6, mh);
 	for (size_t i = 0; i < json_object_array_length(maps); i++) {
 		struct json_object *m = json_object_array_get_idx(maps, i);
@@ -541,7 +575,21 @@ static void run_help(void)
 	     "  --reset-state        discard the pinned state and start fresh\n"
 	     "  --proc-snapshot      take the start-up snapshot from /proc instead of the task iterator\n"
 	     "\n"
-	     "example: sudo vigil run --trace --retention 30m");
+	     "detections:\n"
+	     "  --rules-dir DIR      rule files (*.yaml) added to the embedded defaults\n"
+	     "                       (default /etc/vigil/rules.d); reloaded on SIGHUP and when a\n"
+	     "                       file changes; an invalid set is rejected, the old one stays\n"
+	     "  --output DEST        stdout (default) or file:PATH — findings only, one per line\n"
+	     "  --format FMT         json (default, schema in docs/findings.md) or text\n"
+	     "  --output-max-size S  file: rotate before PATH passes S bytes (K/M/G; default 100M)\n"
+	     "  --output-keep N      file: rotated files kept, PATH.1 newest (default 5)\n"
+	     "\n"
+	     "examples:\n"
+	     "  sudo vigil run --trace --retention 30m\n"
+	     "  sudo vigil run --format text\n"
+	     "  sudo vigil run --rules-dir ./rules.d --output file:/var/log/vigil/findings.jsonl \\\n"
+	     "                 --output-max-size 50M --output-keep 10\n"
+	     "  sudo kill -HUP $(pidof vigil)      # reload the rules");
 }
 
 int vg_cmd_run(int argc, char **argv)
@@ -557,14 +605,23 @@ int vg_cmd_run(int argc, char **argv)
 		{ "socket", required_argument, 0, 's' },
 		{ "reset-state", no_argument, 0, 'R' },
 		{ "proc-snapshot", no_argument, 0, 'P' },
+		{ "rules-dir", required_argument, 0, 'D' },
+		{ "output", required_argument, 0, 'o' },
+		{ "format", required_argument, 0, 'f' },
+		{ "output-max-size", required_argument, 0, 'M' },
+		{ "output-keep", required_argument, 0, 'k' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0 }
 	};
 	struct vg_config cfg;
+	struct vg_run_opts ro;
+	struct vg_output probe_out = {};
+	struct stat st;
 	uint64_t v;
 	int c;
 
 	vg_config_defaults(&cfg);
+	vg_run_opts_defaults(&ro);
 	cfg.socket_path = socket_path();
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -596,11 +653,38 @@ int vg_cmd_run(int argc, char **argv)
 				return usage_error("run", "--argv-max: expected 64..4096, got '%s'", optarg);
 			cfg.argv_max = v;
 			break;
+		case 'D':
+			if (stat(optarg, &st) || !S_ISDIR(st.st_mode))
+				return usage_error("run", "--rules-dir %s: not a directory", optarg);
+			ro.rules_dir = optarg;
+			ro.rules_dir_given = true;
+			break;
+		case 'o':
+			if (vg_output_parse(&probe_out, optarg))
+				return usage_error("run", "--output: expected stdout or file:PATH, got '%s'", optarg);
+			free(probe_out.path);
+			probe_out.path = NULL;
+			ro.output = optarg;
+			break;
+		case 'f':
+			if (vg_output_parse_format(optarg, &ro.format))
+				return usage_error("run", "--format: expected json or text, got '%s'", optarg);
+			break;
+		case 'M':
+			if (vg_output_parse_size(optarg, &v) || v < 4096)
+				return usage_error("run", "--output-max-size: expected a size >= 4K (e.g. 100M), got '%s'", optarg);
+			ro.output_max_size = v;
+			break;
+		case 'k':
+			if (parse_u64(optarg, &v, 0, 1000))
+				return usage_error("run", "--output-keep: expected 0..1000, got '%s'", optarg);
+			ro.output_keep = v;
+			break;
 		default:
 			return usage_error("run", "%s", "bad option");
 		}
 	}
 	if (optind != argc)
 		return usage_error("run", "unexpected argument '%s'", argv[optind]);
-	return vg_daemon_main(&cfg) ? VG_EXIT_FAIL : 0;
+	return vg_daemon_main(&cfg, &ro) ? VG_EXIT_FAIL : 0;
 }

@@ -5,8 +5,25 @@
 
 #include <stdint.h>
 #include <json-c/json.h>
+#include "detect/detect.h"
+#include "detect/rulesets.h"
+#include "output/output.h"
 #include "sensor/probe.h"
 #include "sensor/sensor.h"
+
+struct ring_buffer;
+
+/* `vigil run` options beyond the sensor's: rules and where findings go. */
+struct vg_run_opts {
+	const char *rules_dir;       /* default VG_RULES_DIR */
+	bool rules_dir_given;        /* --rules-dir: the directory must exist */
+	const char *output;          /* "stdout" | "file:PATH" */
+	enum vg_out_format format;
+	uint64_t output_max_size;    /* file: rotate at this size */
+	unsigned output_keep;        /* file: rotated files kept */
+};
+
+void vg_run_opts_defaults(struct vg_run_opts *o);
 
 struct vg_daemon {
 	struct vg_sensor sensor;
@@ -16,9 +33,16 @@ struct vg_daemon {
 	uint64_t gc_runs, gc_last_ns, str_gc_runs;
 	uint64_t requeued;     /* expired records kept because descendants remain */
 	uint64_t trace_lines;
+	struct vg_run_opts opts;
+	struct vg_output out;        /* findings */
+	struct vg_detect *det;       /* alert -> finding */
+	struct vg_rulesets *rules;   /* rule sets, generations, reloads */
+	struct ring_buffer *rb;      /* vg_events: alerts (+ exec/exit with --trace) */
+	unsigned rb_batch;           /* messages handled in the current consume call */
+	uint64_t alerts_base, drops_base; /* kernel counters when this daemon started */
 };
 
-int vg_daemon_main(const struct vg_config *cfg);
+int vg_daemon_main(const struct vg_config *cfg, const struct vg_run_opts *opts);
 
 /* Housekeeping (gc.c): age out exited processes, collect unused strings. */
 void vg_gc_run(struct vg_daemon *d, bool strings);

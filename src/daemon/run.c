@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The daemon. The main thread owns the sensor, housekeeping and the ring
- * buffer; a second thread serves the local API so a slow query never delays
- * alerts. User space wakes only for messages, queries and the GC timer.
+ * The daemon. The main thread owns the sensor, housekeeping, the rules and
+ * the ring buffer; a second thread serves the local API so a slow query never
+ * delays alerts. User space wakes only for messages (the kernel submits
+ * alerts without a wake-up until the buffer is half full, so the buffer is
+ * also polled every 100 ms), queries, rule reloads and the GC timer.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <poll.h>
 #include <sys/epoll.h>
@@ -28,6 +31,19 @@
 #include "util/timefmt.h"
 
 #define STRING_GC_EVERY 30 /* GC ticks between string collections */
+#define RB_POLL_NS 100000000ULL  /* the ring buffer is read at least this often */
+#define RB_BATCH 4096            /* messages per read before other events get a turn */
+#define RELOAD_DEBOUNCE_NS 300000000ULL /* rule files settle this long before a reload */
+
+void vg_run_opts_defaults(struct vg_run_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->rules_dir = VG_RULES_DIR;
+	o->output = "stdout";
+	o->format = VG_OUT_JSON;
+	o->output_max_size = VG_OUT_MAX_SIZE_DEFAULT;
+	o->output_keep = VG_OUT_KEEP_DEFAULT;
+}
 
 struct api_thread {
 	pthread_t tid;
@@ -77,19 +93,14 @@ static void *api_main(void *arg)
 	return NULL;
 }
 
-/* ---- --trace: one line per exec/exit ---- */
+/* ---- ring buffer: alerts, and --trace lines ---- */
 
-static int on_event(void *ctx, void *data, size_t len)
+static void trace_line(struct vg_daemon *d, const struct vg_msg_proc *m)
 {
-	struct vg_daemon *d = ctx;
-	const struct vg_msg_hdr *h = data;
-	const struct vg_msg_proc *m = data;
+	const struct vg_msg_hdr *h = &m->hdr;
 	char exe[VG_STR_MAX], argv[VG_STR_MAX], when[VG_RFC3339_LEN];
 	int n;
 
-	if (len < sizeof(*h) || (h->type != VG_MSG_EXEC && h->type != VG_MSG_EXIT) ||
-	    len < sizeof(*m))
-		return 0;
 	exe[0] = argv[0] = 0;
 	vg_str_read(&d->sensor.maps, m->proc.exe, exe, sizeof(exe), NULL);
 	n = vg_str_read(&d->sensor.maps, m->proc.argv, argv, sizeof(argv), NULL);
@@ -105,6 +116,77 @@ static int on_event(void *ctx, void *data, size_t len)
 		       m->proc.key.tgid, m->proc.ppid, m->proc.comm, exe, m->proc.exit_code,
 		       (m->proc.exit_ns - m->proc.key.start_ns) / 1e6);
 	d->trace_lines++;
+}
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct vg_daemon *d = ctx;
+	const struct vg_msg_hdr *h = data;
+
+	if (len < sizeof(*h)) {
+		vg_detect_malformed(d->det);
+	} else if (h->type == VG_MSG_ALERT) {
+		vg_detect_alert(d->det, data, len);
+	} else if (h->type == VG_MSG_EXEC || h->type == VG_MSG_EXIT) {
+		if (len >= sizeof(struct vg_msg_proc) && d->sensor.cfg.trace)
+			trace_line(d, data);
+	} else {
+		vg_detect_malformed(d->det);
+	}
+	/* Stop after a batch so signals, reloads and the GC get a turn in a storm. */
+	return ++d->rb_batch >= RB_BATCH ? -EAGAIN : 0;
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Read one batch; true if more messages are waiting. */
+static bool rb_read(struct vg_daemon *d)
+{
+	uint64_t t0 = thread_cpu_ns();
+	int n;
+
+	if (!d->rb)
+		return false;
+	d->rb_batch = 0;
+	n = ring_buffer__consume(d->rb);
+	vg_detect_flush(d->det);
+	if (n)
+		vg_detect_account(d->det, thread_cpu_ns() - t0);
+	if (d->sensor.cfg.trace)
+		fflush(stdout);
+	return n == -EAGAIN;
+}
+
+/* What is already in the buffer (before a rule generation is replaced, at exit).
+ * Bounded: the buffer holds far fewer messages, and a storm must not pin us here. */
+static void rb_drain(void *arg)
+{
+	struct vg_daemon *d = arg;
+
+	for (int i = 0; i < 64 && rb_read(d); i++)
+		;
+}
+
+/* The rule tables' map fds, from the loaded object (the sensor doesn't export them). */
+static int rule_maps(const struct vg_sensor *s, struct vg_rule_maps *m)
+{
+	static const char *const names[] = { "vg_rule_prefix", "vg_rule_names", "vg_rule_sets",
+					     "vg_rule_gen" };
+	int *fds[] = { &m->prefix, &m->names, &m->sets, &m->gen };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(vg_sensor_object(s), names[i]);
+
+		*fds[i] = map ? bpf_map__fd(map) : -1;
+		if (*fds[i] < 0)
+			return -ENOENT;
+	}
 	return 0;
 }
 
@@ -168,12 +250,27 @@ static void announce(struct vg_daemon *d)
 		vg_info("%llu processes exited while no daemon ran (marked exit_unseen)",
 			(unsigned long long)s->snap_unseen);
 	vg_info("loaded in %.0f ms; API on %s", d->load_ns / 1e6, s->cfg.socket_path);
-	vg_info("ready — findings go to stdout (no detection rules are loaded yet)");
+	vg_info("ready — findings (%s) go to %s", vg_output_format_name(d->out.format),
+		d->out.path ? d->out.path : "stdout");
 }
 
-static int make_fds(const struct vg_config *cfg, int *sfd, int *tfd)
+static int timer_set(int fd, uint64_t ns, bool periodic)
 {
 	struct itimerspec its = {};
+
+	its.it_value.tv_sec = ns / 1000000000ULL;
+	its.it_value.tv_nsec = ns % 1000000000ULL;
+	if (periodic)
+		its.it_interval = its.it_value;
+	return timerfd_settime(fd, 0, &its, NULL) ? -errno : 0;
+}
+
+struct loop_fds {
+	int sig, gc, poll, debounce, inotify;
+};
+
+static int make_fds(const struct vg_config *cfg, struct loop_fds *f)
+{
 	sigset_t mask;
 
 	sigemptyset(&mask);
@@ -181,74 +278,162 @@ static int make_fds(const struct vg_config *cfg, int *sfd, int *tfd)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &mask, NULL); /* before any thread starts */
-	*sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	*tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-	if (*sfd < 0 || *tfd < 0)
+	f->sig = signalfd(-1, &mask, SFD_CLOEXEC);
+	f->gc = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	f->poll = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	f->debounce = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	f->inotify = -1;
+	if (f->sig < 0 || f->gc < 0 || f->poll < 0 || f->debounce < 0)
 		return -errno;
-	its.it_interval.tv_sec = cfg->gc_interval_ns / 1000000000ULL;
-	its.it_interval.tv_nsec = cfg->gc_interval_ns % 1000000000ULL;
-	its.it_value = its.it_interval;
-	return timerfd_settime(*tfd, 0, &its, NULL) ? -errno : 0;
+	if (timer_set(f->poll, RB_POLL_NS, true))
+		return -errno;
+	return timer_set(f->gc, cfg->gc_interval_ns, true);
 }
 
-static int loop(struct vg_daemon *d, int sfd, int tfd, struct ring_buffer *rb)
+static void close_fds(struct loop_fds *f)
 {
-	struct epoll_event ev, evs[4];
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-	uint64_t ticks = 0;
+	int *v[] = { &f->sig, &f->gc, &f->poll, &f->debounce };
 
-	ev.events = EPOLLIN;
-	ev.data.fd = sfd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
-	ev.data.fd = tfd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
-	if (rb) {
-		ev.data.fd = ring_buffer__epoll_fd(rb);
-		epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (*v[i] >= 0)
+			close(*v[i]);
+}
+
+static void drain_timer(int fd)
+{
+	uint64_t exp;
+
+	if (read(fd, &exp, sizeof(exp)) < 0)
+		return;
+}
+
+/* true: stop the daemon. */
+static bool on_signal(struct vg_daemon *d, int sfd)
+{
+	struct signalfd_siginfo si;
+
+	if (read(sfd, &si, sizeof(si)) != sizeof(si))
+		return false;
+	if (si.ssi_signo == SIGHUP) {
+		if (d->rules)
+			vg_rulesets_reload(d->rules, "SIGHUP");
+		return false;
+	}
+	vg_info("%s: shutting down", strsignal(si.ssi_signo));
+	return true;
+}
+
+static int loop(struct vg_daemon *d, struct loop_fds *f)
+{
+	struct epoll_event ev, evs[8];
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	int rbfd = d->rb ? ring_buffer__epoll_fd(d->rb) : -1;
+	int fds[] = { f->sig, f->gc, f->poll, f->debounce, f->inotify, rbfd };
+	uint64_t ticks = 0;
+	bool more = false;
+
+	if (ep < 0)
+		return -errno;
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (fds[i] < 0)
+			continue;
+		ev.events = EPOLLIN;
+		ev.data.fd = fds[i];
+		epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev);
 	}
 	for (;;) {
-		int n = epoll_wait(ep, evs, 4, -1);
+		int n = epoll_wait(ep, evs, 8, more ? 0 : -1);
+		bool read_rb = more;
 
 		for (int i = 0; i < n; i++) {
-			if (evs[i].data.fd == sfd) {
-				struct signalfd_siginfo si;
+			int fd = evs[i].data.fd;
 
-				if (read(sfd, &si, sizeof(si)) != sizeof(si))
-					continue;
-				if (si.ssi_signo == SIGHUP) {
-					vg_info("SIGHUP: nothing to reload yet");
-					continue;
+			if (fd == f->sig) {
+				if (on_signal(d, fd)) {
+					close(ep);
+					return 0;
 				}
-				vg_info("%s: shutting down", strsignal(si.ssi_signo));
-				close(ep);
-				return 0;
-			} else if (evs[i].data.fd == tfd) {
-				uint64_t exp;
-
-				if (read(tfd, &exp, sizeof(exp)) < 0)
-					continue;
+			} else if (fd == f->gc) {
+				drain_timer(fd);
 				ticks++;
 				vg_gc_run(d, ticks % STRING_GC_EVERY == 0);
 				if (ticks % STRING_GC_EVERY == 0)
 					vg_meta_sync_clock(&d->sensor.maps);
-			} else if (rb) {
-				ring_buffer__consume(rb);
-				fflush(stdout);
+			} else if (fd == f->poll) {
+				drain_timer(fd);
+				read_rb = true;
+			} else if (fd == f->inotify) {
+				/* Editors write in several steps: reload once they are done. */
+				if (vg_rulesets_on_inotify(d->rules))
+					timer_set(f->debounce, RELOAD_DEBOUNCE_NS, false);
+			} else if (fd == f->debounce) {
+				drain_timer(fd);
+				vg_rulesets_reload(d->rules, "rule files changed");
+			} else if (fd == rbfd) {
+				read_rb = true;
 			}
 		}
+		more = read_rb && rb_read(d);
 	}
 }
 
-int vg_daemon_main(const struct vg_config *cfg)
+static int open_output(struct vg_daemon *d)
+{
+	char why[512] = "";
+	int err;
+
+	d->out.format = d->opts.format;
+	d->out.max_size = d->opts.output_max_size;
+	d->out.keep = d->opts.output_keep;
+	err = vg_output_parse(&d->out, d->opts.output);
+	if (err) {
+		vg_err("--output %s: expected stdout or file:PATH", d->opts.output);
+		return err;
+	}
+	err = vg_output_open(&d->out, why, sizeof(why));
+	if (err)
+		vg_err("%s", why);
+	return err;
+}
+
+/* Ring buffer, detection, rules. Detection problems are loud but not fatal:
+ * process state alone is still worth having. */
+static int start_detection(struct vg_daemon *d)
+{
+	struct vg_rule_maps rm;
+
+	d->rb = ring_buffer__new(vg_sensor_events_fd(&d->sensor), on_event, d, NULL);
+	if (!d->rb) {
+		vg_err("cannot open the alert ring buffer (%s): NO DETECTIONS", strerror(errno));
+		return 0;
+	}
+	d->det = vg_detect_new(&d->sensor.maps, &d->out);
+	if (!d->det)
+		return -ENOMEM;
+	d->alerts_base = vg_stat_get(&d->sensor.maps, VG_ST_ALERTS);
+	d->drops_base = vg_stat_get(&d->sensor.maps, VG_ST_ALERT_DROP);
+	if (rule_maps(&d->sensor, &rm)) {
+		vg_err("this build has no kernel rule tables: NO DETECTIONS");
+		return 0;
+	}
+	d->rules = vg_rulesets_new(d->det, &rm, d->opts.rules_dir, rb_drain, d);
+	if (!d->rules)
+		return -ENOMEM;
+	vg_rulesets_start(d->rules);
+	return 0;
+}
+
+int vg_daemon_main(const struct vg_config *cfg, const struct vg_run_opts *opts)
 {
 	static struct vg_daemon d;
 	struct vg_config run_cfg = *cfg;
 	struct api_thread api = { .lfd = -1, .stop = { -1, -1 }, .d = &d };
-	struct ring_buffer *rb = NULL;
+	struct loop_fds fds = { -1, -1, -1, -1, -1 };
 	char why[512] = "";
-	int err, lock, sfd = -1, tfd = -1;
+	int err, lock;
 	uint64_t t0;
 
+	d.opts = *opts;
 	err = preflight();
 	if (err)
 		return 1;
@@ -257,11 +442,17 @@ int vg_daemon_main(const struct vg_config *cfg)
 		vg_err("another vigil daemon holds %s.lock: stop it first", cfg->socket_path);
 		return 1;
 	}
+	/* A findings reader that goes away must not take the sensor with it: EPIPE is
+	 * counted as an output error instead. */
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16); /* whole batches of findings; flushed per batch */
+	if (open_output(&d))
+		return 1;
 	vg_log_libbpf();
 	d.started_real_ns = vg_now_real_ns();
 	t0 = vg_now_boot_ns();
 	vg_probe_run(&d.probe);
-	err = make_fds(cfg, &sfd, &tfd);
+	err = make_fds(cfg, &fds);
 	if (err) {
 		vg_err("setting up signals and timers: %s", strerror(-err));
 		return 1;
@@ -277,6 +468,12 @@ int vg_daemon_main(const struct vg_config *cfg)
 		return 1;
 	}
 	d.load_ns = vg_now_boot_ns() - t0;
+	err = start_detection(&d);
+	if (err) {
+		vg_err("starting detection: %s", strerror(-err));
+		goto out_sensor;
+	}
+	fds.inotify = d.rules ? vg_rulesets_watch_fd(d.rules) : -1;
 	api.lfd = vg_api_listen(cfg->socket_path, why, sizeof(why));
 	if (api.lfd < 0 || pipe2(api.stop, O_CLOEXEC) ||
 	    pthread_create(&api.tid, NULL, api_main, &api)) {
@@ -284,22 +481,21 @@ int vg_daemon_main(const struct vg_config *cfg)
 		err = -1;
 		goto out_sensor;
 	}
-	if (cfg->trace) {
-		rb = ring_buffer__new(vg_sensor_events_fd(&d.sensor), on_event, &d, NULL);
-		if (!rb)
-			vg_warn("--trace: cannot open the ring buffer: %s", strerror(errno));
-	}
 	announce(&d);
-	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	err = loop(&d, sfd, tfd, rb);
+	err = loop(&d, &fds);
 
 	if (write(api.stop[1], "x", 1) == 1)
 		pthread_join(api.tid, NULL);
 	close(api.lfd);
 	unlink(cfg->socket_path);
-	ring_buffer__free(rb);
+	rb_drain(&d);
 out_sensor:
+	ring_buffer__free(d.rb);
+	vg_rulesets_free(d.rules);
+	vg_detect_free(d.det);
+	vg_output_close(&d.out);
+	close_fds(&fds);
 	vg_sensor_stop(&d.sensor);
 	close(lock);
 	vg_info("stopped; state kept in %s", cfg->state_dir);

@@ -126,6 +126,89 @@ static struct json_object *progs_json(struct vg_daemon *d)
 	return a;
 }
 
+static struct json_object *time_or_null(uint64_t real_ns)
+{
+	char buf[VG_RFC3339_LEN];
+
+	return real_ns ? json_object_new_string(vg_rfc3339(real_ns, buf, sizeof(buf))) : NULL;
+}
+
+static void add_u64(struct json_object *o, const char *k, uint64_t v)
+{
+	json_object_object_add(o, k, json_object_new_uint64(v));
+}
+
+static struct json_object *rules_json(struct vg_daemon *d)
+{
+	struct json_object *o = json_object_new_object(), *last = json_object_new_object();
+	struct vg_rules_status st = {};
+
+	if (d->rules)
+		vg_rulesets_status(d->rules, &st);
+	else
+		snprintf(st.dir, sizeof(st.dir), "%s", d->opts.rules_dir ? d->opts.rules_dir : "");
+	json_object_object_add(o, "dir", json_object_new_string(st.dir));
+	json_object_object_add(o, "installed", json_object_new_boolean(st.installed));
+	add_u64(o, "loaded", st.enabled);
+	add_u64(o, "builtin", st.builtin);
+	add_u64(o, "from_dir", st.from_dir);
+	add_u64(o, "disabled", st.total - st.enabled);
+	json_object_object_add(o, "generation", st.installed ? json_object_new_int(st.generation) : NULL);
+	json_object_object_add(o, "loaded_at", time_or_null(st.loaded_real_ns));
+	json_object_object_add(o, "defaults_only", json_object_new_boolean(st.defaults_only));
+	json_object_object_add(o, "watching", json_object_new_boolean(st.watching));
+	add_u64(o, "reloads", st.reloads);
+	add_u64(o, "reload_failures", st.reload_failures);
+	json_object_object_add(last, "time", time_or_null(st.last_reload_real_ns));
+	json_object_object_add(last, "ok", json_object_new_boolean(st.last_ok));
+	json_object_object_add(last, "result", json_object_new_string(st.last_result));
+	json_object_object_add(o, "last_reload", last);
+	return o;
+}
+
+/* Where every rule candidate went, since this daemon started. */
+static struct json_object *detections_json(struct vg_daemon *d)
+{
+	const struct vg_maps *m = &d->sensor.maps;
+	struct json_object *o = json_object_new_object(), *c = json_object_new_object();
+	struct json_object *out = json_object_new_object();
+	struct vg_detect_counters dc = {};
+	char dest[4200];
+
+	if (d->det)
+		vg_detect_counters(d->det, &dc);
+	json_object_object_add(o, "rules", rules_json(d));
+	add_u64(c, "alerts_sent", vg_stat_get(m, VG_ST_ALERTS) - d->alerts_base);
+	add_u64(c, "alerts_lost", vg_stat_get(m, VG_ST_ALERT_DROP) - d->drops_base);
+	add_u64(c, "alerts_received", dc.alerts);
+	add_u64(c, "candidates", dc.candidates);
+	add_u64(c, "findings", dc.findings);
+	add_u64(c, "not_matched", dc.not_matched);
+	add_u64(c, "rate_limited", dc.rate_limited);
+	add_u64(c, "stale_generation", dc.stale);
+	add_u64(c, "malformed", dc.malformed);
+	add_u64(c, "process_missing", dc.proc_missing);
+	add_u64(c, "object_lost", dc.object_lost);
+	json_object_object_add(o, "counters", c);
+	json_object_object_add(o, "busy_ms", json_object_new_double(dc.busy_ns / 1e6));
+	json_object_object_add(o, "avg_us_per_alert", dc.alerts ?
+			       json_object_new_double(dc.busy_ns / 1e3 / dc.alerts) : NULL);
+	snprintf(dest, sizeof(dest), "%s%s", d->out.path ? "file:" : "stdout",
+		 d->out.path ? d->out.path : "");
+	json_object_object_add(out, "destination", json_object_new_string(dest));
+	json_object_object_add(out, "format", json_object_new_string(vg_output_format_name(d->out.format)));
+	add_u64(out, "lines", __atomic_load_n(&d->out.lines, __ATOMIC_RELAXED));
+	add_u64(out, "bytes", __atomic_load_n(&d->out.bytes, __ATOMIC_RELAXED));
+	add_u64(out, "rotations", __atomic_load_n(&d->out.rotations, __ATOMIC_RELAXED));
+	add_u64(out, "errors", __atomic_load_n(&d->out.errors, __ATOMIC_RELAXED));
+	if (d->out.path) {
+		add_u64(out, "max_size", d->out.max_size);
+		add_u64(out, "keep", d->out.keep);
+	}
+	json_object_object_add(o, "output", out);
+	return o;
+}
+
 struct json_object *vg_status_json(struct vg_daemon *d)
 {
 	const struct vg_maps *m = &d->sensor.maps;
@@ -159,6 +242,7 @@ struct json_object *vg_status_json(struct vg_daemon *d)
 	for (int s = 0; s < VG_ST_MAX; s++)
 		json_object_object_add(counters, stat_names[s], json_object_new_uint64(vg_stat_get(m, s)));
 	json_object_object_add(o, "counters", counters);
+	json_object_object_add(o, "detections", detections_json(d));
 
 	json_object_object_add(o, "maps", maps_json(d, &mem));
 	json_object_object_add(o, "kernel_memory_bytes", json_object_new_int64(mem));
