@@ -974,6 +974,11 @@ static int parse_rule(struct y_ctx *c, yaml_node_t *n, const char *field, bool b
 		y_field(f, field, "description");
 		bad |= !!y_get_str(c, v, f, &r->description);
 	}
+	/* folded block scalars (>) end in a newline */
+	for (char *t = r->description; t && *t && isspace((unsigned char)t[strlen(t) - 1]);)
+		t[strlen(t) - 1] = 0;
+	for (char *t = r->title; t && *t && isspace((unsigned char)t[strlen(t) - 1]);)
+		t[strlen(t) - 1] = 0;
 	if (!r->description)
 		r->description = strdup("");
 	if ((v = y_get(c, n, "mitre"))) {
