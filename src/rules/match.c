@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "rules/rules_int.h"
 
@@ -395,11 +397,33 @@ static bool inode_in(uint32_t pid, const char *table, unsigned long ino)
 }
 
 /*
+ * Domain of the socket at fd of pid: borrowed with pidfd_getfd (Linux 5.6,
+ * root), asked with SO_DOMAIN, closed. 0 if it can't be asked, -1 if not a
+ * socket.
+ */
+static int fd_socket_domain(uint32_t pid, int fd)
+{
+	int pfd, sfd, dom = 0;
+	socklen_t len = sizeof(dom);
+
+	pfd = syscall(SYS_pidfd_open, pid, 0);
+	if (pfd < 0)
+		return 0;
+	sfd = syscall(SYS_pidfd_getfd, pfd, fd, 0);
+	close(pfd);
+	if (sfd < 0)
+		return 0;
+	if (getsockopt(sfd, SOL_SOCKET, SO_DOMAIN, &dom, &len))
+		dom = -1;
+	close(sfd);
+	return dom;
+}
+
+/*
  * The kernel sees "stdin or stdout is a socket"; that includes the AF_UNIX
  * stream journald gives every service. A reverse shell talks to the network:
- * confirm that stdin or stdout is a TCP/UDP socket, looked up in the process's
- * own network namespace. A process already gone can't be confirmed (a reverse
- * shell lives as long as it is used).
+ * confirm that stdin or stdout is an inet socket. A process already gone can't
+ * be confirmed (a reverse shell lives as long as it is used).
  */
 static bool stdio_is_inet(const struct vg_match *m)
 {
@@ -408,9 +432,16 @@ static bool stdio_is_inet(const struct vg_match *m)
 
 	for (int fd = 0; pid && fd <= 1; fd++) {
 		unsigned long ino;
+		int dom;
 
 		if (!fd_socket_inode(pid, fd, &ino))
 			continue;
+		dom = fd_socket_domain(pid, fd);
+		if (dom == AF_INET || dom == AF_INET6)
+			return true;
+		if (dom)
+			continue;
+		/* no pidfd_getfd here: look the inode up in the process's own netns */
 		for (int t = 0; t < 4; t++)
 			if (inode_in(pid, tables[t], ino))
 				return true;
