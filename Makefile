@@ -54,7 +54,7 @@ $(BUILD)/obj/%.o: src/%.c $(BUILD)/vigil.skel.h
 
 # Default rules, embedded as C string literals (the binary never reads rules/).
 RULE_YAMLS := $(sort $(wildcard rules/default/*.yaml))
-$(BUILD)/rules_default.h: $(RULE_YAMLS) Makefile
+$(BUILD)/rules_default.h: $(RULE_YAMLS) rules/default Makefile
 	@mkdir -p $(@D)
 	@for f in $(RULE_YAMLS); do \
 		printf '\t{ "%s",\n' "$$f"; \
