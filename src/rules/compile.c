@@ -432,8 +432,6 @@ static void compile_rule(struct builder *b, const struct vg_rule *r)
 				rbits_or(&set->need_path, &one);
 			if (ss.base[sh].n)
 				rbits_or(&set->need_base, &one);
-			if (sh == SH_NONE && r->kind == VG_RK_EXEC)
-				b->t->sets[VG_RK_EXEC].scan_all = 1; /* refined below */
 		}
 		shape_set_free(&ss);
 	}

@@ -289,11 +289,12 @@ static uint32_t relation_of(uint32_t self, uint32_t target, const struct vg_proc
 		return VG_REL_OTHER;
 	if (target == self)
 		return VG_REL_SELF;
-	known = proc_status(target, &tgid, &ppid) == 0;
-	if (trec) {
+	if (trec) { /* the record: the parent as at fork, even if reparented since */
 		tgid = trec->key.tgid;
 		ppid = trec->ppid;
 		known = true;
+	} else {
+		known = proc_status(target, &tgid, &ppid) == 0;
 	}
 	if (!known)
 		return VG_REL_OTHER; /* gone: nothing shows it was ours */
