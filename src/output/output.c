@@ -86,6 +86,8 @@ void vg_output_rotated_name(const char *path, unsigned i, char *buf, size_t len)
 	snprintf(buf, len, "%s.%u", path, i);
 }
 
+#define OUT_BUF (64 << 10)
+
 static int open_file(struct vg_output *o)
 {
 	struct stat st;
@@ -100,13 +102,7 @@ static int open_file(struct vg_output *o)
 		close(fd);
 		return err;
 	}
-	o->f = fdopen(fd, "a");
-	if (!o->f) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
+	o->fd = fd;
 	o->size = st.st_size;
 	o->rotatable = S_ISREG(st.st_mode);
 	return 0;
@@ -116,8 +112,16 @@ int vg_output_open(struct vg_output *o, char *why, size_t whylen)
 {
 	int err;
 
+	o->fd = -1;
+	o->buffered = 0;
+	o->cap = OUT_BUF;
+	o->buf = malloc(o->cap);
+	if (!o->buf) {
+		snprintf(why, whylen, "findings output: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
 	if (!o->path) {
-		o->f = stdout;
+		o->fd = STDOUT_FILENO;
 		return 0;
 	}
 	err = open_file(o);
@@ -126,12 +130,51 @@ int vg_output_open(struct vg_output *o, char *why, size_t whylen)
 	return err;
 }
 
+/* write(2) all of it (EINTR, short writes). */
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		n -= w;
+	}
+	return 0;
+}
+
+static void failed(struct vg_output *o, int err)
+{
+	if (o->last_errno != -err)
+		vg_warn("writing findings to %s: %s", o->path ? o->path : "stdout", strerror(-err));
+	o->last_errno = -err;
+	BUMP(o->errors, 1);
+}
+
+static int drain(struct vg_output *o)
+{
+	int err;
+
+	if (!o->buffered)
+		return 0;
+	err = o->fd < 0 ? -EBADF : write_all(o->fd, o->buf, o->buffered);
+	o->buffered = 0; /* on error the lines are lost (counted), not retried forever */
+	if (err)
+		failed(o, err);
+	return err;
+}
+
 static int rotate(struct vg_output *o)
 {
 	char from[4096], to[4096];
 
-	fclose(o->f);
-	o->f = NULL;
+	drain(o);
+	close(o->fd);
+	o->fd = -1;
 	if (o->keep == 0) {
 		unlink(o->path);
 	} else {
@@ -153,49 +196,57 @@ int vg_output_write(struct vg_output *o, const char *line, size_t len)
 {
 	int err;
 
-	if (!o->f && o->path) {
+	if (o->fd < 0 && o->path) {
 		/* A failed rotation or open: try again, a line at a time. */
 		err = open_file(o);
-		if (err)
-			goto fail;
+		if (err) {
+			failed(o, err);
+			return err;
+		}
 	}
-	if (o->path && o->rotatable && o->max_size && o->size && o->size + len + 1 > o->max_size) {
+	if (o->path && o->rotatable && o->max_size && o->size &&
+	    o->size + len + 1 > o->max_size) {
 		err = rotate(o);
-		if (err)
-			goto fail;
+		if (err) {
+			failed(o, err);
+			return err;
+		}
 	}
-	if (fwrite(line, 1, len, o->f) != len || putc('\n', o->f) == EOF) {
-		err = -errno ?: -EIO;
-		clearerr(o->f);
-		goto fail;
+	if (o->buffered + len + 1 > o->cap && (err = drain(o)))
+		return err;
+	if (len + 1 > o->cap) {
+		/* Longer than the buffer: on its own, the newline with it. */
+		err = write_all(o->fd, line, len);
+		if (!err)
+			err = write_all(o->fd, "\n", 1);
+		if (err) {
+			failed(o, err);
+			return err;
+		}
+	} else {
+		memcpy(o->buf + o->buffered, line, len);
+		o->buf[o->buffered + len] = '\n';
+		o->buffered += len + 1;
 	}
 	o->size += len + 1;
 	BUMP(o->lines, 1);
 	BUMP(o->bytes, len + 1);
 	return 0;
-fail:
-	if (o->last_errno != -err)
-		vg_warn("writing findings to %s: %s", o->path ? o->path : "stdout", strerror(-err));
-	o->last_errno = -err;
-	BUMP(o->errors, 1);
-	return err;
 }
 
 void vg_output_flush(struct vg_output *o)
 {
-	if (o->f && fflush(o->f)) {
-		BUMP(o->errors, 1);
-		clearerr(o->f);
-	}
+	drain(o);
 }
 
 void vg_output_close(struct vg_output *o)
 {
-	if (o->f && o->f != stdout)
-		fclose(o->f);
-	else if (o->f)
-		fflush(o->f);
-	o->f = NULL;
+	drain(o);
+	if (o->fd >= 0 && o->fd != STDOUT_FILENO)
+		close(o->fd);
+	o->fd = -1;
+	free(o->buf);
+	o->buf = NULL;
 	free(o->path);
 	o->path = NULL;
 }

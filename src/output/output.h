@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Where findings go: stdout (default) or a file with size-based rotation.
- * One finding is one line; a writer never interleaves a partial line.
+ * One finding is one line. Lines are buffered and written with write(2) in
+ * whole lines only, so a reader of the file or pipe never sees half a
+ * finding at a flush boundary (a line longer than the buffer goes alone).
  */
 #ifndef VG_OUTPUT_H
 #define VG_OUTPUT_H
@@ -21,8 +23,10 @@ struct vg_output {
 	char *path;        /* NULL: stdout */
 	uint64_t max_size; /* file: rotate before a line would pass this; 0: never */
 	unsigned keep;     /* file: rotated files kept (PATH.1 newest) */
-	FILE *f;
-	uint64_t size;     /* bytes in the current file */
+	int fd;            /* -1: closed */
+	char *buf;         /* whole lines waiting for write(2) */
+	size_t buffered, cap;
+	uint64_t size;     /* bytes in the current file, buffered ones included */
 	bool rotatable;    /* a regular file (not /dev/null, a FIFO...) */
 	/* counters (read by the status thread: updated with relaxed atomics) */
 	uint64_t lines, bytes, rotations, errors;
@@ -38,7 +42,8 @@ int vg_output_parse_format(const char *s, enum vg_out_format *f);
 /* "100M", "64k", "1G", "4096" (bytes; K/M/G are powers of 1024). -EINVAL on junk. */
 int vg_output_parse_size(const char *s, uint64_t *bytes);
 
-/* Open (create, append) the destination; -errno with why set. */
+/* Open (create, append) the destination; -errno with why set. Zero the struct
+ * (and set format, max_size, keep, path through vg_output_parse) before. */
 int vg_output_open(struct vg_output *o, char *why, size_t whylen);
 /* Write one line (no newline in `line`; one is added). -errno (counted) on failure. */
 int vg_output_write(struct vg_output *o, const char *line, size_t len);
