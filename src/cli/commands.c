@@ -409,6 +409,7 @@ static void render_detections(struct json_object *det)
 	struct json_object *last = json_object_object_get(r, "last_reload");
 	struct json_object *c = json_object_object_get(det, "counters");
 	struct json_object *out = json_object_object_get(det, "output");
+	struct json_object *act;
 
 	if (!det)
 		return;
@@ -430,9 +431,28 @@ static void render_detections(struct json_object *det)
 	printf("  output: %s (%s), %s lines, %s rotations, %s errors\n", jstr(out, "destination"),
 	       jstr(out, "format"), jstr(out, "lines"), jstr(out, "rotations"), jstr(out, "errors"));
 	if (jhas(det, "avg_us_per_alert"))
-		printf("  cost: %.1f us per alert (%.1f ms total)\n",
+		printf("  cost: %.1f us CPU per alert (%.1f ms in all)\n",
 		       json_object_get_double(json_object_object_get(det, "avg_us_per_alert")),
 		       json_object_get_double(json_object_object_get(det, "busy_ms")));
+	act = json_object_object_get(det, "rules_activity");
+	if (json_object_array_length(act)) {
+		static const char *const hdr[] = { "  RULE", "CANDIDATES", "FINDINGS", "NOT MATCHED",
+						   "RATE LIMITED" };
+		struct vg_table *t = vg_table_new(5, hdr);
+
+		printf("\n");
+		for (size_t i = 0; i < json_object_array_length(act) && i < 10; i++) {
+			struct json_object *x = json_object_array_get_idx(act, i);
+			char id[128];
+
+			snprintf(id, sizeof(id), "  %s", jstr(x, "id"));
+			vg_table_row(t, (const char *const[]){ id, jstr(x, "candidates"),
+							       jstr(x, "findings"), jstr(x, "not_matched"),
+							       jstr(x, "rate_limited") });
+		}
+		vg_table_print(t, stdout);
+		vg_table_free(t);
+	}
 }
 
 static void render_status(struct json_object *s)

@@ -166,6 +166,26 @@ static struct json_object *rules_json(struct vg_daemon *d)
 	return o;
 }
 
+/* Which rules wake user space, and for what (since their set was loaded). */
+static struct json_object *activity_json(struct vg_daemon *d)
+{
+	struct json_object *a = json_object_new_array();
+	struct vg_rule_activity act[2 * VG_RULES_MAX];
+	size_t n = d->det ? vg_detect_rule_activity(d->det, act, sizeof(act) / sizeof(act[0])) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "id", json_object_new_string(act[i].id));
+		add_u64(o, "candidates", act[i].candidates);
+		add_u64(o, "findings", act[i].findings);
+		add_u64(o, "not_matched", act[i].not_matched);
+		add_u64(o, "rate_limited", act[i].rate_limited);
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 /* Where every rule candidate went, since this daemon started. */
 static struct json_object *detections_json(struct vg_daemon *d)
 {
@@ -189,7 +209,9 @@ static struct json_object *detections_json(struct vg_daemon *d)
 	add_u64(c, "malformed", dc.malformed);
 	add_u64(c, "process_missing", dc.proc_missing);
 	add_u64(c, "object_lost", dc.object_lost);
+	add_u64(c, "self", dc.self);
 	json_object_object_add(o, "counters", c);
+	json_object_object_add(o, "rules_activity", activity_json(d));
 	json_object_object_add(o, "busy_ms", json_object_new_double(dc.busy_ns / 1e6));
 	json_object_object_add(o, "avg_us_per_alert", dc.alerts ?
 			       json_object_new_double(dc.busy_ns / 1e3 / dc.alerts) : NULL);

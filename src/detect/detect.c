@@ -7,8 +7,10 @@
  * Nothing here copies the process table.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/utsname.h>
 #include <bpf/bpf.h>
 #include <json-c/json.h>
@@ -51,6 +53,13 @@ struct vg_detect {
 	const char **xargv;
 	size_t xargc;
 	struct vg_detect_counters c;
+	uint32_t self_tgid;
+	/* per rule, by [generation][kind][first bit]; ids change only under lock */
+	struct rule_stat {
+		char id[96];
+		uint64_t cand, found, nomatch, limited;
+	} (*rstat)[VG_RK_MAX][VG_RULES_MAX];
+	pthread_mutex_t lock;
 };
 
 /* ---- process cache ---- */
@@ -266,6 +275,62 @@ void vg_detect_set_rules(struct vg_detect *d, uint8_t gen, const struct vg_rules
 			d->rule_json[gen][k][b].s = NULL;
 		}
 	d->rules[gen] = r;
+	pthread_mutex_lock(&d->lock);
+	memset(d->rstat[gen], 0, sizeof(d->rstat[gen]));
+	for (size_t i = 0; r && i < vg_rules_count(r); i++) {
+		const struct vg_rule *x = vg_rules_at(r, i);
+
+		if (x->enabled && x->bit < VG_RULES_MAX && (unsigned)x->kind < VG_RK_MAX)
+			snprintf(d->rstat[gen][x->kind][x->bit].id, sizeof(d->rstat[0][0][0].id), "%s",
+				 x->id);
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+static struct rule_stat *rule_stat(struct vg_detect *d, const struct vg_alert *a,
+				   const struct vg_rule *r)
+{
+	return &d->rstat[a->gen & 1][r->kind % VG_RK_MAX][r->bit % VG_RULES_MAX];
+}
+
+size_t vg_detect_rule_activity(struct vg_detect *d, struct vg_rule_activity *out, size_t max)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&d->lock);
+	for (int g = 0; g < 2; g++)
+		for (int k = 0; k < VG_RK_MAX; k++)
+			for (int b = 0; b < VG_RULES_MAX; b++) {
+				const struct rule_stat *s = &d->rstat[g][k][b];
+				uint64_t cand = __atomic_load_n(&s->cand, __ATOMIC_RELAXED);
+				struct vg_rule_activity *o = NULL;
+
+				if (!s->id[0] || !cand)
+					continue;
+				for (size_t i = 0; i < n && !o; i++)
+					if (!strcmp(out[i].id, s->id))
+						o = &out[i];
+				if (!o) {
+					if (n == max)
+						continue;
+					o = &out[n++];
+					memset(o, 0, sizeof(*o));
+					snprintf(o->id, sizeof(o->id), "%s", s->id);
+				}
+				o->candidates += cand;
+				o->findings += __atomic_load_n(&s->found, __ATOMIC_RELAXED);
+				o->not_matched += __atomic_load_n(&s->nomatch, __ATOMIC_RELAXED);
+				o->rate_limited += __atomic_load_n(&s->limited, __ATOMIC_RELAXED);
+			}
+	pthread_mutex_unlock(&d->lock);
+	for (size_t i = 1; i < n; i++) /* busiest first; n is small */
+		for (size_t j = i; j > 0 && out[j].candidates > out[j - 1].candidates; j--) {
+			struct vg_rule_activity t = out[j];
+
+			out[j] = out[j - 1];
+			out[j - 1] = t;
+		}
+	return n;
 }
 
 void vg_detect_refresh_host(struct vg_detect *d)
@@ -309,11 +374,14 @@ struct vg_detect *vg_detect_new(const struct vg_maps *m, struct vg_output *out)
 		return NULL;
 	d->maps = m;
 	d->out = out;
+	d->self_tgid = getpid();
+	pthread_mutex_init(&d->lock, NULL);
+	d->rstat = calloc(2, sizeof(*d->rstat));
 	d->pc = calloc(PCACHE_CAP, sizeof(*d->pc));
 	d->chain = calloc(CHAIN_MAX, sizeof(*d->chain));
 	d->mchain = calloc(CHAIN_MAX, sizeof(*d->mchain));
 	d->strs = vg_strcache_new(m);
-	if (!d->pc || !d->chain || !d->mchain || !d->strs) {
+	if (!d->pc || !d->chain || !d->mchain || !d->strs || !d->rstat) {
 		vg_detect_free(d);
 		return NULL;
 	}
@@ -340,6 +408,8 @@ void vg_detect_free(struct vg_detect *d)
 	free(d->host_json);
 	free(d->xargv_buf);
 	free(d->xargv);
+	free(d->rstat);
+	pthread_mutex_destroy(&d->lock);
 	free(d);
 }
 
@@ -496,9 +566,15 @@ void vg_detect_alert(struct vg_detect *d, const void *data, size_t len)
 		BUMP(d->c.malformed, 1);
 		return;
 	}
+	BUMP(d->c.alerts, 1);
+	if (a->proc.tgid == d->self_tgid) {
+		/* Handling an alert reads maps (bpf() calls): finishing alerts about
+		 * ourselves would feed on itself. */
+		BUMP(d->c.self, 1);
+		return;
+	}
 	now = vg_now_boot_ns();
 	housekeep(d, now);
-	BUMP(d->c.alerts, 1);
 	rs = d->rules[a->gen & 1];
 	for (unsigned w = 0; w < VG_RULES_MAX / 64; w++) {
 		nbits += __builtin_popcountll(a->rules.w[w]);
@@ -516,16 +592,21 @@ void vg_detect_alert(struct vg_detect *d, const void *data, size_t len)
 		enrich(d, a, &f, &m, now);
 	for (size_t i = 0; i < n; i++) {
 		const struct vg_rule *r = cand[i];
+		struct rule_stat *st = rule_stat(d, a, r);
 
+		BUMP(st->cand, 1);
 		if (!vg_rule_matches(r, &m)) {
 			BUMP(d->c.not_matched, 1);
+			BUMP(st->nomatch, 1);
 			continue;
 		}
 		if (!vg_rule_rate_check(r, &m, &f.suppressed)) {
 			BUMP(d->c.rate_limited, 1);
+			BUMP(st->limited, 1);
 			continue;
 		}
 		emit(d, r, &f);
+		BUMP(st->found, 1);
 	}
 }
 

@@ -19,8 +19,9 @@
 #define VG_FINDING_SCHEMA 1
 
 /*
- * Where each candidate went. alerts counts messages; candidates counts rule
- * bits in them, and candidates == findings + not_matched + rate_limited + stale.
+ * Where each candidate went. alerts counts messages (self ones included);
+ * candidates counts the rules in the others, and
+ * candidates == findings + not_matched + rate_limited + stale.
  */
 struct vg_detect_counters {
 	uint64_t alerts;       /* VG_MSG_ALERT messages read from the ring buffer */
@@ -33,7 +34,15 @@ struct vg_detect_counters {
 	uint64_t proc_missing; /* alerts whose process had no record: finding from the alert alone */
 	uint64_t object_lost;  /* alerts whose path/exe string was not in the string table (full,
 				* or collected): a rule that needs it can't match */
+	uint64_t self;         /* alerts about the daemon's own operations (its map reads are
+				* bpf() calls): ignored, or reading them would raise more */
 	uint64_t busy_ns;      /* CPU time reading the ring buffer (enrich, match, render, write) */
+};
+
+/* Per rule, since its set was loaded: which rules wake user space for what. */
+struct vg_rule_activity {
+	char id[96];
+	uint64_t candidates, findings, not_matched, rate_limited;
 };
 
 struct vg_detect;
@@ -58,6 +67,9 @@ void vg_detect_refresh_host(struct vg_detect *d);
 
 /* A consistent-enough copy for `vigil status` (safe from another thread). */
 void vg_detect_counters(const struct vg_detect *d, struct vg_detect_counters *c);
+/* Rules with candidates, busiest first (both loaded generations summed by id);
+ * returns how many were written. Safe from another thread. */
+size_t vg_detect_rule_activity(struct vg_detect *d, struct vg_rule_activity *out, size_t max);
 
 /* ---- pure helpers (unit-tested) ---- */
 

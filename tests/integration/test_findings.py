@@ -79,10 +79,12 @@ class Findings:
         self.off = os.path.getsize(d.stdout_path) if os.path.exists(d.stdout_path) else 0
 
     def lines(self):
+        """Whole lines only: the daemon may be writing the next one."""
         self.d._out.flush()
         with open(self.d.stdout_path, "rb") as f:
             f.seek(self.off)
-            return [l for l in f.read().decode("utf-8").split("\n") if l]
+            data = f.read().decode("utf-8")
+        return [l for l in data[:data.rfind("\n") + 1].split("\n") if l]
 
     def all(self):
         return [json.loads(l) for l in self.lines()]
@@ -388,19 +390,34 @@ def test_invalid_rules_at_start_run_the_defaults_loudly(make_daemon, tmp):
     assert "detections:" in table and "DEFAULTS ONLY" in table
 
 
-def test_status_shows_detections(vigil):
-    s = vigil.status()
-    det = s["detections"]
+def test_status_shows_detections(make_daemon, tmp):
+    rules = os.path.join(tmp, "rules")
+    work = os.path.join(tmp, "work")
+    os.makedirs(rules)
+    os.makedirs(work)
+    rid = "test-" + marker()
+    write_rules(rules, "t.yaml", file_rule(rid, work + "/"))
+    d, fs = start(make_daemon, rules)
+    run(["/bin/sh", "-c", f"touch {work}/1 {work}/2; exit 0"])
+    fs.wait(rid, n=2)
+    det = detections(d)
     for k in ("alerts_sent", "alerts_lost", "alerts_received", "candidates", "findings",
-              "not_matched", "rate_limited", "stale_generation", "malformed", "process_missing", "object_lost"):
+              "not_matched", "rate_limited", "stale_generation", "malformed", "process_missing",
+              "object_lost", "self"):
         assert isinstance(det["counters"][k], int), k
     r = det["rules"]
     assert r["installed"] and r["loaded"] == r["builtin"] + r["from_dir"] and r["loaded"] > 0
-    assert r["dir"] == "/etc/vigil/rules.d" and r["generation"] in (0, 1)
-    assert det["output"]["destination"] == "stdout"
-    table = vigil.cli("status").stdout
+    assert r["dir"] == rules and r["generation"] in (0, 1) and r["from_dir"] == 1
+    assert r["last_reload"]["ok"] is True and r["last_reload"]["result"].startswith("loaded ")
+    assert det["output"]["destination"] == "stdout" and det["output"]["lines"] >= 2
+    assert det["avg_us_per_alert"] > 0 and det["busy_ms"] > 0
+    act = {a["id"]: a for a in det["rules_activity"]}
+    assert act[rid]["candidates"] >= 2 and act[rid]["findings"] >= 2
+    assert act[rid]["candidates"] == act[rid]["findings"] + act[rid]["not_matched"] + \
+        act[rid]["rate_limited"]
+    table = d.cli("status").stdout
     assert "detections:" in table and "alerts_lost" in table and "rules: " in table
-    assert f"{r['loaded']} loaded" in table
+    assert f"{r['loaded']} loaded" in table and rid in table and "us CPU per alert" in table
 
 
 # ---------------------------------------------------------------- pressure
