@@ -106,11 +106,14 @@ static struct tally count(const struct vg_rules *r)
 	return t;
 }
 
-static void describe(const struct vg_rulesets *rs, const struct tally *t, bool with_dir,
+/* "loaded 63 rules (60 builtin, 3 from /etc/vigil/rules.d)"; note: why the directory
+ * gave nothing ("no such directory", "invalid, ignored"), or NULL. */
+static void describe(const struct vg_rulesets *rs, const struct tally *t, const char *note,
 		     char *buf, size_t len)
 {
-	size_t off = snprintf(buf, len, "loaded %zu rules (%zu builtin, %zu from %s)", t->enabled,
-			      t->builtin, t->from_dir, with_dir ? rs->dir : "no directory");
+	size_t off = snprintf(buf, len, "loaded %zu rules (%zu builtin, %zu from %s%s%s)",
+			      t->enabled, t->builtin, t->from_dir, rs->dir, note ? ": " : "",
+			      note ? note : "");
 
 	if (t->total > t->enabled && off < len)
 		snprintf(buf + off, len - off, ", %zu disabled", t->total - t->enabled);
@@ -170,18 +173,17 @@ int vg_rulesets_start(struct vg_rulesets *rs)
 	bool have_dir = dir_exists(rs->dir);
 	struct vg_rules *r = vg_rules_load(have_dir ? rs->dir : NULL, &errs);
 	char why[512] = "", msg[768];
+	const char *note = NULL;
 	struct tally t;
 	int err;
 
-	if (!have_dir)
-		vg_info("rules directory %s does not exist: embedded default rules only", rs->dir);
 	if (!r) {
 		vg_rule_errors_print(&errs, stderr);
 		vg_err("THE RULES IN %s ARE INVALID (%zu error%s above): running with the embedded "
 		       "default rules ONLY. Fix the files, then save them or send SIGHUP to load them.",
 		       rs->dir, errs.n, errs.n == 1 ? "" : "s");
 		vg_rule_errors_free(&errs);
-		have_dir = false;
+		note = "invalid, ignored";
 		pthread_mutex_lock(&rs->lock);
 		rs->st.defaults_only = true;
 		pthread_mutex_unlock(&rs->lock);
@@ -205,7 +207,7 @@ int vg_rulesets_start(struct vg_rulesets *rs)
 		return err;
 	}
 	watch(rs);
-	describe(rs, &t, have_dir, msg, sizeof(msg));
+	describe(rs, &t, note ? note : have_dir ? NULL : "no such directory", msg, sizeof(msg));
 	vg_info("%s", msg);
 	record(rs, true, &t, msg, false);
 	return 0;
@@ -246,7 +248,7 @@ int vg_rulesets_reload(struct vg_rulesets *rs, const char *cause)
 		return err;
 	}
 	watch(rs);
-	describe(rs, &t, have_dir, msg, sizeof(msg));
+	describe(rs, &t, have_dir ? NULL : "no such directory", msg, sizeof(msg));
 	vg_info("%s: rules reloaded: %s; generation %d", cause, msg, rs->gen);
 	pthread_mutex_lock(&rs->lock);
 	rs->st.defaults_only = false;

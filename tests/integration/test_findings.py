@@ -334,6 +334,7 @@ def test_sighup_reload_rejects_bad_rules_and_keeps_the_old_set(make_daemon, tmp)
     assert st["reload_failures"] >= 1 and st["last_reload"]["ok"] is False
     assert bad in st["last_reload"]["result"]
     assert st["generation"] == loaded0["generation"] and st["loaded"] == loaded0["loaded"]
+    assert st["last_reload"]["result"].startswith("rejected: ")
     # the old set still works
     run(["/bin/sh", "-c", f"touch {work}/a/1; exit 0"])
     fs.wait(a)
@@ -345,7 +346,8 @@ def test_sighup_reload_rejects_bad_rules_and_keeps_the_old_set(make_daemon, tmp)
     d.wait_for(lambda: "rules reloaded" in d.log()[off:], what="the reload")
     st = detections(d)["rules"]
     assert st["last_reload"]["ok"] is True and st["from_dir"] == 2
-    assert st["loaded"] == loaded0["loaded"] + 1 and st["generation"] != loaded0["generation"]
+    assert st["loaded"] == loaded0["loaded"] + 1 and st["generation"] in (0, 1)
+    # (the file change is seen by inotify too: one more reload may follow, same rules)
     run(["/bin/sh", "-c", f"touch {work}/b/1 {work}/a/2; exit 0"])
     fs.wait(b)
     fs.wait(a, n=2)
