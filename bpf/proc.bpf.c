@@ -101,8 +101,7 @@ static __always_inline __u64 vg_parent_base(const struct vg_proc_key *parent)
  * conditions the kernel can see.
  */
 static __always_inline void vg_exec_detect(struct vg_scratch *sc, struct task_struct *t,
-					   struct vg_proc *p, __u64 file, __u32 old_uid,
-					   __u64 parent_base)
+					   struct vg_proc *p, __u64 file, __u64 parent_base)
 {
 	struct vg_eval *ev = &sc->ev;
 	struct vg_proc *pp;
@@ -115,7 +114,8 @@ static __always_inline void vg_exec_detect(struct vg_scratch *sc, struct task_st
 		conds |= 1u << VG_XC_MEMFD;
 	if (vg_fd_is_sock(t, 0) || vg_fd_is_sock(t, 1))
 		conds |= 1u << VG_XC_STDIO_SOCK;
-	if (old_uid != 0 && p->euid == 0)
+	/* The real uid doesn't change across exec: root came from a set-uid file. */
+	if (p->uid != 0 && p->euid == 0)
 		conds |= 1u << VG_XC_GAINED_ROOT;
 	__builtin_memset(ev, 0, sizeof(*ev));
 	pp = bpf_map_lookup_elem(&vg_procs, &p->parent);
@@ -181,7 +181,6 @@ int BPF_PROG(vg_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm 
 	struct vg_scratch *sc;
 	struct vg_proc *p;
 	__u64 exe, parent_base;
-	__u32 old_uid;
 
 	sc = vg_scratch();
 	if (!sc)
@@ -194,7 +193,6 @@ int BPF_PROG(vg_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm 
 		if (!p)
 			return 0;
 	}
-	old_uid = p->uid;
 	parent_base = vg_parent_base(&p->parent);
 	p->flags &= ~(VG_PF_TRUNC_EXE | VG_PF_EXE_DELETED | VG_PF_STR_LOST);
 	p->argv = vg_task_argv_intern(sc, t, p);
@@ -208,7 +206,7 @@ int BPF_PROG(vg_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm 
 	p->flags |= VG_PF_EXECED;
 	__builtin_memcpy(p->comm, t->comm, sizeof(p->comm));
 	vg_task_creds(t, p);
-	vg_exec_detect(sc, t, p, (__u64)BPF_CORE_READ(bprm, file), old_uid, parent_base);
+	vg_exec_detect(sc, t, p, (__u64)BPF_CORE_READ(bprm, file), parent_base);
 	vg_task_cgroup(sc, t, p);
 	vg_trace_emit(VG_MSG_EXEC, p);
 	return 0;

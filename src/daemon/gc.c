@@ -17,6 +17,8 @@
 #include "util/timefmt.h"
 
 #define GC_MAX_PER_RUN 200000
+/* File entries are swept at most this often (a full table takes ~0.1 s to scan). */
+#define FILE_GC_EVERY_NS 2000000000ULL
 #define STR_GC_MARGIN_NS 10000000000ULL /* strings used in the last 10 s are kept */
 
 static bool expired(const struct vg_proc *p, uint64_t now, uint64_t retention)
@@ -90,6 +92,30 @@ static size_t gc_procs(struct vg_daemon *d, struct vg_proctab *t, bool *loaded)
 
 /* ---- file entries ---- */
 
+/* Delete keys in batches (one syscall per 4096), key by key where batches fail. */
+static uint64_t delete_keys(int fd, struct vg_file_key *keys, size_t n)
+{
+	uint64_t freed = 0;
+
+	for (size_t off = 0; off < n;) {
+		uint32_t count = n - off > 4096 ? 4096 : n - off;
+		uint32_t want = count;
+
+		if (bpf_map_delete_batch(fd, keys + off, &count, NULL) == 0 || count) {
+			/* count: how many went before an error (a key the LRU already dropped) */
+			freed += count;
+			off += count;
+			if (count == want)
+				continue;
+		}
+		if (off < n) {
+			freed += bpf_map_delete_elem(fd, keys + off) == 0;
+			off++;
+		}
+	}
+	return freed;
+}
+
 /*
  * Drop the file entries of processes no longer in the table (aged out, or
  * evicted for room by the kernel). The paths of the entries that stay are
@@ -109,13 +135,16 @@ static uint64_t *gc_files(struct vg_daemon *d, const struct vg_proctab *t, size_
 	struct vg_proc_key last_gone = {}, last_kept = {};
 	uint64_t created = vg_stat_get(m, VG_ST_FILE_NEW);
 	uint64_t *ids, kept = 0, freed = 0, evicted;
+	struct vg_file_key *gone_keys;
 	struct vg_filetab ft;
 	struct vg_proc p;
+	size_t ngone = 0;
 
 	*nids = 0;
 	if (m->files < 0 || vg_filetab_load(&ft, m->files))
 		return NULL;
 	ids = malloc((ft.n ? ft.n : 1) * sizeof(*ids));
+	gone_keys = malloc((ft.n ? ft.n : 1) * sizeof(*gone_keys));
 	for (size_t i = 0; i < ft.n; i++) {
 		const struct vg_file_rec *r = &ft.recs[i];
 		bool gone;
@@ -128,14 +157,16 @@ static uint64_t *gc_files(struct vg_daemon *d, const struct vg_proctab *t, size_
 			gone = bpf_map_lookup_elem(m->procs, &r->key.proc, &p) != 0;
 			*(gone ? &last_gone : &last_kept) = r->key.proc;
 		}
-		if (gone && bpf_map_delete_elem(m->files, &r->key) == 0) {
-			freed++;
+		if (gone && gone_keys) {
+			gone_keys[ngone++] = r->key;
 			continue;
 		}
 		kept++;
 		if (ids)
 			ids[(*nids)++] = r->val.path;
 	}
+	freed = delete_keys(m->files, gone_keys, ngone);
+	free(gone_keys);
 	vg_ustat_add(m, VG_ST_FILE_EVICT, freed);
 	evicted = vg_stat_get(m, VG_ST_FILE_EVICT);
 	if (created > kept + evicted)
@@ -224,6 +255,7 @@ out:
 
 void vg_gc_run(struct vg_daemon *d, bool strings)
 {
+	static uint64_t last_file_gc_ns; /* one daemon per process */
 	struct vg_proctab t = {};
 	bool loaded = false;
 	uint64_t *file_ids = NULL;
@@ -236,7 +268,8 @@ void vg_gc_run(struct vg_daemon *d, bool strings)
 	 * out, and with every string collection (processes the kernel evicted
 	 * for room, and the path ids the collector must keep).
 	 */
-	if (evicted || strings) {
+	if ((evicted && vg_now_boot_ns() - last_file_gc_ns >= FILE_GC_EVERY_NS) || strings) {
+		last_file_gc_ns = vg_now_boot_ns();
 		if (!loaded && vg_proctab_load(&t, &d->sensor.maps) == 0)
 			loaded = true;
 		if (loaded)
