@@ -124,7 +124,7 @@ __noinline int vg_file_slow(__u64 file_p, __u32 actions, __u32 mode, __u64 known
 
 	if (!sc || !f)
 		return 0;
-	vg_file_key_of(t, f, &sc->fkey);
+	vg_file_key_fields(t, f, &sc->fkey);
 	e = bpf_map_lookup_elem(&vg_files, &sc->fkey);
 	if (e) {
 		fresh = file_merge(e, actions, gen);

@@ -94,34 +94,55 @@ static __always_inline bool vg_fd_is_sock(struct task_struct *t, int fd)
 
 /*
  * The entry key of an open file: (process, inode number, device, generation).
- * On the hot path, so few reads: i_sb and i_ino, close together in struct
- * inode on every kernel vigil knows, come in one read of a small window. The
- * offsets are CO-RE relocated constants: the verifier sees the branch decided.
+ * On the hot path, so few reads: i_sb and i_ino (close together in struct
+ * inode on every kernel vigil knows) and, where the layout puts it near as
+ * 6.18's does, i_generation come in one read of a window. The offsets are
+ * CO-RE relocated constants: the verifier sees the branches decided.
  */
-#define VG_INODE_WINDOW 32
+#define VG_INODE_WINDOW 96
 static __always_inline void vg_file_key_of(struct task_struct *t, struct file *f,
 					   struct vg_file_key *k)
 {
 	struct inode *ino = BPF_CORE_READ(f, f_inode);
 	__u32 sb_off = bpf_core_field_offset(struct inode, i_sb);
 	__u32 ino_off = bpf_core_field_offset(struct inode, i_ino);
-	__u64 win[VG_INODE_WINDOW / 8] = {};
+	__u32 gen_off = bpf_core_field_offset(struct inode, i_generation);
+	__u64 win[VG_INODE_WINDOW / 8];
 	struct super_block *sb;
 
 	k->proc.start_ns = t->group_leader->start_boottime;
 	k->proc.tgid = t->tgid;
 	k->proc._pad = 0;
-	k->igen = BPF_CORE_READ(ino, i_generation);
 	if (ino_off < sb_off || ino_off + 8 - sb_off > VG_INODE_WINDOW || (ino_off - sb_off) % 8) {
 		/* a layout the window doesn't cover: field by field */
 		k->obj = BPF_CORE_READ(ino, i_ino);
 		k->dev = BPF_CORE_READ(ino, i_sb, s_dev);
+		k->igen = BPF_CORE_READ(ino, i_generation);
 		return;
 	}
-	bpf_probe_read_kernel(win, sizeof(win), (void *)ino + sb_off);
+	if (bpf_probe_read_kernel(win, sizeof(win), (void *)ino + sb_off))
+		__builtin_memset(win, 0, sizeof(win));
 	sb = (struct super_block *)win[0];
 	k->obj = win[(ino_off - sb_off) / 8];
+	if (gen_off >= sb_off && gen_off + 4 - sb_off <= VG_INODE_WINDOW)
+		k->igen = ((__u32 *)win)[(gen_off - sb_off) / 4];
+	else
+		k->igen = BPF_CORE_READ(ino, i_generation);
 	k->dev = BPF_CORE_READ(sb, s_dev);
+}
+
+/* The same key read field by field: for the slow paths, whose stack is precious. */
+static __always_inline void vg_file_key_fields(struct task_struct *t, struct file *f,
+					       struct vg_file_key *k)
+{
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+
+	k->proc.start_ns = t->group_leader->start_boottime;
+	k->proc.tgid = t->tgid;
+	k->proc._pad = 0;
+	k->obj = BPF_CORE_READ(ino, i_ino);
+	k->dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	k->igen = BPF_CORE_READ(ino, i_generation);
 }
 
 /*
