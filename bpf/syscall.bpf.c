@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Syscall rules: one program at the exit of each syscall a rule may name
- * (ptrace, process_vm_*, module load/unload, bpf, the setuid family, capset,
- * unshare, setns, mount, umount2, kill/tkill/tgkill, memfd_create,
- * pivot_root, chroot, keyctl, personality). Without a rule for the syscall
- * it costs two array lookups and a hash lookup. With one, the alert carries
- * the six arguments, the result, the path or name argument (interned) and,
- * for calls aimed at another process, that process's key.
+ * Syscall rules: one program attached at the exit of each syscall the rules
+ * name (user space decides which: vg_sensor_hook_syscalls; by default ptrace,
+ * process_vm_*, module load/unload, bpf, the setuid family, capset, unshare,
+ * setns, mount, umount2, kill/tkill/tgkill, pidfd_open, memfd_create,
+ * pivot_root, chroot, keyctl, personality, socket). Any syscall works: the
+ * number is in the record. Without a rule for it, two array lookups and a
+ * hash lookup. With one, the alert carries the six arguments, the result, the
+ * path or name argument (interned, for the calls that take one) and, for calls
+ * aimed at another process, that process's key (from vg_live).
  *
  * Failed calls are evaluated too (ret < 0 in the alert): an attempt is
  * evidence. The daemon's own calls are not (vg_rules_eval).
@@ -53,6 +55,7 @@ static __always_inline __s64 target_pid(__u32 nr, const __u64 *args)
 	case VG_NR_kill:
 	case VG_NR_tkill:
 	case VG_NR_tgkill:
+	case VG_NR_pidfd_open:
 		return (__s32)args[0];
 	default:
 		return 0;

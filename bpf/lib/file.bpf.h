@@ -35,7 +35,7 @@ enum vg_nr {
 	VG_NR_unshare = 272, VG_NR_utimensat = 280, VG_NR_open_by_handle_at = 304,
 	VG_NR_setns = 308, VG_NR_process_vm_readv = 310, VG_NR_process_vm_writev = 311,
 	VG_NR_finit_module = 313, VG_NR_renameat2 = 316, VG_NR_memfd_create = 319,
-	VG_NR_bpf = 321, VG_NR_openat2 = 437, VG_NR_fchmodat2 = 452 /* 6.6 */,
+	VG_NR_bpf = 321, VG_NR_pidfd_open = 434, VG_NR_openat2 = 437, VG_NR_fchmodat2 = 452 /* 6.6 */,
 	VG_NR_setxattrat = 463 /* 6.13 */,
 };
 

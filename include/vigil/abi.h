@@ -278,7 +278,10 @@ enum vg_exec_cond {
  *        & (uid == 0 ? ~need_nonroot : ~need_root)
  *        & for each exec condition c: (c holds ? all : ~need_cond[c])     (exec)
  * Exec rules with no kernel predicate at all (argv-only) set scan_all: every
- * exec is then sent (batched, no wake-up per exec). */
+ * exec is then sent (batched, no wake-up per exec).
+ * What the kernel looks each predicate up with (uid is the effective uid; a
+ * prefix is the path's first VG_LPM_MAX bytes without a NUL; except/only take
+ * the acting process's exe, for exec the new one) is in bpf/lib/rules.bpf.h. */
 struct vg_ruleset {
 	struct vg_rbits all;
 	struct vg_rbits need_prefix, need_path, need_base, need_parent, need_only;

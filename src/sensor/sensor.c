@@ -292,11 +292,10 @@ again:
 }
 
 /*
- * The syscall tracepoints, by program: each program handles every syscall of
- * its shape (the number is in the record). Marked optional ('?'): syscalls
- * younger than the oldest kernel vigil supports, and the module calls, which
- * a kernel without CONFIG_MODULES lacks; missing, they are skipped. The
- * tracepoint is named for the kernel function: umount2 is sys_umount.
+ * The file-activity tracepoints, by program: each program handles every
+ * syscall of its shape (the number is in the record). Marked optional ('?'):
+ * syscalls younger than the oldest kernel vigil supports; missing, they are
+ * skipped.
  */
 struct tp_set {
 	const char *prog;
@@ -313,23 +312,50 @@ static const char *const file_op_calls[] = {
 	"ftruncate", "link", "linkat", "symlink", "symlinkat", "utime", "utimes", "futimesat",
 	"utimensat", "mknod", "mknodat", "setxattr", "lsetxattr", "fsetxattr", "?setxattrat", NULL
 };
-static const char *const sys_calls[] = {
-	"ptrace", "process_vm_readv", "process_vm_writev", "?init_module", "?finit_module",
-	"?delete_module", "bpf", "setuid", "setgid", "setreuid", "setregid", "setresuid",
-	"setresgid", "setfsuid", "setfsgid", "capset", "unshare", "setns", "mount", "umount" /* umount2 */,
-	"kill", "tkill", "tgkill", "memfd_create", "pivot_root", "chroot", "keyctl",
-	"personality", NULL
-};
 static const struct tp_set tp_sets[] = {
 	{ "vg_file_open", file_open_calls },
 	{ "vg_file_mmap", file_mmap_calls },
 	{ "vg_file_op", file_op_calls },
-	{ "vg_sys", sys_calls },
 };
 
-static int attach_syscalls(struct vg_sensor *s, char *why, size_t whylen)
+/*
+ * Syscall rules (vg_sys) until the daemon says which syscalls its rules name
+ * (vg_sensor_hook_syscalls): every syscall a rule can ask the kernel about
+ * the process it names, and the ones the default rules use.
+ */
+static const char *const sys_default[] = {
+	"ptrace", "process_vm_readv", "process_vm_writev", "init_module", "finit_module",
+	"delete_module", "bpf", "setuid", "setgid", "setreuid", "setregid", "setresuid",
+	"setresgid", "setfsuid", "setfsgid", "capset", "unshare", "setns", "mount", "umount2",
+	"kill", "tkill", "tgkill", "pidfd_open", "memfd_create", "pivot_root", "chroot", "keyctl",
+	"personality", "socket",
+};
+
+/* A syscall's tracepoint is named for its kernel function, not always the syscall. */
+static const char *tracepoint_of(const char *name)
 {
-	size_t cap = 0, skipped = 0;
+	static const char *const alias[][2] = {
+		{ "umount2", "umount" }, { "stat", "newstat" }, { "fstat", "newfstat" },
+		{ "lstat", "newlstat" }, { "uname", "newuname" }, { "sendfile", "sendfile64" },
+	};
+
+	for (size_t i = 0; i < sizeof(alias) / sizeof(alias[0]); i++)
+		if (!strcmp(name, alias[i][0]))
+			return alias[i][1];
+	return name;
+}
+
+static void note(char *buf, size_t len, const char *word)
+{
+	size_t n = strlen(buf);
+
+	if (n + 2 < len)
+		snprintf(buf + n, len - n, "%s%s", n ? " " : "", word);
+}
+
+static int attach_file_hooks(struct vg_sensor *s, char *why, size_t whylen)
+{
+	size_t cap = 0;
 	char missing[160] = "";
 
 	for (size_t i = 0; i < sizeof(tp_sets) / sizeof(tp_sets[0]); i++)
@@ -350,10 +376,7 @@ static int attach_syscalls(struct vg_sensor *s, char *why, size_t whylen)
 
 			snprintf(tp, sizeof(tp), "sys_exit_%s", name);
 			if (optional && !tracepoint_exists(tp)) {
-				size_t n = strlen(missing);
-
-				snprintf(missing + n, sizeof(missing) - n, "%s%s", n ? " " : "", name);
-				skipped++;
+				note(missing, sizeof(missing), name);
 				continue;
 			}
 			l = bpf_program__attach_tracepoint(prog, "syscalls", tp);
@@ -367,9 +390,69 @@ static int attach_syscalls(struct vg_sensor *s, char *why, size_t whylen)
 			return -errno;
 		}
 	}
-	if (skipped)
-		vg_info("syscalls this kernel doesn't have, not hooked: %s", missing);
+	if (missing[0])
+		vg_info("file activity: syscalls this kernel doesn't have, not hooked: %s", missing);
 	return 0;
+}
+
+int vg_sensor_hook_syscalls(struct vg_sensor *s, const char *const *names, size_t n, char *why,
+			    size_t whylen)
+{
+	struct bpf_program *prog = s->skel ? s->skel->progs.vg_sys : NULL;
+	struct vg_sys_hook *hooks;
+	size_t kept = 0;
+	char missing[256] = "";
+	int err = 0;
+
+	if (why && whylen)
+		why[0] = 0;
+	if (!prog)
+		return -EINVAL;
+	/* Unhook what is no longer named. */
+	for (size_t i = 0; i < s->nsys_hooks; i++) {
+		bool wanted = false;
+
+		for (size_t j = 0; j < n && !wanted; j++)
+			wanted = !strcmp(s->sys_hooks[i].name, names[j]);
+		if (wanted)
+			s->sys_hooks[kept++] = s->sys_hooks[i];
+		else
+			bpf_link__destroy(s->sys_hooks[i].link);
+	}
+	s->nsys_hooks = kept;
+	hooks = realloc(s->sys_hooks, (kept + n + 1) * sizeof(*hooks));
+	if (!hooks)
+		return -ENOMEM;
+	s->sys_hooks = hooks;
+	/* Hook what is newly named; a syscall this kernel lacks is noted and skipped. */
+	for (size_t j = 0; j < n; j++) {
+		char tp[64];
+		bool have = false;
+		struct bpf_link *l;
+
+		for (size_t i = 0; i < s->nsys_hooks && !have; i++)
+			have = !strcmp(s->sys_hooks[i].name, names[j]);
+		if (have || strlen(names[j]) >= sizeof(hooks->name))
+			continue;
+		snprintf(tp, sizeof(tp), "sys_exit_%s", tracepoint_of(names[j]));
+		if (!tracepoint_exists(tp)) {
+			note(missing, sizeof(missing), names[j]);
+			continue;
+		}
+		l = bpf_program__attach_tracepoint(prog, "syscalls", tp);
+		if (!l) {
+			err = -errno;
+			if (why)
+				snprintf(why, whylen, "attaching vg_sys to syscalls:%s: %s", tp,
+					 strerror(-err));
+			break;
+		}
+		snprintf(s->sys_hooks[s->nsys_hooks].name, sizeof(hooks->name), "%s", names[j]);
+		s->sys_hooks[s->nsys_hooks++].link = l;
+	}
+	if (missing[0])
+		vg_info("syscall rules: syscalls this kernel doesn't have, not hooked: %s", missing);
+	return err;
 }
 
 static int attach(struct vg_sensor *s, char *why, size_t whylen)
@@ -396,7 +479,11 @@ static int attach(struct vg_sensor *s, char *why, size_t whylen)
 			 "it): %s", strerror(-err));
 		return err;
 	}
-	return attach_syscalls(s, why, whylen);
+	err = attach_file_hooks(s, why, whylen);
+	if (err)
+		return err;
+	return vg_sensor_hook_syscalls(s, sys_default, sizeof(sys_default) / sizeof(sys_default[0]),
+				       why, whylen);
 }
 
 int vg_sensor_start(struct vg_sensor *s, const struct vg_config *cfg, char *why, size_t whylen)
@@ -438,6 +525,11 @@ void vg_sensor_stop(struct vg_sensor *s)
 	free(s->tp_links);
 	s->tp_links = NULL;
 	s->ntp_links = 0;
+	for (size_t i = 0; i < s->nsys_hooks; i++)
+		bpf_link__destroy(s->sys_hooks[i].link);
+	free(s->sys_hooks);
+	s->sys_hooks = NULL;
+	s->nsys_hooks = 0;
 	if (s->skel)
 		vigil_bpf__destroy(s->skel);
 	s->skel = NULL;

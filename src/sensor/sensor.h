@@ -37,8 +37,13 @@ struct vigil_bpf;
 
 struct vg_sensor {
 	struct vigil_bpf *skel;
-	struct bpf_link **tp_links; /* syscall tracepoints (one program, many syscalls) */
+	struct bpf_link **tp_links; /* file-activity syscall tracepoints */
 	size_t ntp_links;
+	struct vg_sys_hook {        /* syscall-rule tracepoints (vg_sys), by syscall name */
+		char name[32];
+		struct bpf_link *link;
+	} *sys_hooks;
+	size_t nsys_hooks;
 	struct vg_config cfg;
 	struct vg_maps maps;
 	int stats_fd;            /* BPF_ENABLE_STATS holder, -1 if unavailable */
@@ -56,6 +61,16 @@ struct vg_sensor {
 /* Load, pin, attach, snapshot. Prints nothing; returns -errno with *why set. */
 int vg_sensor_start(struct vg_sensor *s, const struct vg_config *cfg, char *why, size_t whylen);
 void vg_sensor_stop(struct vg_sensor *s);
+
+/*
+ * Hook exactly these syscalls (x86_64 names as rules spell them: "ptrace",
+ * "umount2") for syscall rules; the others are unhooked. Call after installing
+ * a rule set with the names vg_rules_syscalls() gives. Until then a default
+ * set is hooked (what the rule language's targets and the default rules
+ * name). Syscalls this kernel lacks are skipped (logged). 0 or -errno.
+ */
+int vg_sensor_hook_syscalls(struct vg_sensor *s, const char *const *names, size_t n, char *why,
+			    size_t whylen);
 
 /* Ring buffer fd of the events map (for epoll), and program iteration for status. */
 int vg_sensor_events_fd(const struct vg_sensor *s);

@@ -19,7 +19,7 @@ from kmaps import VG_RK_EXEC, VG_RK_FILE, VG_RK_SYSCALL, VG_RW_BASE, VG_RW_EXE_E
     VG_RW_EXE_ONLY, VG_RW_PARENT_BASE, VG_RW_PATH, VG_RW_SYSCALL, rbits, name_hash, str_id
 
 PY = "/usr/bin/python3"
-NR_KILL, NR_PERSONALITY = 62, 135
+NR_KILL, NR_PERSONALITY, NR_SOCKET = 62, 135, 41
 
 
 @pytest.fixture
@@ -266,10 +266,11 @@ def test_exec_scan_all(vigil, km):
 def test_syscall_rules_with_target_and_arguments(vigil, km):
     """kill(child, 0) names the child's process key; personality() its arguments.
     A syscall without a rule sends nothing."""
-    rs = kmaps.Ruleset().rule(0).rule(1)
+    rs = kmaps.Ruleset().rule(0).rule(1).rule(2)
     km.install({VG_RK_SYSCALL: rs}, names=[
         (VG_RK_SYSCALL, VG_RW_SYSCALL, NR_KILL, rbits(0)),
         (VG_RK_SYSCALL, VG_RW_SYSCALL, NR_PERSONALITY, rbits(1)),
+        (VG_RK_SYSCALL, VG_RW_SYSCALL, NR_SOCKET, rbits(2)),
     ])
     al = Alerts(km, VG_RK_SYSCALL)
     try:
@@ -278,6 +279,8 @@ import ctypes, os, subprocess, sys
 child = subprocess.Popen(["/usr/bin/sleep", "5"])
 os.kill(child.pid, 0)
 ctypes.CDLL(None).personality(0xffffffff)
+import socket
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).close()
 print(os.getpid(), child.pid, flush=True)
 child.kill(); child.wait()
 """], capture_output=True, text=True, check=True).stdout.split()
@@ -289,6 +292,8 @@ child.kill(); child.wait()
     assert len(kills) == 1, got
     assert kills[0]["target"][0] == child and kills[0]["target"][1] != 0
     assert kills[0]["args"][0] == child and kills[0]["ret"] == 0
+    socks = [a for a in got if a["nr"] == NR_SOCKET]
+    assert len(socks) == 1 and socks[0]["args"][0] == 2 and socks[0]["ret"] >= 0, got  # AF_INET
     pers = [a for a in got if a["nr"] == NR_PERSONALITY]
     assert len(pers) == 1 and pers[0]["rules"] == rbits(1), got
     assert pers[0]["args"][0] & 0xffffffff == 0xffffffff
