@@ -124,8 +124,14 @@ __noinline int vg_file_slow(__u64 file_p, __u32 actions, __u32 mode, __u64 known
 
 	if (!sc || !f)
 		return 0;
-	vg_file_key_fields(t, f, &sc->fkey);
-	e = bpf_map_lookup_elem(&vg_files, &sc->fkey);
+	/* From vg_file_fd's miss: the key is there and the lookup need not be made again. */
+	if (sc->fkey_missed) {
+		sc->fkey_missed = 0;
+		e = NULL;
+	} else {
+		vg_file_key_fields(t, f, &sc->fkey);
+		e = bpf_map_lookup_elem(&vg_files, &sc->fkey);
+	}
 	if (e) {
 		fresh = file_merge(e, actions, gen);
 		if (!fresh || !vg_rules_want_file(fresh, gen))
@@ -205,6 +211,14 @@ __noinline int vg_file_fd(__s32 fd, __u32 actions, __u32 mode)
 		__sync_fetch_and_add(&e->count, 1);
 		e->last_ns = bpf_ktime_get_boot_ns();
 		return 0;
+	}
+	if (!e) { /* first sight: hand the key over (a lookup and four reads saved) */
+		struct vg_scratch *sc = vg_scratch();
+
+		if (sc) {
+			sc->fkey = k;
+			sc->fkey_missed = 1;
+		}
 	}
 	return vg_file_slow((__u64)f, actions, mode, 0);
 }

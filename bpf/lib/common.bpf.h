@@ -193,6 +193,8 @@ struct vg_scratch {
 	__u32 mark;                /* a position handed from one loop to the next (see vg_base_hash) */
 	struct vg_file_key fkey;   /* the file entry being recorded (file.bpf.c) */
 	struct vg_file fval;
+	__u32 fkey_missed;         /* fkey is set and vg_files had no entry for it just now */
+	__u32 _pad2;
 	struct vg_eval ev;         /* rule evaluation (rules.bpf.c) */
 	struct vg_lpm_key lpm;     /* prefix lookup key (rules.bpf.c) */
 	/* user paths (path.bpf.c): the normaliser's state, and where each output component starts */

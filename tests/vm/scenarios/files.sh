@@ -53,7 +53,11 @@ expect 'mv is rename_from + rename_to' has '"path":"/tmp/w/sub/new.txt","actions
 expect 'mv renamed to moved.txt' has '"path":"/tmp/w/sub/moved.txt","actions":["rename_to"]'
 expect 'rm is unlink' has '"path":"/tmp/w/sub/moved.txt","actions":["unlink"]'
 
-vigil status --json | tr -d ' \n' | grep -o '"name":"vg_file_[a-z]*","section":"[^"]*","run_count":[0-9]*' || fail "no file programs in status"
+st=$(vigil status --json | tr -d ' \n')
+echo "$st" | grep -o '"name":"vg_file_[a-z]*","section":"[^"]*","run_count":[0-9]*' || fail "no file programs in status"
+echo "verifier, per program:"
+echo "$st" | grep -o '"name":"vg_[a-z_]*","section":"[^"]*","run_count":[0-9]*,"run_time_ns":[0-9]*,"avg_ns":[0-9.null]*,"recursion_misses":[0-9]*,"verified_insns":[0-9]*' |
+	sed 's/"name":"\([a-z_]*\)".*"run_count":\([0-9]*\).*"avg_ns":\([0-9.null]*\).*"verified_insns":\([0-9]*\)/  \1 runs \2 avg_ns \3 verified_insns \4/'
 kill -TERM $pid
 wait $pid || fail "daemon exit code $?"
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null # as /init left it
