@@ -4,8 +4,6 @@
 #include <string.h>
 #include "cli/cli.h"
 
-int vg_cmd_rules(int argc, char **argv); /* src/cli/rules_cmd.c */
-
 static void help(void)
 {
 	puts("vigil " VIGIL_VERSION " — runtime security sensor (eBPF)\n"
@@ -13,7 +11,9 @@ static void help(void)
 	     "usage: vigil <command> [options]\n"
 	     "\n"
 	     "  run                        start the sensor in the foreground (root)\n"
-	     "  query procs|ancestry|tree  ask the kernel's process state, exited processes included\n"
+	     "  query procs|ancestry|tree|files\n"
+	     "                             ask the kernel's state, exited processes included\n"
+	     "  rules list|check           the detection rules in force; validate rule files\n"
 	     "  status                     counters, table fill, drops, per-program cost\n"
 	     "  probe                      what this kernel offers and the enforcement tier\n"
 	     "  version                    print the version\n"
@@ -22,6 +22,8 @@ static void help(void)
 	     "  sudo vigil run --trace\n"
 	     "  sudo vigil query procs --exe true --exited\n"
 	     "  sudo vigil query ancestry 4242 --json\n"
+	     "  sudo vigil query files --pid 4242 --tree\n"
+	     "  vigil rules check /etc/vigil/rules.d/*.yaml\n"
 	     "  sudo vigil probe\n"
 	     "\n"
 	     "'vigil <command> --help' for a command's options. Every table command takes --json.\n"

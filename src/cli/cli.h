@@ -14,5 +14,6 @@ int vg_cmd_run(int argc, char **argv);
 int vg_cmd_query(int argc, char **argv);
 int vg_cmd_status(int argc, char **argv);
 int vg_cmd_probe(int argc, char **argv);
+int vg_cmd_rules(int argc, char **argv);
 
 #endif

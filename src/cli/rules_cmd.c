@@ -11,7 +11,6 @@
 
 #define VG_RULES_DIR "/etc/vigil/rules.d"
 
-int vg_cmd_rules(int argc, char **argv);
 
 static void rules_help(void)
 {
