@@ -208,8 +208,15 @@ __noinline int vg_file_fd(__s32 fd, __u32 actions, __u32 mode)
 	vg_file_key_of(t, f, &k);
 	e = bpf_map_lookup_elem(&vg_files, &k);
 	if (e && !(actions & ~vg_file_evaluated(e, vg_rule_gen_now()))) {
+		struct vg_scratch *sc = vg_scratch();
+
 		__sync_fetch_and_add(&e->count, 1);
-		e->last_ns = bpf_ktime_get_boot_ns();
+		if (sc) {
+			__u64 now = vg_now_tick(sc); /* last_time: tick resolution */
+
+			if (now > e->last_ns)
+				e->last_ns = now;
+		}
 		return 0;
 	}
 	if (!e) { /* first sight: hand the key over (a lookup and four reads saved) */

@@ -195,6 +195,8 @@ struct vg_scratch {
 	struct vg_file fval;
 	__u32 fkey_missed;         /* fkey is set and vg_files had no entry for it just now */
 	__u32 _pad2;
+	__u64 tick_jiffies;        /* vg_now_tick(): the jiffy of tick_ns, on this CPU */
+	__u64 tick_ns;
 	struct vg_eval ev;         /* rule evaluation (rules.bpf.c) */
 	struct vg_lpm_key lpm;     /* prefix lookup key (rules.bpf.c) */
 	/* user paths (path.bpf.c): the normaliser's state, and where each output component starts */
@@ -228,6 +230,23 @@ static __always_inline struct vg_scratch *vg_scratch(void)
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&vg_scratch_map, &zero);
+}
+
+/*
+ * CLOCK_BOOTTIME at tick resolution, for the hot path: reading the clock costs
+ * ~100 ns in a VM (rdtsc), a jiffy compare costs a few. At most one tick (4 ms
+ * at HZ=250) behind. (bpf_ktime_get_coarse_ns is refused to tracing programs,
+ * and is CLOCK_MONOTONIC besides.)
+ */
+static __always_inline __u64 vg_now_tick(struct vg_scratch *sc)
+{
+	__u64 j = bpf_jiffies64();
+
+	if (sc->tick_jiffies != j) {
+		sc->tick_ns = bpf_ktime_get_boot_ns();
+		sc->tick_jiffies = j;
+	}
+	return sc->tick_ns;
 }
 
 static __always_inline void vg_count(enum vg_stat s)

@@ -210,7 +210,7 @@ enum vg_file_flags {
 struct vg_file {
 	__u64 path;     /* string id of the absolute path */
 	__u64 first_ns; /* CLOCK_BOOTTIME */
-	__u64 last_ns;
+	__u64 last_ns;  /* at tick resolution (the hot path reads the clock once per jiffy) */
 	__u32 actions;  /* enum vg_fact, all seen */
 	__u32 count;    /* operations */
 	__u32 flags;    /* enum vg_file_flags */
