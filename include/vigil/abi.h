@@ -58,7 +58,10 @@ enum vg_proc_flags {
 	VG_PF_EXE_DELETED = 1 << 7,    /* exe file unlinked / anonymous (memfd) */
 	VG_PF_STR_LOST = 1 << 8,       /* a string could not be interned (table full) */
 	VG_PF_KTHREAD = 1 << 9,        /* kernel thread */
-	VG_PF_PARENT_UNKNOWN = 1 << 10 /* parent predates tracking and left no record */
+	VG_PF_PARENT_UNKNOWN = 1 << 10, /* parent predates tracking and left no record */
+	VG_PF_NET_QUARANTINE = 1 << 11, /* network cut: connect/sendmsg get EPERM, egress dropped;
+					 * inherited by children at fork (enforcement sets it) */
+	VG_PF_FROZEN = 1 << 12          /* stopped by an enforcement action (freeze) */
 };
 
 struct vg_proc {
