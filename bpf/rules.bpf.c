@@ -137,6 +137,34 @@ __noinline __u64 vg_str_base_hash(__u64 id)
 	return vg_base_hash();
 }
 
+/*
+ * Argument conditions (bpf cmd, socket family...): a rule that needs one stays
+ * a candidate when (nr, argument i, its value) is in the table for one of the
+ * arguments some rule checks (arg_idx, at most 6 lookups, usually one).
+ */
+static __always_inline void sys_args(struct vg_rbits *c, const struct vg_ruleset *rs, __u32 gen,
+				     const struct vg_eval *ev)
+{
+	struct vg_rbits have = {};
+
+	for (int i = 0; i < 6; i++) {
+		struct vg_rule_key k = { .gen = gen, .kind = VG_RK_SYSCALL,
+					 .what = VG_RW_SYSCALL_ARG };
+		struct vg_rbits *h;
+
+		if (!(rs->arg_idx & (1u << i)))
+			continue;
+		k.aux = VG_ARG_AUX(ev->a.sys.nr, i);
+		k.value = ev->a.sys.args[i];
+		h = bpf_map_lookup_elem(&vg_rule_names, &k);
+		if (h) {
+			have.w[0] |= h->w[0];
+			have.w[1] |= h->w[1];
+		}
+	}
+	rb_need(c, &rs->need_arg, &have);
+}
+
 /* Send the prepared alert with the candidate rules c. */
 static __always_inline int emit(struct vg_scratch *sc, struct task_struct *t, __u32 gen,
 				__u32 kind, const struct vg_rbits *c, bool scan)
@@ -205,6 +233,8 @@ __noinline int vg_rules_eval(__u32 kind)
 		c.w[1] &= m1;
 	} else if (kind == VG_RK_SYSCALL) {
 		rb_and(&c, names_get(gen, kind, VG_RW_SYSCALL, ev->a.sys.nr));
+		if (rb_meets(&c, &rs->need_arg))
+			sys_args(&c, rs, gen, ev);
 	}
 	uid = t->cred->euid.val;
 	rb_andnot(&c, uid == 0 ? &rs->need_nonroot : &rs->need_root);

@@ -256,14 +256,16 @@ enum vg_rule_what {
 	VG_RW_EXE_EXCEPT,  /* value: string id of an exe the rules don't apply to */
 	VG_RW_EXE_ONLY,    /* value: string id of an exe the rules are limited to */
 	VG_RW_SYSCALL,     /* value: syscall number */
+	VG_RW_SYSCALL_ARG, /* value: an argument's whole 64-bit value; aux: VG_ARG_AUX(nr, index) */
 };
 struct vg_rule_key {
 	__u8 gen;
 	__u8 kind;
 	__u16 what; /* enum vg_rule_what */
-	__u32 _pad;
+	__u32 aux;  /* VG_RW_SYSCALL_ARG: which syscall and argument; 0 otherwise */
 	__u64 value;
 };
+#define VG_ARG_AUX(nr, idx) (((__u32)(nr) << 3) | ((__u32)(idx) & 7))
 
 /* Conditions on the exec itself that the kernel checks (exec rules). */
 enum vg_exec_cond {
@@ -280,6 +282,7 @@ enum vg_exec_cond {
  *        & act[bit] for some action bit of the operation (file)
  *        & (uid == 0 ? ~need_nonroot : ~need_root)
  *        & for each exec condition c: (c holds ? all : ~need_cond[c])     (exec)
+ *        & (arg | ~need_arg)                                               (syscall)
  * Exec rules with no kernel predicate at all (argv-only) set scan_all: every
  * exec is then sent (batched, no wake-up per exec).
  * What the kernel looks each predicate up with (uid is the effective uid; a
@@ -293,6 +296,11 @@ struct vg_ruleset {
 	struct vg_rbits act[32]; /* file: rules that care about action bit i */
 	__u32 scan_all;          /* exec: some rule must see every exec (argv-only) */
 	__u32 nrules;
+	/* syscall: rules with an argument condition `in: [values]` the kernel checks: a
+	 * candidate only when (nr, argument arg_idx bit i, its value) is in VG_RW_SYSCALL_ARG */
+	struct vg_rbits need_arg;
+	__u32 arg_idx;           /* bit i: some rule's kernel condition is on argument i */
+	__u32 _pad;
 };
 #define VG_RULESET_SLOT(gen, kind) ((gen) * VG_RK_MAX + (kind))
 

@@ -262,10 +262,11 @@ static void lpm_add(struct builder *b, uint8_t kind, const char *prefix,
 	b->t->nlpm++;
 }
 
-static void name_add(struct builder *b, uint8_t kind, enum vg_rule_what what, uint64_t value,
-		     const struct vg_rbits *bits)
+static void name_add_aux(struct builder *b, uint8_t kind, enum vg_rule_what what, uint32_t aux,
+			 uint64_t value, const struct vg_rbits *bits)
 {
-	struct vg_rule_key key = { .gen = b->gen, .kind = kind, .what = what, .value = value };
+	struct vg_rule_key key = { .gen = b->gen, .kind = kind, .what = what, .aux = aux,
+				   .value = value };
 
 	for (size_t i = 0; i < b->t->nnames; i++)
 		if (!memcmp(&b->t->names[i].key, &key, sizeof(key))) {
@@ -283,6 +284,25 @@ static void name_add(struct builder *b, uint8_t kind, enum vg_rule_what what, ui
 	}
 	b->t->names[b->t->nnames] = (struct vg_name_entry){ .key = key, .bits = *bits };
 	b->t->nnames++;
+}
+
+static void name_add(struct builder *b, uint8_t kind, enum vg_rule_what what, uint64_t value,
+		     const struct vg_rbits *bits)
+{
+	name_add_aux(b, kind, what, 0, value, bits);
+}
+
+/*
+ * The argument condition the kernel checks for a syscall rule: the first `in`
+ * list (every condition must hold, so one of them is a sound filter; user
+ * space checks them all). NULL when the rule has none: by number alone.
+ */
+static const struct vg_arg_cond *kernel_arg_cond(const struct vg_rule_spec *s)
+{
+	for (size_t i = 0; i < s->nargs; i++)
+		if (s->args[i].op == VG_ARG_IN && s->args[i].n && s->args[i].arg < 6)
+			return &s->args[i];
+	return NULL;
 }
 
 static uint64_t path_id(const char *p)
@@ -473,9 +493,20 @@ static void compile_rule(struct builder *b, const struct vg_rule *r)
 			if (s->actions & (1u << a))
 				rbits_or(&set->act[a], &all);
 	/* syscall: numbers */
-	if (r->kind == VG_RK_SYSCALL)
-		for (size_t i = 0; i < s->nnrs; i++)
+	if (r->kind == VG_RK_SYSCALL) {
+		const struct vg_arg_cond *ac = kernel_arg_cond(s);
+
+		for (size_t i = 0; i < s->nnrs; i++) {
 			name_add(b, r->kind, VG_RW_SYSCALL, s->nrs[i], &all);
+			for (size_t j = 0; ac && j < ac->n; j++)
+				name_add_aux(b, r->kind, VG_RW_SYSCALL_ARG,
+					     VG_ARG_AUX(s->nrs[i], ac->arg), ac->v[j], &all);
+		}
+		if (ac) {
+			rbits_or(&set->need_arg, &all);
+			set->arg_idx |= 1u << ac->arg;
+		}
+	}
 }
 
 /* The value of a prefix holds the rules of every shorter prefix too (LPM finds

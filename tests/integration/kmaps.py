@@ -18,7 +18,8 @@ BPF_MAP_GET_FD_BY_ID, BPF_OBJ_GET_INFO_BY_FD = 14, 15
 
 # abi.h
 VG_RK_FILE, VG_RK_EXEC, VG_RK_SYSCALL, VG_RK_MAX = 0, 1, 2, 3
-VG_RW_PATH, VG_RW_BASE, VG_RW_PARENT_BASE, VG_RW_EXE_EXCEPT, VG_RW_EXE_ONLY, VG_RW_SYSCALL = range(6)
+(VG_RW_PATH, VG_RW_BASE, VG_RW_PARENT_BASE, VG_RW_EXE_EXCEPT, VG_RW_EXE_ONLY, VG_RW_SYSCALL,
+ VG_RW_SYSCALL_ARG) = range(7)
 VG_XC_MEMFD, VG_XC_STDIO_SOCK, VG_XC_GAINED_ROOT, VG_XC_MAX = 0, 1, 2, 4
 VG_MSG_ALERT = 3
 FA = dict(read=0, write=1, create=2, trunc=3, unlink=4, rename_from=5, rename_to=6, chmod=7,
@@ -82,6 +83,8 @@ class Ruleset:
         self.act = [[0, 0] for _ in range(32)]
         self.scan_all = 0
         self.nrules = 0
+        self.need_arg = [0, 0]  # syscall rules with a kernel argument condition
+        self.arg_idx = 0
 
     def rule(self, bit, need=(), acts=(), conds=()):
         self._or("all", bit)
@@ -101,7 +104,8 @@ class Ruleset:
         b = b"".join(pack_rbits(self.v[f]) for f in self.FIELDS)
         b += b"".join(pack_rbits(w) for w in self.need_cond)
         b += b"".join(pack_rbits(w) for w in self.act)
-        return b + struct.pack("<II", self.scan_all, self.nrules)
+        b += struct.pack("<II", self.scan_all, self.nrules)
+        return b + pack_rbits(self.need_arg) + struct.pack("<II", self.arg_idx, 0)
 
 
 class DaemonMaps:
@@ -167,14 +171,16 @@ class DaemonMaps:
     def install(self, sets, names=(), prefixes=()):
         """Write a rule set into the idle generation and make it the active one.
 
-        sets: {kind: Ruleset}; names: [(kind, what, value, rbits)];
+        sets: {kind: Ruleset}; names: [(kind, what, value, rbits)] or
+        [(kind, what, value, rbits, aux)] (VG_RW_SYSCALL_ARG: aux = nr << 3 | index);
         prefixes: [(kind, prefix_str, rbits)]. Returns the generation."""
         gen = 1 - self.gen()
         for kind in range(VG_RK_MAX):
             rs = sets.get(kind, Ruleset())
             self.update("vg_rule_sets", struct.pack("<I", gen * VG_RK_MAX + kind), rs.pack())
-        for kind, what, value, w in names:
-            self.update("vg_rule_names", struct.pack("<BBHIQ", gen, kind, what, 0, value),
+        for kind, what, value, w, *aux in names:
+            self.update("vg_rule_names",
+                        struct.pack("<BBHIQ", gen, kind, what, aux[0] if aux else 0, value),
                         pack_rbits(w))
         for kind, prefix, w in prefixes:
             data = prefix.encode()[:126]

@@ -16,7 +16,8 @@ import pytest
 
 import kmaps
 from kmaps import VG_RK_EXEC, VG_RK_FILE, VG_RK_SYSCALL, VG_RW_BASE, VG_RW_EXE_EXCEPT, \
-    VG_RW_EXE_ONLY, VG_RW_PARENT_BASE, VG_RW_PATH, VG_RW_SYSCALL, rbits, name_hash, str_id
+    VG_RW_EXE_ONLY, VG_RW_PARENT_BASE, VG_RW_PATH, VG_RW_SYSCALL, VG_RW_SYSCALL_ARG, rbits, \
+    name_hash, str_id
 
 PY = "/usr/bin/python3"
 NR_KILL, NR_PERSONALITY, NR_SOCKET = 62, 135, 41
@@ -297,6 +298,39 @@ child.kill(); child.wait()
     pers = [a for a in got if a["nr"] == NR_PERSONALITY]
     assert len(pers) == 1 and pers[0]["rules"] == rbits(1), got
     assert pers[0]["args"][0] & 0xffffffff == 0xffffffff
+
+
+def test_syscall_argument_condition(vigil, km):
+    """A rule on socket(AF_PACKET): the kernel checks the first argument, so
+    socket(AF_INET) and socket(AF_UNIX) send nothing while AF_PACKET does; a rule on
+    the syscall alone (bit 1, personality) is not affected by the argument table."""
+    AF_PACKET = 17
+    rs = kmaps.Ruleset().rule(0).rule(1)
+    rs.need_arg = rbits(0)
+    rs.arg_idx = 1 << 0
+    km.install({VG_RK_SYSCALL: rs}, names=[
+        (VG_RK_SYSCALL, VG_RW_SYSCALL, NR_SOCKET, rbits(0)),
+        (VG_RK_SYSCALL, VG_RW_SYSCALL_ARG, AF_PACKET, rbits(0), NR_SOCKET << 3 | 0),
+        (VG_RK_SYSCALL, VG_RW_SYSCALL, NR_PERSONALITY, rbits(1)),
+    ])
+    al = Alerts(km, VG_RK_SYSCALL)
+    try:
+        out = subprocess.run([PY, "-c", """
+import ctypes, os, socket
+for fam, typ in ((socket.AF_INET, socket.SOCK_DGRAM), (socket.AF_UNIX, socket.SOCK_STREAM),
+                 (socket.AF_INET6, socket.SOCK_DGRAM), (socket.AF_PACKET, socket.SOCK_RAW)):
+    socket.socket(fam, typ).close()
+ctypes.CDLL(None).personality(0xffffffff)
+print(os.getpid(), flush=True)
+"""], capture_output=True, text=True, check=True).stdout.split()
+        me = int(out[0])
+        got = [a for a in al.get() if a["proc"][0] == me]
+    finally:
+        al.close()
+    socks = [a for a in got if a["nr"] == NR_SOCKET]
+    assert [a["args"][0] for a in socks] == [AF_PACKET], got
+    assert socks[0]["rules"] == rbits(0)
+    assert len([a for a in got if a["nr"] == NR_PERSONALITY]) == 1, got
 
 
 def test_generation_flip_reevaluates(vigil, km, tmp):

@@ -140,7 +140,22 @@ static inline const struct vg_rbits *t_names(const struct vg_rule_tables *tb, ui
 	for (size_t i = 0; i < tb->nnames; i++) {
 		const struct vg_rule_key *k = &tb->names[i].key;
 
-		if (k->gen == gen && k->kind == kind && k->what == what && k->value == value)
+		if (k->gen == gen && k->kind == kind && k->what == what && k->value == value &&
+		    !k->aux)
+			return &tb->names[i].bits;
+	}
+	return NULL;
+}
+
+/* A syscall argument entry (VG_RW_SYSCALL_ARG). */
+static inline const struct vg_rbits *t_names_aux(const struct vg_rule_tables *tb, uint8_t gen,
+						 uint32_t aux, uint64_t value)
+{
+	for (size_t i = 0; i < tb->nnames; i++) {
+		const struct vg_rule_key *k = &tb->names[i].key;
+
+		if (k->gen == gen && k->kind == VG_RK_SYSCALL && k->what == VG_RW_SYSCALL_ARG &&
+		    k->aux == aux && k->value == value)
 			return &tb->names[i].bits;
 	}
 	return NULL;
@@ -207,9 +222,19 @@ static inline struct vg_rbits t_kernel_candidates(const struct vg_rule_tables *t
 		for (int w = 0; w < VG_RULES_MAX / 64; w++)
 			c.w[w] &= a.w[w];
 	} else if (op->kind == VG_RK_SYSCALL) {
+		struct vg_rbits have = {};
+
 		x = t_names(tb, gen, op->kind, VG_RW_SYSCALL, op->nr);
 		for (int w = 0; w < VG_RULES_MAX / 64; w++)
 			c.w[w] &= x ? x->w[w] : 0;
+		for (int i = 0; i < 6; i++) {
+			if (!(rs->arg_idx & (1u << i)))
+				continue;
+			x = t_names_aux(tb, gen, VG_ARG_AUX(op->nr, i), op->args[i]);
+			for (int w = 0; x && w < VG_RULES_MAX / 64; w++)
+				have.w[w] |= x->w[w];
+		}
+		t_need(&c, &rs->need_arg, &have);
 	}
 	x = euid == 0 ? &rs->need_nonroot : &rs->need_root;
 	for (int w = 0; w < VG_RULES_MAX / 64; w++)

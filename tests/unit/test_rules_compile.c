@@ -312,6 +312,15 @@ static void test_syscalls(void **state)
 	assert_rbits_equal(*t_names(&t, 0, VG_RK_SYSCALL, VG_RW_SYSCALL, 101), bits2(0, 1));
 	assert_rbits_equal(*t_names(&t, 0, VG_RK_SYSCALL, VG_RW_SYSCALL, 311), bit(0));
 	assert_rbits_equal(*t_names(&t, 0, VG_RK_SYSCALL, VG_RW_SYSCALL, 321), bit(1));
+	/* argument conditions: (nr, argument, value) -> the rules that need them */
+	assert_rbits_equal(t.sets[VG_RK_SYSCALL].need_arg, bits2(0, 1));
+	assert_int_equal(t.sets[VG_RK_SYSCALL].arg_idx, 1u << 0);
+	assert_rbits_equal(*t_names_aux(&t, 0, VG_ARG_AUX(101, 0), 4), bit(0)); /* POKETEXT */
+	assert_rbits_equal(*t_names_aux(&t, 0, VG_ARG_AUX(311, 0), 4), bit(0));
+	assert_rbits_equal(*t_names_aux(&t, 0, VG_ARG_AUX(321, 0), 5), bit(1)); /* PROG_LOAD */
+	assert_rbits_equal(*t_names_aux(&t, 0, VG_ARG_AUX(101, 0), 5), bit(1));
+	assert_null(t_names_aux(&t, 0, VG_ARG_AUX(321, 0), 1)); /* MAP_LOOKUP_ELEM */
+	assert_null(t_names_aux(&t, 0, VG_ARG_AUX(321, 1), 5));
 	assert_rbits_equal(*t_names(&t, 0, VG_RK_SYSCALL, VG_RW_EXE_EXCEPT,
 				    vg_str_id("/usr/sbin/bpftool", 18)),
 			   bit(1));
