@@ -20,6 +20,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "vigil.skel.h"
+#include "sensor/links.h"
 #include "sensor/sensor.h"
 #include "sensor/snapshot.h"
 #include "util/log.h"
@@ -519,14 +520,28 @@ fail:
 
 void vg_sensor_stop(struct vg_sensor *s)
 {
+	struct bpf_link **all;
+	size_t n = 0;
+
 	/* Links go, programs detach; the pinned maps (the history) stay. */
-	for (size_t i = 0; i < s->ntp_links; i++)
-		bpf_link__destroy(s->tp_links[i]);
+	all = calloc(s->ntp_links + s->nsys_hooks + 1, sizeof(*all));
+	for (size_t i = 0; i < s->ntp_links; i++) {
+		if (all)
+			all[n++] = s->tp_links[i];
+		else
+			bpf_link__destroy(s->tp_links[i]);
+	}
+	for (size_t i = 0; i < s->nsys_hooks; i++) {
+		if (all)
+			all[n++] = s->sys_hooks[i].link;
+		else
+			bpf_link__destroy(s->sys_hooks[i].link);
+	}
+	vg_links_destroy(all, n);
+	free(all);
 	free(s->tp_links);
 	s->tp_links = NULL;
 	s->ntp_links = 0;
-	for (size_t i = 0; i < s->nsys_hooks; i++)
-		bpf_link__destroy(s->sys_hooks[i].link);
 	free(s->sys_hooks);
 	s->sys_hooks = NULL;
 	s->nsys_hooks = 0;

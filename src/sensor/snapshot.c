@@ -356,7 +356,8 @@ static void reconcile(struct vg_sensor *s, const struct alive *a)
 {
 	struct vg_proctab t;
 	uint64_t now = vg_now_boot_ns();
-	uint32_t pid, next;
+	uint32_t pid, next, *gone = NULL;
+	size_t ngone = 0;
 	struct vg_proc_key lk;
 
 	if (vg_proctab_load(&t, &s->maps))
@@ -380,15 +381,28 @@ static void reconcile(struct vg_sensor *s, const struct alive *a)
 	}
 	vg_proctab_free(&t);
 
-	/* Live-index entries of processes that are gone. */
+	/*
+	 * Live-index entries of processes that are gone. Deleted after the walk:
+	 * a hash map's next key after a deleted key is its first key again, so
+	 * deleting while walking restarts the walk each time (seconds, here).
+	 */
 	if (bpf_map_get_next_key(s->maps.live, NULL, &next))
 		return;
 	do {
 		pid = next;
 		if (bpf_map_lookup_elem(s->maps.live, &pid, &lk) == 0 &&
-		    lk.start_ns < s->start_boot_ns && !alive_has(a, &lk))
-			bpf_map_delete_elem(s->maps.live, &pid);
+		    lk.start_ns < s->start_boot_ns && !alive_has(a, &lk)) {
+			uint32_t *more = realloc(gone, (ngone + 1) * sizeof(*gone));
+
+			if (!more)
+				break;
+			gone = more;
+			gone[ngone++] = pid;
+		}
 	} while (bpf_map_get_next_key(s->maps.live, &pid, &next) == 0);
+	for (size_t i = 0; i < ngone; i++)
+		bpf_map_delete_elem(s->maps.live, &gone[i]);
+	free(gone);
 }
 
 int vg_snapshot_take(struct vg_sensor *s, char *why, size_t whylen)
