@@ -161,4 +161,8 @@ const char *vg_rule_kind_name(enum vg_rule_kind k); /* "file", "exec", "syscall"
 const char *vg_mitre_tactic_name(const char *id);
 const char *vg_mitre_technique_name(const char *id);
 
+/* x86_64 syscall table (src/rules/syscalls.c), the one list of names. */
+int vg_syscall_nr(const char *name);     /* -1 if unknown */
+const char *vg_syscall_name(uint32_t nr); /* NULL if not in the table */
+
 #endif /* VG_RULES_H */

@@ -226,8 +226,6 @@ const char *vg_basename(const char *path);
 const char *vg_mitre_technique_tactics(const char *id);
 
 /* ---- syscalls.c ---- */
-int vg_syscall_nr(const char *name);     /* x86_64, -1 if unknown */
-const char *vg_syscall_name(uint32_t nr); /* NULL if not in the table */
 /* Named argument values: "request" (ptrace), "family" (socket), "cmd" (bpf).
  * Returns the argument index the name applies to, -1 if unknown key. */
 int vg_syscall_named_arg(const char *key, const char *value, uint64_t *out, int *found);

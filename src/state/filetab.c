@@ -9,7 +9,7 @@
 #define BATCH 4096
 
 static const char *const fact_names[32] = {
-	[0] = "read",	     [1] = "write",	 [2] = "create",     [3] = "trunc",
+	[0] = "read",	     [1] = "write",	 [2] = "create",     [3] = "truncate",
 	[4] = "unlink",	     [5] = "rename_from", [6] = "rename_to", [7] = "chmod",
 	[8] = "chown",	     [9] = "link",	 [10] = "symlink",   [11] = "exec",
 	[12] = "mmap_exec", [13] = "setid",	 [14] = "utimes",    [15] = "xattr_caps",

@@ -22,7 +22,7 @@ VG_RK_FILE, VG_RK_EXEC, VG_RK_SYSCALL, VG_RK_MAX = 0, 1, 2, 3
  VG_RW_SYSCALL_ARG) = range(7)
 VG_XC_MEMFD, VG_XC_STDIO_SOCK, VG_XC_GAINED_ROOT, VG_XC_MAX = 0, 1, 2, 4
 VG_MSG_ALERT = 3
-FA = dict(read=0, write=1, create=2, trunc=3, unlink=4, rename_from=5, rename_to=6, chmod=7,
+FA = dict(read=0, write=1, create=2, truncate=3, unlink=4, rename_from=5, rename_to=6, chmod=7,
           chown=8, link=9, symlink=10, exec=11, mmap_exec=12, setid=13, utimes=14,
           xattr_caps=15, memfd=16, failed=30)
 M64 = (1 << 64) - 1

@@ -131,11 +131,11 @@ os.ftruncate(fd, 0)
     # The inode entry keeps the name it was first seen under ("a"); the fd calls
     # made through "b" land on it too.
     e = one(entries, p("a"))
-    assert set(e["actions"]) == {"read", "write", "create", "trunc", "chmod"}, e
+    assert set(e["actions"]) == {"read", "write", "create", "truncate", "chmod"}, e
     assert "unresolved" not in e["flags"]
     assert set(one(entries, p("a"), resolved=False)["actions"]) == {"rename_from"}
     b = one(entries, p("b"), resolved=False)
-    assert set(b["actions"]) == {"rename_to", "chmod", "setid", "chown", "trunc", "utimes"}, b
+    assert set(b["actions"]) == {"rename_to", "chmod", "setid", "chown", "truncate", "utimes"}, b
     assert b["count"] == 5, b
     assert set(one(entries, p("c"), resolved=False)["actions"]) == {"link", "unlink"}
     assert set(one(entries, p("d"), resolved=False)["actions"]) == {"symlink"}
