@@ -123,6 +123,7 @@ static __always_inline void vg_exec_detect(struct vg_scratch *sc, struct task_st
 	ev->a.exec.exe = p->exe;
 	ev->a.exec.argv = p->argv;
 	ev->a.exec.flags = p->flags;
+	ev->a.exec.conds = conds;
 	ev->path = p->exe;
 	ev->exe = p->exe;
 	ev->base = p->exe_base;

@@ -352,7 +352,7 @@ struct vg_alert {
 			__u64 argv;     /* string id */
 			__u64 parent_exe;
 			__u32 flags;    /* the record's enum vg_proc_flags at exec */
-			__u32 _pad;
+			__u32 conds;    /* exec conditions the kernel saw: 1 << enum vg_exec_cond */
 		} exec;
 		struct {
 			__u32 nr;       /* syscall number (x86_64) */

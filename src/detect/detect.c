@@ -522,6 +522,8 @@ static void enrich(struct vg_detect *d, const struct vg_alert *a, struct vg_fctx
 			m->self.argv = d->xargv;
 			m->self.argc = d->xargc;
 		}
+		m->conds_known = true;
+		m->conds = a->exec.conds;
 		break;
 	}
 	default:

@@ -136,9 +136,9 @@ struct vg_match {
 	 * /proc/PID/environ while the process is alive */
 	const char *const *env;
 	size_t nenv;
-	/* exec: the conditions the kernel saw (1 << enum vg_exec_cond), when the
-	 * alert carries them; with conds_known false they are trusted as the
-	 * kernel's (a candidate met them), memfd is re-checked from the record */
+	/* exec: the conditions the kernel saw (1 << enum vg_exec_cond; exec
+	 * alerts carry them); with conds_known false (unit tests, replays) they
+	 * are trusted as the kernel's (a candidate met them) */
 	bool conds_known;
 	uint32_t conds;
 };
