@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
-#include <stdlib.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -66,6 +66,44 @@ void vg_gauges_add_user(const struct vg_maps *m, int64_t procs, int64_t exited)
 	bpf_map_update_elem(m->gauge, &k, &g, BPF_ANY);
 }
 
+/*
+ * Count by batched lookups: a syscall per 4096 entries instead of one per key
+ * (a 140k-entry file table took 0.7 s key by key). -1 when the map type has
+ * no batch operations.
+ */
+static long count_batched(int fd, const struct bpf_map_info *info)
+{
+	enum { BATCH_N = 4096 };
+	uint32_t vsize = info->value_size;
+	void *keys, *vals;
+	void *token;
+	bool first = true;
+	long n = 0;
+	int err = 0;
+
+	if (info->type == BPF_MAP_TYPE_PERCPU_HASH || info->type == BPF_MAP_TYPE_LRU_PERCPU_HASH)
+		vsize = ((vsize + 7) & ~7u) * libbpf_num_possible_cpus();
+	/* The cursor: a bucket index (u32) for hashes, a key for arrays. */
+	token = calloc(1, info->key_size + 8);
+	keys = malloc((size_t)BATCH_N * info->key_size);
+	vals = malloc((size_t)BATCH_N * vsize);
+	while (token && keys && vals) {
+		uint32_t count = BATCH_N;
+
+		err = bpf_map_lookup_batch(fd, first ? NULL : token, token, keys, vals, &count, NULL);
+		first = false;
+		n += count;
+		if (err)
+			break;
+	}
+	free(keys);
+	free(vals);
+	free(token);
+	if (!token || !keys || !vals)
+		return -1;
+	return err && errno != ENOENT ? -1 : n;
+}
+
 long vg_map_count(int fd)
 {
 	struct bpf_map_info info = {};
@@ -79,6 +117,12 @@ long vg_map_count(int fd)
 	if (!key)
 		return -ENOMEM;
 	next = key + info.key_size;
+	n = count_batched(fd, &info);
+	if (n >= 0) {
+		free(key);
+		return n;
+	}
+	n = 0;
 	if (bpf_map_get_next_key(fd, NULL, next) == 0) {
 		do {
 			n++;
