@@ -2,5 +2,7 @@
 /* The one place vigil's shared maps and load-time knobs are defined. */
 #define VG_DEFINE_MAPS
 #include "lib/common.bpf.h"
+#include "lib/net.bpf.h" /* network maps */
+#include "lib/dns.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";

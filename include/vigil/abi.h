@@ -364,4 +364,150 @@ struct vg_alert {
 	};
 };
 
+/* ======================= network: flows and DNS ======================= */
+
+/*
+ * Flows. A socket is named by its cookie (bpf_get_socket_cookie): the socket
+ * table says which process created it (cgroup/sock_create; accepted sockets
+ * inherit the listener's owner), so its traffic stays with that process after
+ * fork, exec, fd passing or its exit. A flow is (socket, protocol, local and
+ * remote address/port); user space merges flows of one process with the same
+ * addresses (a listener's handshake packets and its accepted socket's data).
+ *
+ * Addresses are 16 bytes; IPv4 is stored IPv4-mapped (::ffff:a.b.c.d), so a
+ * v4 address is w[0] = w[1] = 0, w[2] = htonl(0xffff), w[3] = the address.
+ * Ports are in host order.
+ *
+ * bytes: L4 payload bytes (TCP payload after the TCP header with its options,
+ * UDP payload after the 8-byte header); packets: packets the cgroup skb hooks
+ * saw (a GSO/TSO super-packet on egress is one). Handshake, pure ACKs, FIN
+ * and RST count as packets with 0 bytes.
+ */
+#define VG_FLOWS_DEFAULT 65536
+#define VG_SOCKS_DEFAULT 65536
+#define VG_DNSQ_DEFAULT 16384   /* (process, name, qtype) entries */
+#define VG_DNSA_DEFAULT 65536   /* (address, name) answers */
+
+struct vg_ip {
+	__u32 w[4]; /* network byte order */
+};
+
+enum vg_flow_init {
+	VG_FI_UNKNOWN = 0, /* socket created before vigil attached, or owner unknown */
+	VG_FI_CONNECT = 1, /* connect() (TCP, or connected UDP) */
+	VG_FI_ACCEPT = 2,  /* accepted TCP connection (the listener's owner) */
+	VG_FI_SEND = 3,    /* unconnected UDP: the first packet went out (sendto) */
+	VG_FI_RECV = 4,    /* unconnected UDP: the first packet came in (a server) */
+};
+
+enum vg_flow_state {
+	VG_FS_OPEN = 0,
+	VG_FS_CLOSED = 1,  /* TCP reached CLOSE after being established, or the socket was released */
+	VG_FS_REFUSED = 2, /* TCP SYN_SENT -> CLOSE: RST, timeout or unreachable */
+};
+
+/* cookie -> owner of the socket (LRU: a socket closed while no daemon ran ages out). */
+struct vg_sock {
+	struct vg_proc_key proc; /* the process that created it */
+	__u64 created_ns;
+	__u32 init;   /* enum vg_flow_init for TCP (connect/accept), 0 until known */
+	__u16 family; /* AF_INET / AF_INET6 */
+	__u16 proto;  /* IPPROTO_TCP / IPPROTO_UDP / other */
+};
+
+struct vg_flow_key {
+	__u64 cookie;       /* socket cookie */
+	struct vg_ip laddr; /* local, remote: as seen by this host */
+	struct vg_ip raddr;
+	__u16 lport, rport; /* host order */
+	__u8 proto;         /* IPPROTO_TCP (6), IPPROTO_UDP (17) */
+	__u8 family;        /* 4 or 6: the IP version on the wire */
+	__u16 _pad;
+};
+
+struct vg_flow {
+	struct vg_proc_key proc; /* owner of the socket */
+	__u64 first_ns, last_ns; /* CLOCK_BOOTTIME; last at tick resolution */
+	__u64 tx_bytes, rx_bytes; /* L4 payload */
+	__u64 tx_pkts, rx_pkts;
+	__u32 init;  /* enum vg_flow_init */
+	__u32 state; /* enum vg_flow_state */
+};
+
+/*
+ * DNS. Names are normalised: lowercase ASCII, labels joined with '.', no
+ * trailing dot, the root is "" (len 0); at most VG_DNS_NAME_LEN characters.
+ *
+ * Domain hash (shared with the network policy's domain and suffix tables):
+ * FNV-1a 64 (VG_NAME_HASH_INIT / VG_NAME_HASH_STEP) over the normalised name's
+ * bytes taken LAST TO FIRST. Walking a name backwards, the running hash at
+ * each '.' is the hash of the suffix to its right, so one pass yields the hash
+ * of every suffix ("com", "example.com", "a.example.com") — see
+ * vg_dns_suffixes() in bpf/lib/dns.bpf.h and vg_dns_hash() in src/net/dnsname.h.
+ */
+#define VG_DNS_NAME_LEN 253
+#define VG_DNS_NAME_BUF 256 /* a name buffer: VG_DNS_NAME_LEN + NUL, rounded */
+#define VG_DNS_SUFFIX_MAX 8 /* suffixes vg_dns_suffixes() reports (the shortest ones) */
+
+/* (process, name, qtype) -> what it asked and what it got. */
+struct vg_dnsq_key {
+	struct vg_proc_key proc;
+	__u64 name_hash; /* domain hash of the question name */
+	__u16 qtype;
+	__u16 _pad[3];
+};
+
+struct vg_dnsq {
+	__u64 name;      /* string id of the question name (interned) */
+	__u64 first_ns, last_ns;
+	__u32 queries;   /* queries sent */
+	__u32 responses; /* responses received */
+	__u16 rcode;     /* of the last response; 0xffff: none yet */
+	__u16 answers;   /* A/AAAA records in the last response */
+	__u32 _pad;
+};
+
+/* (address, question name) -> where the address came from. */
+struct vg_dnsa_key {
+	struct vg_ip addr;
+	__u64 name_hash; /* domain hash of the question name */
+};
+
+struct vg_dnsa {
+	__u64 name;      /* string id: the question name */
+	__u64 chain;     /* string id: CNAME chain "q,cname1,cname2" (0: no CNAME) */
+	__u64 first_ns, last_ns;
+	__u64 expires_ns; /* last_ns + TTL */
+	struct vg_proc_key proc; /* the process that last received it */
+	__u32 ttl;
+	__u32 count;     /* responses that carried it */
+};
+
+/* Network counters, one slot each in the per-CPU vg_net_stats map (and vg_net_ustats
+ * for the daemon's own). Never silent: every skip and every full table is here. */
+enum vg_net_stat {
+	VG_NS_SOCK_NEW,         /* sockets recorded (created or accepted) */
+	VG_NS_SOCK_INSERT_FAIL, /* socket table full */
+	VG_NS_SOCK_NO_OWNER,    /* socket created by a process with no record (owner by tgid only) */
+	VG_NS_SOCK_UNKNOWN,     /* packets of a socket with no owner record (older than vigil) */
+	VG_NS_FLOW_NEW,         /* flows created */
+	VG_NS_FLOW_INSERT_FAIL, /* flow table full: packets of a new flow not counted */
+	VG_NS_FLOW_EVICT,       /* flows removed with their process (user space) */
+	VG_NS_PKT_SHORT,        /* packet too short for its IP/L4 header: not counted */
+	VG_NS_PKT_OTHER,        /* not TCP/UDP (ICMP, ...): not accounted */
+	VG_NS_DNS_QUERY,        /* DNS queries seen */
+	VG_NS_DNS_RESPONSE,     /* DNS responses seen */
+	VG_NS_DNS_MALFORMED,    /* bad header, label type or counts: skipped */
+	VG_NS_DNS_TRUNCATED,    /* message ends inside a name or record: skipped (from there) */
+	VG_NS_DNS_PTR_LOOP,     /* compression pointer loop / forward pointer / too many hops */
+	VG_NS_DNS_NAME_LONG,    /* name longer than VG_DNS_NAME_LEN: skipped */
+	VG_NS_DNS_BIG,          /* message larger than the parse window: records past it not read */
+	VG_NS_DNS_Q_INSERT_FAIL,/* DNS question table full */
+	VG_NS_DNS_A_INSERT_FAIL,/* DNS answer table full */
+	VG_NS_DNS_TCP,          /* DNS over TCP segments (not parsed) */
+	VG_NS_DNS_STR_FAIL,     /* name could not be interned (string table full) */
+	VG_NS_DNS_EVICT,        /* DNS entries removed with their process / after TTL (user space) */
+	VG_NS_MAX
+};
+
 #endif /* VIGIL_ABI_H */

@@ -23,6 +23,7 @@
 #include "sensor/links.h"
 #include "sensor/sensor.h"
 #include "sensor/snapshot.h"
+#include "net/net.h"
 #include "util/log.h"
 #include "util/timefmt.h"
 
@@ -193,6 +194,12 @@ static void maps_from_skel(struct vg_sensor *s)
 	m->strs[1] = bpf_map__fd(k->maps.vg_strs_m);
 	m->strs[2] = bpf_map__fd(k->maps.vg_strs_l);
 	m->files = bpf_map__fd(k->maps.vg_files);
+	m->socks = bpf_map__fd(k->maps.vg_socks);
+	m->flows = bpf_map__fd(k->maps.vg_flows);
+	m->dnsq = bpf_map__fd(k->maps.vg_dnsq);
+	m->dnsa = bpf_map__fd(k->maps.vg_dnsa);
+	m->net_stats = bpf_map__fd(k->maps.vg_net_stats);
+	m->net_ustats = bpf_map__fd(k->maps.vg_net_ustats);
 }
 
 static void meta_init(struct vg_sensor *s)
@@ -485,6 +492,9 @@ static int attach(struct vg_sensor *s, char *why, size_t whylen)
 	err = attach_file_hooks(s, why, whylen);
 	if (err)
 		return err;
+	err = vg_net_attach(s, why, whylen);
+	if (err)
+		return err;
 	return vg_sensor_hook_syscalls(s, sys_default, sizeof(sys_default) / sizeof(sys_default[0]),
 				       why, whylen);
 }
@@ -526,6 +536,7 @@ void vg_sensor_stop(struct vg_sensor *s)
 	size_t n = 0;
 
 	/* Links go, programs detach; the pinned maps (the history) stay. */
+	vg_net_detach(s);
 	all = calloc(s->ntp_links + s->nsys_hooks + 1, sizeof(*all));
 	for (size_t i = 0; i < s->ntp_links; i++) {
 		if (all)

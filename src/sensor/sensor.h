@@ -44,6 +44,9 @@ struct vg_sensor {
 		struct bpf_link *link;
 	} *sys_hooks;
 	size_t nsys_hooks;
+	struct bpf_link *net_links[8]; /* network: cgroup programs at the v2 root + TCP state */
+	size_t nnet_links;
+	char cgroot[256];              /* where they are attached */
 	struct vg_config cfg;
 	struct vg_maps maps;
 	int stats_fd;            /* BPF_ENABLE_STATS holder, -1 if unavailable */

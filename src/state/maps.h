@@ -10,6 +10,7 @@ struct vg_maps {
 	int procs, exitq, live, cgpaths, stats, ustats, gauge, meta;
 	int strs[3]; /* by size class */
 	int files;   /* vg_files: (process, file) activity */
+	int socks, flows, dnsq, dnsa, net_stats, net_ustats; /* network (src/net) */
 };
 
 void vg_maps_init(struct vg_maps *m); /* all -1 */

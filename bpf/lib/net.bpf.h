@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Network state shared by the socket/flow programs (net.bpf.c), the skb
+ * accounting and DNS programs (netskb.bpf.c) and the network policy: maps
+ * (defined once, in maps.bpf.c), counters and the packet header parse.
+ */
+#ifndef VG_NET_BPF_H
+#define VG_NET_BPF_H
+
+#include "lib/common.bpf.h"
+#include <bpf/bpf_endian.h>
+
+#define VG_AF_INET 2
+#define VG_AF_INET6 10
+#define VG_IPPROTO_TCP 6
+#define VG_IPPROTO_UDP 17
+#define VG_ETH_P_IP 0x0800
+#define VG_ETH_P_IPV6 0x86DD
+
+/* cookie -> owner (vg_sock). LRU: entries of sockets closed while no daemon ran age out. */
+VG_MAP struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VG_SOCKS_DEFAULT);
+	__type(key, __u64);
+	__type(value, struct vg_sock);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vg_socks SEC(".maps");
+
+/* Listening TCP sockets: (netns, family, port) -> owner, so accepted sockets get one. */
+struct vg_listen_key {
+	__u32 netns;
+	__u16 port;
+	__u16 family;
+};
+VG_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vg_listen_key);
+	__type(value, struct vg_proc_key);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vg_listen SEC(".maps");
+
+/* Flows: live while their process's record lives (src/daemon/gc.c). */
+VG_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VG_FLOWS_DEFAULT);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vg_flow_key);
+	__type(value, struct vg_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vg_flows SEC(".maps");
+
+/* DNS: what each process asked, and which names each address was an answer for. */
+VG_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VG_DNSQ_DEFAULT);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vg_dnsq_key);
+	__type(value, struct vg_dnsq);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vg_dnsq SEC(".maps");
+
+VG_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VG_DNSA_DEFAULT);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vg_dnsa_key);
+	__type(value, struct vg_dnsa);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vg_dnsa SEC(".maps");
+
+VG_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VG_NS_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vg_net_stats SEC(".maps");
+
+/* Counters only the daemon writes (evictions): same slots. */
+VG_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VG_NS_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vg_net_ustats SEC(".maps");
+
+static __always_inline void vg_net_count(enum vg_net_stat s)
+{
+	__u32 k = s;
+	__u64 *v = bpf_map_lookup_elem(&vg_net_stats, &k);
+
+	if (v)
+		*v += 1; /* per-CPU slot */
+}
+
+/* IPv4 address (network order) as a v4-mapped vg_ip. */
+static __always_inline void vg_ip_v4(struct vg_ip *a, __u32 v4)
+{
+	a->w[0] = 0;
+	a->w[1] = 0;
+	a->w[2] = bpf_htonl(0xffff);
+	a->w[3] = v4;
+}
+
+/*
+ * The headers of a packet on a cgroup skb hook (the IP header is at offset 0).
+ * Fills the addresses as source/destination of the packet.
+ */
+struct vg_pkt {
+	struct vg_ip saddr, daddr;
+	__u16 sport, dport; /* host order */
+	__u8 proto;
+	__u8 family;  /* 4 or 6 */
+	__u16 l3len;  /* IP header length (incl. IPv6 fixed header only) */
+	__u32 l4off;  /* where the L4 payload starts */
+	__u32 payload; /* L4 payload bytes */
+};
+
+enum vg_pkt_res { VG_PKT_OK = 0, VG_PKT_SHORT = 1, VG_PKT_OTHER = 2 };
+
+static __always_inline int vg_pkt_parse(struct __sk_buff *skb, struct vg_pkt *p)
+{
+	__u8 b0;
+	__u32 len = skb->len;
+
+	if (bpf_skb_load_bytes(skb, 0, &b0, 1))
+		return VG_PKT_SHORT;
+	if ((b0 >> 4) == 4) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)))
+			return VG_PKT_SHORT;
+		p->family = 4;
+		p->proto = ip.protocol;
+		p->l3len = ip.ihl * 4;
+		vg_ip_v4(&p->saddr, ip.saddr);
+		vg_ip_v4(&p->daddr, ip.daddr);
+		if (ip.frag_off & bpf_htons(0x1fff))
+			return VG_PKT_OTHER; /* a later fragment: no L4 header */
+	} else if ((b0 >> 4) == 6) {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
+			return VG_PKT_SHORT;
+		p->family = 6;
+		p->proto = ip6.nexthdr; /* extension headers: not TCP/UDP here, counted as other */
+		p->l3len = sizeof(ip6);
+		__builtin_memcpy(&p->saddr, &ip6.saddr, 16);
+		__builtin_memcpy(&p->daddr, &ip6.daddr, 16);
+	} else {
+		return VG_PKT_OTHER;
+	}
+	if (p->proto == VG_IPPROTO_TCP) {
+		struct {
+			__be16 source, dest;
+			__be32 seq, ack;
+			__u8 doff_res; /* data offset in the high nibble */
+			__u8 flags;
+		} th;
+
+		if (bpf_skb_load_bytes(skb, p->l3len, &th, sizeof(th)))
+			return VG_PKT_SHORT;
+		p->sport = bpf_ntohs(th.source);
+		p->dport = bpf_ntohs(th.dest);
+		p->l4off = p->l3len + (th.doff_res >> 4) * 4;
+	} else if (p->proto == VG_IPPROTO_UDP) {
+		struct udphdr uh;
+
+		if (bpf_skb_load_bytes(skb, p->l3len, &uh, sizeof(uh)))
+			return VG_PKT_SHORT;
+		p->sport = bpf_ntohs(uh.source);
+		p->dport = bpf_ntohs(uh.dest);
+		p->l4off = p->l3len + sizeof(uh);
+	} else {
+		return VG_PKT_OTHER;
+	}
+	p->payload = len > p->l4off ? len - p->l4off : 0;
+	return VG_PKT_OK;
+}
+
+#endif /* VG_NET_BPF_H */

@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-packet accounting and DNS, on cgroup_skb/egress and ingress attached at
+ * the cgroup v2 root. Both only observe: they always return 1 (pass).
+ *
+ * Hot path, every packet: parse the IP and L4 headers (bpf_skb_load_bytes,
+ * the IP header is at offset 0 on these hooks), one hash lookup of the flow
+ * (socket cookie + addresses), atomic adds. A first packet of a flow looks the
+ * socket's owner up (vg_socks) and inserts the flow. UDP to or from port 53
+ * is also handed to the DNS parser (lib/dns.bpf.h): queries a process sent
+ * (egress) and responses it received (ingress) become vg_dnsq / vg_dnsa state.
+ */
+#include "lib/common.bpf.h"
+#include "lib/net.bpf.h"
+#include "lib/dns.bpf.h"
+#include "lib/strings.bpf.h"
+
+#define NAME_BUF_MASK (VG_DNS_NAME_BUF - 1)
+
+/* Per-CPU room for DNS records being built: the call chain down to the name
+ * parser would not fit the 512-byte stack otherwise. */
+struct dns_tmp {
+	struct vg_dnsa_key ak;
+	struct vg_dnsa a;
+	struct vg_dnsq_key qk;
+	struct vg_dnsq q;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dns_tmp);
+} vg_dns_tmp SEC(".maps");
+
+static __always_inline struct dns_tmp *dns_tmp(void)
+{
+	__u32 zero = 0;
+	struct dns_tmp *t = bpf_map_lookup_elem(&vg_dns_tmp, &zero);
+
+	if (t)
+		__builtin_memset(t, 0, sizeof(*t));
+	return t;
+}
+
+/* Flow init when the socket table doesn't know: the first packet's direction. */
+static __always_inline __u32 flow_init(const struct vg_sock *s, __u8 proto, bool egress)
+{
+	if (s && s->init)
+		return s->init;
+	if (proto == VG_IPPROTO_TCP)
+		return egress ? VG_FI_CONNECT : VG_FI_ACCEPT;
+	return egress ? VG_FI_SEND : VG_FI_RECV;
+}
+
+static __noinline int flow_new(struct vg_flow_key *k, __u32 proto, bool egress, __u32 payload,
+			       __u64 now)
+{
+	struct vg_flow f = {}, *e;
+	struct vg_sock *s = bpf_map_lookup_elem(&vg_socks, &k->cookie);
+	int err;
+
+	if (s)
+		f.proc = s->proc;
+	else
+		vg_net_count(VG_NS_SOCK_UNKNOWN);
+	f.first_ns = now;
+	f.last_ns = now;
+	f.init = flow_init(s, proto, egress);
+	if (egress) {
+		f.tx_pkts = 1;
+		f.tx_bytes = payload;
+	} else {
+		f.rx_pkts = 1;
+		f.rx_bytes = payload;
+	}
+	err = bpf_map_update_elem(&vg_flows, k, &f, BPF_NOEXIST);
+	if (err == 0) {
+		vg_net_count(VG_NS_FLOW_NEW);
+		return 0;
+	}
+	e = err == -17 /* EEXIST: another CPU won */ ? bpf_map_lookup_elem(&vg_flows, k) : NULL;
+	if (!e) {
+		vg_net_count(VG_NS_FLOW_INSERT_FAIL);
+		return 0;
+	}
+	if (egress) {
+		__sync_fetch_and_add(&e->tx_pkts, 1);
+		__sync_fetch_and_add(&e->tx_bytes, payload);
+	} else {
+		__sync_fetch_and_add(&e->rx_pkts, 1);
+		__sync_fetch_and_add(&e->rx_bytes, payload);
+	}
+	return 0;
+}
+
+/* Intern the work area's name buffer `which` (question or CNAME chain) as a string. */
+static __always_inline __u64 intern_name(struct vg_scratch *sc, const char *name, __u32 len)
+{
+	if (len > VG_DNS_NAME_LEN)
+		return 0;
+	bpf_probe_read_kernel(sc->str.data, (len + 1) & NAME_BUF_MASK, name);
+	sc->str.data[vg_idx(len, VG_STR_MAX - 1)] = 0;
+	sc->str.h.len = len + 1;
+	sc->str.h.flags = 0;
+	return vg_intern_scratch();
+}
+/* A query the process sent. */
+static __noinline int dns_query(struct vg_proc_key *proc, __u64 now)
+{
+	struct vg_dns_work *w = vg_dns_work();
+	struct vg_scratch *sc = vg_scratch();
+	struct vg_dnsq_key k = {};
+	struct vg_dnsq q = {}, *e;
+	int err;
+
+	if (!w || !sc)
+		return 0;
+	vg_net_count(VG_NS_DNS_QUERY);
+	k.proc = *proc;
+	k.name_hash = w->hash;
+	k.qtype = w->qtype;
+	e = bpf_map_lookup_elem(&vg_dnsq, &k);
+	if (e) {
+		__sync_fetch_and_add(&e->queries, 1);
+		e->last_ns = now;
+		return 0;
+	}
+	q.name = intern_name(sc, w->name, w->name_len & NAME_BUF_MASK);
+	if (!q.name)
+		vg_net_count(VG_NS_DNS_STR_FAIL);
+	q.first_ns = now;
+	q.last_ns = now;
+	q.queries = 1;
+	q.rcode = 0xffff;
+	err = bpf_map_update_elem(&vg_dnsq, &k, &q, BPF_NOEXIST);
+	if (err == -17) {
+		e = bpf_map_lookup_elem(&vg_dnsq, &k);
+		if (e)
+			__sync_fetch_and_add(&e->queries, 1);
+	} else if (err) {
+		vg_net_count(VG_NS_DNS_Q_INSERT_FAIL);
+	}
+	return 0;
+}
+
+/* Append ",target" of the current CNAME to the chain being built in sc->str. */
+static __always_inline void chain_add(struct vg_scratch *sc, struct vg_dns_work *w, __u32 *clen)
+{
+	__u32 at = *clen, n = w->ans.target_len & NAME_BUF_MASK;
+
+	if (at + 1 + n + 1 > VG_STR_CLASS_M)
+		return; /* a chain longer than that keeps its first names */
+	sc->str.data[vg_idx(at, VG_STR_MAX - 1)] = ',';
+	bpf_probe_read_kernel(&sc->str.data[vg_idx(at + 1, 1023)], n, w->ans.target);
+	*clen = at + 1 + n;
+}
+
+struct ans_ctx {
+	struct vg_proc_key proc;
+	__u64 now;
+	__u64 qname;   /* string id of the question */
+	__u64 chain;   /* string id of the chain, interned at the first address after a CNAME */
+	__u32 clen;    /* bytes of the chain in sc->str, 0: no CNAME yet */
+	__u32 answers; /* A/AAAA */
+	int err;
+};
+
+static long ans_step(__u32 i, struct ans_ctx *c)
+{
+	struct vg_dns_work *w = vg_dns_work();
+	struct vg_scratch *sc = vg_scratch();
+	struct dns_tmp *t;
+	struct vg_dnsa *e;
+	int r;
+
+	if (!w || !sc)
+		return 1;
+	r = vg_dns_answer();
+	if (r <= 0) {
+		c->err = r;
+		return 1;
+	}
+	if (w->ans.type == VG_DNS_T_CNAME) {
+		if (!c->clen) {
+			__u32 n = w->name_len & NAME_BUF_MASK;
+
+			bpf_probe_read_kernel(sc->str.data, n, w->name);
+			c->clen = n;
+		}
+		chain_add(sc, w, &c->clen);
+		c->chain = 0;
+		return 0;
+	}
+	if (w->ans.type != VG_DNS_T_A && w->ans.type != VG_DNS_T_AAAA)
+		return 0;
+	c->answers++;
+	if (c->clen && !c->chain) {
+		sc->str.data[vg_idx(c->clen, VG_STR_MAX - 1)] = 0;
+		sc->str.h.len = c->clen + 1;
+		sc->str.h.flags = 0;
+		c->chain = vg_intern_scratch();
+		if (!c->chain)
+			vg_net_count(VG_NS_DNS_STR_FAIL);
+	}
+	t = dns_tmp();
+	if (!t)
+		return 1;
+	t->ak.addr = w->ans.addr;
+	t->ak.name_hash = w->hash;
+	e = bpf_map_lookup_elem(&vg_dnsa, &t->ak);
+	if (e) {
+		e->last_ns = c->now;
+		e->expires_ns = c->now + (__u64)w->ans.ttl * 1000000000ULL;
+		e->ttl = w->ans.ttl;
+		e->proc = c->proc;
+		if (c->chain)
+			e->chain = c->chain;
+		__sync_fetch_and_add(&e->count, 1);
+		return 0;
+	}
+	t->a.name = c->qname;
+	t->a.chain = c->chain;
+	t->a.first_ns = c->now;
+	t->a.last_ns = c->now;
+	t->a.expires_ns = c->now + (__u64)w->ans.ttl * 1000000000ULL;
+	t->a.proc = c->proc;
+	t->a.ttl = w->ans.ttl;
+	t->a.count = 1;
+	if (bpf_map_update_elem(&vg_dnsa, &t->ak, &t->a, BPF_ANY))
+		vg_net_count(VG_NS_DNS_A_INSERT_FAIL);
+	return 0;
+}
+
+/* A response the process received: its question entry, and the answers by address. */
+static __noinline int dns_response(struct vg_proc_key *proc, __u64 now)
+{
+	struct vg_dns_work *w = vg_dns_work();
+	struct vg_scratch *sc = vg_scratch();
+	struct dns_tmp *t = dns_tmp();
+	struct vg_dnsq *e;
+	struct ans_ctx c = {};
+
+	if (!w || !sc || !t)
+		return 0;
+	vg_net_count(VG_NS_DNS_RESPONSE);
+	t->qk.proc = *proc;
+	t->qk.name_hash = w->hash;
+	t->qk.qtype = w->qtype;
+	e = bpf_map_lookup_elem(&vg_dnsq, &t->qk);
+	if (e) {
+		c.qname = e->name;
+	} else {
+		c.qname = intern_name(sc, w->name, w->name_len & NAME_BUF_MASK);
+		if (!c.qname)
+			vg_net_count(VG_NS_DNS_STR_FAIL);
+	}
+	c.proc = *proc;
+	c.now = now;
+	bpf_loop(VG_DNS_ANS_MAX, ans_step, &c, 0);
+	if (c.err < 0) {
+		if (c.err == -VG_DNSE_TRUNC && w->full_len > w->len)
+			vg_net_count(VG_NS_DNS_BIG);
+		else
+			vg_dns_count_err(c.err);
+	} else if (w->ancount > VG_DNS_ANS_MAX) {
+		vg_net_count(VG_NS_DNS_BIG);
+	}
+	if (!e) {
+		/* a response without a query seen (the query predates vigil): still the process's */
+		t = dns_tmp(); /* the answers used it */
+		if (!t)
+			return 0;
+		t->qk.proc = *proc;
+		t->qk.name_hash = w->hash;
+		t->qk.qtype = w->qtype;
+		t->q.name = c.qname;
+		t->q.first_ns = now;
+		bpf_map_update_elem(&vg_dnsq, &t->qk, &t->q, BPF_NOEXIST);
+		e = bpf_map_lookup_elem(&vg_dnsq, &t->qk);
+		if (!e) {
+			vg_net_count(VG_NS_DNS_Q_INSERT_FAIL);
+			return 0;
+		}
+	}
+	__sync_fetch_and_add(&e->responses, 1);
+	e->rcode = w->rcode;
+	e->answers = c.answers;
+	e->last_ns = now;
+	return 0;
+}
+
+static __always_inline void dns(struct __sk_buff *skb, const struct vg_flow_key *fk,
+				const struct vg_pkt *p, bool egress, __u64 now)
+{
+	struct vg_dns_work *w;
+	struct vg_proc_key proc = {};
+	struct vg_flow *f;
+	int err;
+
+	err = vg_dns_load(skb, p->l4off);
+	w = vg_dns_work();
+	if (!w)
+		return;
+	if (err) {
+		if (err == -VG_DNSE_TRUNC && w->full_len > w->len)
+			vg_net_count(VG_NS_DNS_BIG);
+		else
+			vg_dns_count_err(err);
+		return;
+	}
+	/* Only what a process asked (egress query) and got (ingress response). */
+	if (w->response == egress)
+		return;
+	f = bpf_map_lookup_elem(&vg_flows, fk);
+	if (f)
+		proc = f->proc;
+	if (egress)
+		dns_query(&proc, now);
+	else
+		dns_response(&proc, now);
+}
+
+static __always_inline int account(struct __sk_buff *skb, bool egress)
+{
+	struct vg_scratch *sc = vg_scratch();
+	struct vg_flow_key k = {};
+	struct vg_pkt p = {};
+	struct vg_flow *f;
+	__u64 now;
+	int r;
+
+	if (!sc)
+		return 1;
+	r = vg_pkt_parse(skb, &p);
+	if (r) {
+		vg_net_count(r == VG_PKT_SHORT ? VG_NS_PKT_SHORT : VG_NS_PKT_OTHER);
+		return 1;
+	}
+	k.cookie = bpf_get_socket_cookie(skb);
+	k.proto = p.proto;
+	k.family = p.family;
+	if (egress) {
+		k.laddr = p.saddr;
+		k.raddr = p.daddr;
+		k.lport = p.sport;
+		k.rport = p.dport;
+	} else {
+		k.laddr = p.daddr;
+		k.raddr = p.saddr;
+		k.lport = p.dport;
+		k.rport = p.sport;
+	}
+	now = vg_now_tick(sc);
+	f = bpf_map_lookup_elem(&vg_flows, &k);
+	if (f) {
+		if (egress) {
+			__sync_fetch_and_add(&f->tx_pkts, 1);
+			__sync_fetch_and_add(&f->tx_bytes, p.payload);
+		} else {
+			__sync_fetch_and_add(&f->rx_pkts, 1);
+			__sync_fetch_and_add(&f->rx_bytes, p.payload);
+		}
+		if (f->last_ns != now)
+			f->last_ns = now;
+	} else {
+		flow_new(&k, p.proto, egress, p.payload, now);
+	}
+	if (k.rport == VG_DNS_PORT || k.lport == VG_DNS_PORT) {
+		if (p.proto == VG_IPPROTO_UDP) {
+			dns(skb, &k, &p, egress, now);
+		} else if (p.payload) {
+			vg_net_count(VG_NS_DNS_TCP);
+		}
+	}
+	return 1;
+}
+
+SEC("cgroup_skb/egress")
+int vg_skb_egress(struct __sk_buff *skb)
+{
+	return account(skb, true);
+}
+
+SEC("cgroup_skb/ingress")
+int vg_skb_ingress(struct __sk_buff *skb)
+{
+	return account(skb, false);
+}

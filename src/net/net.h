@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Network state: hooks, and the flow / DNS tables in user space. */
+#ifndef VG_NET_H
+#define VG_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "sensor/sensor.h"
+
+/* Where cgroup v2 is mounted: /sys/fs/cgroup, /sys/fs/cgroup/unified, else from /proc/mounts. */
+int vg_cgroup2_root(char *buf, size_t len);
+int vg_net_attach(struct vg_sensor *s, char *why, size_t whylen);
+void vg_net_detach(struct vg_sensor *s);
+
+/* Network counters: kernel per-CPU slots summed, plus the daemon's. */
+uint64_t vg_net_stat_get(const struct vg_maps *m, enum vg_net_stat st);
+void vg_net_ustat_add(const struct vg_maps *m, enum vg_net_stat st, uint64_t n);
+const char *vg_net_stat_name(enum vg_net_stat st);
+
+/* Domain hash of a normalised name (abi.h): FNV-1a 64 over the bytes last to first. */
+uint64_t vg_dns_hash(const char *name, size_t len);
+
+/* "1.2.3.4" or "2001:db8::1" from a vg_ip. */
+void vg_ip_str(const struct vg_ip *a, char *buf, size_t len);
+/* Parse an address into a vg_ip (v4-mapped for IPv4). 0 or -EINVAL. */
+int vg_ip_parse(const char *s, struct vg_ip *a);
+
+#endif

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Network counters, the domain hash and address formatting. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "net/net.h"
+
+uint64_t vg_net_stat_get(const struct vg_maps *m, enum vg_net_stat st)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint32_t k = st;
+	uint64_t sum = 0, u = 0, *v;
+
+	if (ncpu <= 0 || m->net_stats < 0)
+		return 0;
+	v = calloc(ncpu, sizeof(*v));
+	if (v && bpf_map_lookup_elem(m->net_stats, &k, v) == 0)
+		for (int i = 0; i < ncpu; i++)
+			sum += v[i];
+	free(v);
+	if (m->net_ustats >= 0 && bpf_map_lookup_elem(m->net_ustats, &k, &u) == 0)
+		sum += u;
+	return sum;
+}
+
+void vg_net_ustat_add(const struct vg_maps *m, enum vg_net_stat st, uint64_t n)
+{
+	uint32_t k = st;
+	uint64_t v = 0;
+
+	if (m->net_ustats < 0 || !n)
+		return;
+	bpf_map_lookup_elem(m->net_ustats, &k, &v);
+	v += n;
+	bpf_map_update_elem(m->net_ustats, &k, &v, BPF_ANY);
+}
+
+const char *vg_net_stat_name(enum vg_net_stat st)
+{
+	static const char *const names[VG_NS_MAX] = {
+		[VG_NS_SOCK_NEW] = "sockets_recorded",
+		[VG_NS_SOCK_INSERT_FAIL] = "socket_table_full",
+		[VG_NS_SOCK_NO_OWNER] = "socket_owner_by_tgid_only",
+		[VG_NS_SOCK_UNKNOWN] = "flows_of_unknown_socket",
+		[VG_NS_FLOW_NEW] = "flows_created",
+		[VG_NS_FLOW_INSERT_FAIL] = "flow_table_full",
+		[VG_NS_FLOW_EVICT] = "flows_evicted",
+		[VG_NS_PKT_SHORT] = "packets_too_short",
+		[VG_NS_PKT_OTHER] = "packets_not_tcp_udp",
+		[VG_NS_DNS_QUERY] = "dns_queries",
+		[VG_NS_DNS_RESPONSE] = "dns_responses",
+		[VG_NS_DNS_MALFORMED] = "dns_malformed",
+		[VG_NS_DNS_TRUNCATED] = "dns_truncated",
+		[VG_NS_DNS_PTR_LOOP] = "dns_pointer_loop",
+		[VG_NS_DNS_NAME_LONG] = "dns_name_too_long",
+		[VG_NS_DNS_BIG] = "dns_larger_than_window",
+		[VG_NS_DNS_Q_INSERT_FAIL] = "dns_question_table_full",
+		[VG_NS_DNS_A_INSERT_FAIL] = "dns_answer_table_full",
+		[VG_NS_DNS_TCP] = "dns_tcp_not_parsed",
+		[VG_NS_DNS_STR_FAIL] = "dns_name_not_interned",
+		[VG_NS_DNS_EVICT] = "dns_entries_evicted",
+	};
+
+	return st < VG_NS_MAX && names[st] ? names[st] : "?";
+}
+
+uint64_t vg_dns_hash(const char *name, size_t len)
+{
+	uint64_t h = VG_NAME_HASH_INIT;
+
+	while (len--)
+		h = VG_NAME_HASH_STEP(h, name[len]);
+	return h;
+}
+
+static bool v4mapped(const struct vg_ip *a)
+{
+	return a->w[0] == 0 && a->w[1] == 0 && a->w[2] == htonl(0xffff);
+}
+
+void vg_ip_str(const struct vg_ip *a, char *buf, size_t len)
+{
+	if (v4mapped(a))
+		inet_ntop(AF_INET, &a->w[3], buf, len);
+	else
+		inet_ntop(AF_INET6, a->w, buf, len);
+}
+
+int vg_ip_parse(const char *s, struct vg_ip *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, s, &a->w[3]) == 1) {
+		a->w[2] = htonl(0xffff);
+		return 0;
+	}
+	return inet_pton(AF_INET6, s, a->w) == 1 ? 0 : -EINVAL;
+}
