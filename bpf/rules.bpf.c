@@ -235,6 +235,8 @@ __noinline int vg_rules_eval(__u32 kind)
 		rb_and(&c, names_get(gen, kind, VG_RW_SYSCALL, ev->a.sys.nr));
 		if (rb_meets(&c, &rs->need_arg))
 			sys_args(&c, rs, gen, ev);
+		if (ev->rel >= VG_KREL_SELF && ev->rel <= VG_KREL_DESCENDANT)
+			rb_andnot(&c, &rs->rel_not[ev->rel - 1]);
 	}
 	uid = t->cred->euid.val;
 	rb_andnot(&c, uid == 0 ? &rs->need_nonroot : &rs->need_root);

@@ -18,6 +18,7 @@
 #include "lib/path.bpf.h"
 #include "lib/rules.bpf.h"
 #include "lib/strings.bpf.h"
+#include "lib/task.bpf.h"
 
 enum str_kind { STR_NONE, STR_PATH, STR_NAME, STR_FD };
 
@@ -42,6 +43,28 @@ static __always_inline enum str_kind str_arg(__u32 nr, int *idx)
 	default:
 		return STR_NONE;
 	}
+}
+
+/* The target's relation to the caller, by the parents as at fork (bounded). */
+static __always_inline __u32 target_relation(struct task_struct *t, const struct vg_proc_key *tk)
+{
+	struct vg_proc_key self, k = *tk;
+
+	vg_task_key(t, &self);
+	if (k.tgid == self.tgid && k.start_ns == self.start_ns)
+		return VG_KREL_SELF;
+	for (int i = 0; i < VG_KREL_DEPTH; i++) {
+		struct vg_proc *p = bpf_map_lookup_elem(&vg_procs, &k);
+
+		if (!p)
+			return VG_KREL_OTHER;
+		k = p->parent;
+		if (k.tgid == self.tgid && k.start_ns == self.start_ns)
+			return i == 0 ? VG_KREL_CHILD : VG_KREL_DESCENDANT;
+		if (k.tgid <= 1)
+			return VG_KREL_OTHER;
+	}
+	return VG_KREL_OTHER;
 }
 
 /* The process a call is aimed at (its pid argument), if it names one. */
@@ -137,8 +160,10 @@ int vg_sys(struct vg_sys_exit_ctx *ctx)
 		__u32 tgid = pid;
 		struct vg_proc_key *tk = bpf_map_lookup_elem(&vg_live, &tgid);
 
-		if (tk)
+		if (tk) {
 			ev->a.sys.target = *tk;
+			ev->rel = target_relation(t, tk);
+		}
 	}
 	sk = str_arg(nr, &idx);
 	if (sk != STR_NONE) {

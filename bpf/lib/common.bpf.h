@@ -181,7 +181,7 @@ struct vg_eval {
 	__u32 act;          /* file: the action bits to evaluate (new ones only) */
 	__u32 conds;        /* exec: bit c set when enum vg_exec_cond c holds */
 	__u32 has_str;      /* sc->str holds the path/name (else no prefix/base predicate holds) */
-	__u32 _pad;
+	__u32 rel;          /* syscall: enum vg_krel of the target process to the caller */
 };
 
 struct vg_scratch {

@@ -301,7 +301,13 @@ struct vg_ruleset {
 	struct vg_rbits need_arg;
 	__u32 arg_idx;           /* bit i: some rule's kernel condition is on argument i */
 	__u32 _pad;
+	/* syscall: rules that don't apply when the call's target process is the
+	 * caller's own (VG_KREL_x - 1): strace reading its tracees, a shell
+	 * killing its jobs. Ancestry as at fork, at most VG_KREL_DEPTH levels. */
+	struct vg_rbits rel_not[3];
 };
+enum vg_krel { VG_KREL_OTHER, VG_KREL_SELF, VG_KREL_CHILD, VG_KREL_DESCENDANT };
+#define VG_KREL_DEPTH 8
 #define VG_RULESET_SLOT(gen, kind) ((gen) * VG_RK_MAX + (kind))
 
 /* Hash of one path component (a basename), the same in BPF and user space:

@@ -506,6 +506,14 @@ static void compile_rule(struct builder *b, const struct vg_rule *r)
 			rbits_or(&set->need_arg, &all);
 			set->arg_idx |= 1u << ac->arg;
 		}
+		/* target relation: the kernel drops the caller's own targets */
+		if (s->relation) {
+			static const uint32_t rel[3] = { VG_REL_SELF, VG_REL_CHILD, VG_REL_DESCENDANT };
+
+			for (int i = 0; i < 3; i++)
+				if (!(s->relation & rel[i]))
+					rbits_or(&set->rel_not[i], &all);
+		}
 	}
 }
 

@@ -85,6 +85,7 @@ class Ruleset:
         self.nrules = 0
         self.need_arg = [0, 0]  # syscall rules with a kernel argument condition
         self.arg_idx = 0
+        self.rel_not = [[0, 0] for _ in range(3)]  # not when the target is self/child/descendant
 
     def rule(self, bit, need=(), acts=(), conds=()):
         self._or("all", bit)
@@ -105,7 +106,8 @@ class Ruleset:
         b += b"".join(pack_rbits(w) for w in self.need_cond)
         b += b"".join(pack_rbits(w) for w in self.act)
         b += struct.pack("<II", self.scan_all, self.nrules)
-        return b + pack_rbits(self.need_arg) + struct.pack("<II", self.arg_idx, 0)
+        b += pack_rbits(self.need_arg) + struct.pack("<II", self.arg_idx, 0)
+        return b + b"".join(pack_rbits(w) for w in self.rel_not)
 
 
 class DaemonMaps:

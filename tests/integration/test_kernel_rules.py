@@ -371,3 +371,43 @@ def test_no_rules_no_alerts_and_no_path_work(vigil, km, tmp):
     before = vigil.counters()["alerts"]
     run(["/usr/bin/bash", "-c", f"cat /etc/passwd >/dev/null; mv {tmp} {tmp}.x; mv {tmp}.x {tmp}"])
     assert vigil.counters()["alerts"] == before
+
+
+def test_syscall_target_relation(vigil, km):
+    """A rule for targets that are not the caller's own (rule 0: ptrace-attach,
+    process_vm_readv shape) is a candidate only for an unrelated target: kill(pid, 0)
+    on itself, its child and its grandchild sends nothing for it, on a process the
+    test started does. A rule without a relation (bit 1) sees all four."""
+    rs = kmaps.Ruleset().rule(0).rule(1)
+    for i in range(3):  # self, child, descendant
+        rs.rel_not[i] = rbits(0)
+    km.install({VG_RK_SYSCALL: rs}, names=[(VG_RK_SYSCALL, VG_RW_SYSCALL, NR_KILL, rbits(0, 1))])
+    stranger = subprocess.Popen(["/usr/bin/sleep", "30"])
+    al = Alerts(km, VG_RK_SYSCALL)
+    try:
+        out = subprocess.run([PY, "-c", """
+import os, subprocess, sys, time
+child = subprocess.Popen(["/usr/bin/sleep", "30"])
+sh = subprocess.Popen(["/bin/sh", "-c", "/usr/bin/sleep 30; true"])
+grand = 0
+for _ in range(200):
+    kids = open("/proc/%d/task/%d/children" % (sh.pid, sh.pid)).read().split()
+    if kids:
+        grand = int(kids[0]); break
+    time.sleep(0.01)
+stranger = int(sys.argv[1])
+for pid in (os.getpid(), child.pid, grand, stranger):
+    os.kill(pid, 0)
+print(os.getpid(), child.pid, grand, flush=True)
+os.kill(grand, 9); child.kill(); sh.wait(); child.wait()
+""", str(stranger.pid)], capture_output=True, text=True, check=True).stdout.split()
+        me, child, grand = int(out[0]), int(out[1]), int(out[2])
+        got = [a for a in al.get() if a["proc"][0] == me and a["nr"] == NR_KILL and a["args"][1] == 0]
+    finally:
+        al.close()
+        stranger.kill()
+        stranger.wait()
+    assert grand > 0
+    by_target = {a["args"][0]: a["rules"] for a in got}
+    assert by_target == {me: rbits(1), child: rbits(1), grand: rbits(1),
+                         stranger.pid: rbits(0, 1)}, got
