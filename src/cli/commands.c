@@ -214,6 +214,126 @@ static void render_files(struct json_object *arr)
 	vg_table_free(t);
 }
 
+/* ---- network ---- */
+
+static void human_bytes(uint64_t b, char *buf, size_t len)
+{
+	if (b < 10000)
+		snprintf(buf, len, "%llu", (unsigned long long)b);
+	else if (b < 10000ULL * 1024)
+		snprintf(buf, len, "%.1fK", b / 1024.0);
+	else if (b < 10000ULL * 1024 * 1024)
+		snprintf(buf, len, "%.1fM", b / 1048576.0);
+	else
+		snprintf(buf, len, "%.1fG", b / 1073741824.0);
+}
+
+/* Indentation by lineage depth relative to the shallowest row, the process shown once. */
+static size_t lineage_len(struct json_object *row)
+{
+	struct json_object *l = json_object_object_get(row, "lineage");
+
+	return l ? json_object_array_length(l) : 0;
+}
+
+static void proc_cell(struct json_object *row, size_t base, const char **last_id, char *buf,
+		      size_t len, const char **pid)
+{
+	struct json_object *p = json_object_object_get(row, "process");
+	const char *id = jhas(p, "id") ? jstr(p, "id") : "(no process)";
+	const char *exe = jhas(p, "exe") ? jstr(p, "exe") : jhas(p, "comm") ? jstr(p, "comm") : "?";
+	size_t depth = lineage_len(row) - base;
+
+	if (*last_id && !strcmp(*last_id, id)) {
+		buf[0] = 0;
+		*pid = "";
+		return;
+	}
+	*last_id = id;
+	*pid = jstr(p, "pid");
+	snprintf(buf, len, "%*s%s%s%s", depth > 0 ? (int)(depth - 1) * 3 : 0, "",
+		 depth > 0 ? "└─ " : "", exe,
+		 json_object_get_boolean(json_object_object_get(p, "exited")) ? " (exited)" : "");
+}
+
+static size_t min_lineage(struct json_object *arr)
+{
+	size_t n = json_object_array_length(arr), m = (size_t)-1;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t l = lineage_len(json_object_array_get_idx(arr, i));
+
+		m = l < m ? l : m;
+	}
+	return n ? m : 0;
+}
+
+static void render_flows(struct json_object *arr)
+{
+	static const char *const hdr[] = { "PID", "PROCESS", "PROTO", "LOCAL", "REMOTE", "INIT",
+					   "STATE", "TX", "RX", "LAST", "REMOTE NAMES" };
+	struct vg_table *t = vg_table_new(11, hdr);
+	size_t n = json_object_array_length(arr), base = min_lineage(arr);
+	const char *last_id = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *f = json_object_array_get_idx(arr, i);
+		char proc[512], local[96], remote[96], tx[48], rx[48], last[32], names[512];
+		char bt[16], br[16];
+		const char *pid;
+		bool v6 = json_object_get_int(json_object_object_get(f, "ip_version")) == 6;
+
+		proc_cell(f, base, &last_id, proc, sizeof(proc), &pid);
+		snprintf(local, sizeof(local), v6 ? "[%s]:%s" : "%s:%s", jstr(f, "local_addr"),
+			 jstr(f, "local_port"));
+		snprintf(remote, sizeof(remote), v6 ? "[%s]:%s" : "%s:%s", jstr(f, "remote_addr"),
+			 jstr(f, "remote_port"));
+		human_bytes(json_object_get_uint64(json_object_object_get(f, "tx_bytes")), bt,
+			    sizeof(bt));
+		human_bytes(json_object_get_uint64(json_object_object_get(f, "rx_bytes")), br,
+			    sizeof(br));
+		snprintf(tx, sizeof(tx), "%s/%s", bt, jstr(f, "tx_packets"));
+		snprintf(rx, sizeof(rx), "%s/%s", br, jstr(f, "rx_packets"));
+		clock_of(jstr(f, "last_time"), last, sizeof(last));
+		join_names(json_object_object_get(f, "remote_names"), names, sizeof(names));
+		vg_table_row(t, (const char *const[]){ pid, proc, jstr(f, "proto"), local, remote,
+						       jstr(f, "initiator"), jstr(f, "state"), tx, rx,
+						       last, names });
+	}
+	vg_table_print(t, stdout);
+	vg_table_free(t);
+	printf("(TX/RX: payload bytes/packets)\n");
+}
+
+static void render_dns(struct json_object *arr)
+{
+	static const char *const hdr[] = { "PID", "PROCESS", "TYPE", "QUERIES", "RCODE", "LAST",
+					   "NAME", "ADDRESSES" };
+	struct vg_table *t = vg_table_new(8, hdr);
+	size_t n = json_object_array_length(arr), base = min_lineage(arr);
+	const char *last_id = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *d = json_object_array_get_idx(arr, i);
+		struct json_object *a = json_object_object_get(d, "addresses");
+		char proc[512], last[32], addrs[512];
+		const char *pid;
+		size_t off = 0;
+
+		proc_cell(d, base, &last_id, proc, sizeof(proc), &pid);
+		clock_of(jstr(d, "last_time"), last, sizeof(last));
+		addrs[0] = 0;
+		for (size_t j = 0; a && j < json_object_array_length(a) && off + 1 < sizeof(addrs); j++)
+			off += snprintf(addrs + off, sizeof(addrs) - off, "%s%s", j ? "," : "",
+					jstr(json_object_array_get_idx(a, j), "addr"));
+		vg_table_row(t, (const char *const[]){ pid, proc, jstr(d, "qtype"), jstr(d, "queries"),
+						       jhas(d, "rcode") ? jstr(d, "rcode") : "-", last,
+						       jhas(d, "name") ? jstr(d, "name") : "?", addrs });
+	}
+	vg_table_print(t, stdout);
+	vg_table_free(t);
+}
+
 /* ---- vigil query ---- */
 
 static void query_help(void)
@@ -222,6 +342,10 @@ static void query_help(void)
 	     "       vigil query ancestry PID[@START_NS] [--json]\n"
 	     "       vigil query tree     PID[@START_NS] [--depth N] [--json]\n"
 	     "       vigil query files    [--pid PID[@START_NS] [--tree]] [filters] [--json]\n"
+	     "       vigil query flows    [--pid PID[@START_NS] [--tree]] [--exe X] [--since DUR]\n"
+	     "                            [--domain NAME] [--json]\n"
+	     "       vigil query dns      [--pid PID[@START_NS] [--tree]] [--exe X] [--since DUR]\n"
+	     "                            [--domain NAME] [--json]\n"
 	     "\n"
 	     "Answers from the kernel's process and file tables, through the running daemon.\n"
 	     "Exited processes (and their files) stay queryable for the retention window\n"
@@ -251,12 +375,26 @@ static void query_help(void)
 	     "  descriptor; paths only named (unlink, rename, chmod by name) and failed attempts\n"
 	     "  are the caller's, made absolute and normalised, and flagged (unresolved).\n"
 	     "\n"
+	     "flows: one row per (process, protocol, local, remote address/port), TCP and UDP,\n"
+	     "  IPv4 and IPv6, loopback included; bytes are L4 payload, packets as the hooks saw\n"
+	     "  them. REMOTE NAMES come from DNS answers the kernel saw for that address.\n"
+	     "  Rows are grouped by process lineage; exited processes included.\n"
+	     "dns: one row per (process, name, type): queries, responses, last rcode, addresses.\n"
+	     "  --pid N[@START]   that process; with --tree, its descendants too\n"
+	     "  --exe PATTERN     processes by executable path or basename, glob allowed\n"
+	     "  --since DUR       active within DUR\n"
+	     "  --domain NAME     flows to addresses NAME (or a name under it, or a CNAME on the\n"
+	     "                    way) resolved to; dns: names equal to or under NAME\n"
+	     "\n"
 	     "examples:\n"
 	     "  vigil query procs --exe true --exited\n"
 	     "  vigil query ancestry 4242\n"
 	     "  vigil query tree 1 --depth 2 --json\n"
 	     "  vigil query files --pid 4242 --tree --actions writes   # what did this build write?\n"
 	     "  vigil query files --path /etc/ --since 10m\n"
+	     "  vigil query flows --pid 4242 --tree --since 5m   # what did this job talk to?\n"
+	     "  vigil query flows --domain example.com\n"
+	     "  vigil query dns --exe curl\n"
 	     "\n"
 	     "In tables, * marks processes that predate the daemon (from the start-up snapshot).\n"
 	     "exit codes: 0 ok, 1 query failed, 2 usage error, 3 daemon not reachable");
@@ -273,12 +411,12 @@ int vg_cmd_query(int argc, char **argv)
 		{ "limit", required_argument, 0, 'l' },	 { "depth", required_argument, 0, 'd' },
 		{ "json", no_argument, 0, 'j' },	 { "help", no_argument, 0, 'h' },
 		{ "tree", no_argument, 0, 'T' },	 { "path", required_argument, 0, 'f' },
-		{ "actions", required_argument, 0, 'F' },
+		{ "actions", required_argument, 0, 'F' }, { "domain", required_argument, 0, 'D' },
 		{ 0 }
 	};
 	struct json_object *req, *res;
 	const char *what;
-	bool json = false;
+	bool json = false, net;
 	uint64_t v;
 	int c, rc;
 
@@ -288,8 +426,10 @@ int vg_cmd_query(int argc, char **argv)
 	}
 	what = argv[1];
 	if (strcmp(what, "procs") && strcmp(what, "ancestry") && strcmp(what, "tree") &&
-	    strcmp(what, "files"))
-		return usage_error("query", "unknown query '%s' (procs, ancestry, tree, files)", what);
+	    strcmp(what, "files") && strcmp(what, "flows") && strcmp(what, "dns"))
+		return usage_error("query", "unknown query '%s' (procs, ancestry, tree, files, flows, "
+				   "dns)", what);
+	net = !strcmp(what, "flows") || !strcmp(what, "dns");
 	req = json_object_new_object();
 	json_object_object_add(req, "cmd", json_object_new_string(what));
 	optind = 2;
@@ -307,6 +447,7 @@ int vg_cmd_query(int argc, char **argv)
 		case 'h': query_help(); json_object_put(req); return 0;
 		case 'T': json_object_object_add(req, "tree", json_object_new_boolean(1)); continue;
 		case 'f': key = "path"; break;
+		case 'D': key = "domain"; break;
 		case 'F': {
 			uint32_t mask;
 			char bad[64];
@@ -326,7 +467,7 @@ int vg_cmd_query(int argc, char **argv)
 			json_object_object_add(req, "since_ns", json_object_new_int64(v));
 			continue;
 		case 'p':
-			if (!strcmp(what, "files")) {
+			if (!strcmp(what, "files") || net) {
 				uint32_t pid;
 				uint64_t start;
 
@@ -357,11 +498,20 @@ int vg_cmd_query(int argc, char **argv)
 		}
 		json_object_object_add(req, key, json_object_new_string(optarg));
 	}
-	if (!strcmp(what, "files")) {
+	if (json_object_object_get_ex(req, "domain", NULL) && !net) {
+		json_object_put(req);
+		return usage_error("query", "--domain is for 'query flows' and 'query dns'");
+	}
+	if (net && (json_object_object_get_ex(req, "path", NULL) ||
+		    json_object_object_get_ex(req, "actions", NULL))) {
+		json_object_put(req);
+		return usage_error("query", "--path and --actions are for 'query files'");
+	}
+	if (!strcmp(what, "files") || net) {
 		if (optind != argc) {
 			json_object_put(req);
-			return usage_error("query", "unexpected argument '%s' (files takes --pid N)",
-					   argv[optind]);
+			return usage_error("query", "unexpected argument '%s' (%s takes --pid N)",
+					   argv[optind], what);
 		}
 		if (json_object_object_get_ex(req, "tree", NULL) &&
 		    !json_object_object_get_ex(req, "pid", NULL)) {
@@ -372,7 +522,8 @@ int vg_cmd_query(int argc, char **argv)
 		   json_object_object_get_ex(req, "path", NULL) ||
 		   json_object_object_get_ex(req, "actions", NULL)) {
 		json_object_put(req);
-		return usage_error("query", "--tree, --path and --actions are for 'query files'");
+		return usage_error("query", "--tree, --path and --actions are for 'query files' "
+				   "(--tree also for flows and dns)");
 	} else if (strcmp(what, "procs")) {
 		uint32_t pid;
 		uint64_t start;
@@ -395,6 +546,10 @@ int vg_cmd_query(int argc, char **argv)
 		print_json(res);
 	else if (!strcmp(what, "files"))
 		render_files(res);
+	else if (!strcmp(what, "flows"))
+		render_flows(res);
+	else if (!strcmp(what, "dns"))
+		render_dns(res);
 	else
 		render_procs(res, !strcmp(what, "tree"));
 	json_object_put(res);

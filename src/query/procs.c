@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "query/query.h"
+#include "query/netq.h"
 #include "util/timefmt.h"
 
 int vg_query_ctx_open(struct vg_query_ctx *q, const struct vg_maps *m)
@@ -305,6 +306,10 @@ struct json_object *vg_query_run(struct vg_query_ctx *q, struct json_object *req
 		return q_tree(q, req, err, errlen);
 	else if (!strcmp(cmd, "files"))
 		return vg_query_files(q, req, err, errlen);
+	else if (!strcmp(cmd, "flows")) /* network (src/query/flows.c, dns.c) */
+		return vg_query_flows(q, req, err, errlen);
+	else if (!strcmp(cmd, "dns"))
+		return vg_query_dns(q, req, err, errlen);
 	else
 		snprintf(err, errlen, "unknown query '%s'", cmd);
 	return NULL;
