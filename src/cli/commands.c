@@ -610,6 +610,21 @@ static void render_detections(struct json_object *det)
 	}
 }
 
+static void render_network(struct json_object *net)
+{
+	struct json_object *c = json_object_object_get(net, "counters");
+
+	if (!net)
+		return;
+	printf("\nnetwork: hooks at %s\n", jhas(net, "cgroup_root") ? jstr(net, "cgroup_root") : "?");
+	printf("  flows %s/%s, sockets %s/%s, dns questions %s/%s, dns answers %s/%s\n",
+	       jstr(net, "flows"), jstr(net, "flows_max"), jstr(net, "sockets"),
+	       jstr(net, "sockets_max"), jstr(net, "dns_questions"), jstr(net, "dns_questions_max"),
+	       jstr(net, "dns_answers"), jstr(net, "dns_answers_max"));
+	json_object_object_foreach(c, k, v)
+		printf("  %-26s %s\n", k, json_object_get_string(v));
+}
+
 static void render_status(struct json_object *s)
 {
 	static const char *const mh[] = { "MAP", "TYPE", "ENTRIES", "MAX", "FILL", "KERNEL MEMORY" };
@@ -630,6 +645,7 @@ static void render_status(struct json_object *s)
 	json_object_object_foreach(ctr, k, v)
 		printf("  %-26s %s\n", k, json_object_get_string(v));
 	render_detections(json_object_object_get(s, "detections"));
+	render_network(json_object_object_get(s, "network"));
 	t = vg_table_new(6, mh);
 	for (size_t i = 0; i < json_object_array_length(maps); i++) {
 		struct json_object *m = json_object_array_get_idx(maps, i);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include "daemon/daemon.h"
+#include "net/net.h"
 #include "state/filetab.h"
 #include "state/proctab.h"
 #include "util/log.h"
@@ -253,6 +254,30 @@ out:
 	free(used.v);
 }
 
+/* Flows and DNS entries of processes gone (src/net/state.c); their string ids appended. */
+static uint64_t *add_net_ids(struct vg_daemon *d, const struct vg_proctab *t, uint64_t *ids,
+			     size_t *n)
+{
+	size_t nn = 0;
+	uint64_t *net = vg_net_gc(d, t, &nn), *all;
+
+	if (!nn) {
+		free(net);
+		return ids;
+	}
+	all = realloc(ids, (*n + nn) * sizeof(*all));
+	if (!all) {
+		free(net);
+		free(ids);
+		*n = 0;
+		return NULL; /* no string collection this time rather than losing names */
+	}
+	memcpy(all + *n, net, nn * sizeof(*all));
+	*n += nn;
+	free(net);
+	return all;
+}
+
 void vg_gc_run(struct vg_daemon *d, bool strings)
 {
 	static uint64_t last_file_gc_ns; /* one daemon per process */
@@ -274,6 +299,8 @@ void vg_gc_run(struct vg_daemon *d, bool strings)
 			loaded = true;
 		if (loaded)
 			file_ids = gc_files(d, &t, &nfile_ids);
+		if (loaded && strings && file_ids) /* network: flows and DNS leave with their process */
+			file_ids = add_net_ids(d, &t, file_ids, &nfile_ids);
 	}
 	if (strings && loaded && (file_ids || d->sensor.maps.files < 0))
 		gc_strings(d, &t, file_ids, nfile_ids);

@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "daemon/daemon.h"
+#include "net/net.h"
 #include "util/timefmt.h"
 
 static const char *const stat_names[VG_ST_MAX] = {
@@ -265,6 +266,7 @@ struct json_object *vg_status_json(struct vg_daemon *d)
 		json_object_object_add(counters, stat_names[s], json_object_new_uint64(vg_stat_get(m, s)));
 	json_object_object_add(o, "counters", counters);
 	json_object_object_add(o, "detections", detections_json(d));
+	json_object_object_add(o, "network", vg_net_status_json(d)); /* src/net/status.c */
 
 	json_object_object_add(o, "maps", maps_json(d, &mem));
 	json_object_object_add(o, "kernel_memory_bytes", json_object_new_int64(mem));

@@ -25,4 +25,13 @@ void vg_ip_str(const struct vg_ip *a, char *buf, size_t len);
 /* Parse an address into a vg_ip (v4-mapped for IPv4). 0 or -EINVAL. */
 int vg_ip_parse(const char *s, struct vg_ip *a);
 
+/* The daemon's side (state.c): `vigil status` numbers, and retention. */
+struct vg_daemon;
+struct vg_proctab;
+struct json_object;
+struct json_object *vg_net_status_json(struct vg_daemon *d);
+/* Drop flows and DNS questions whose process left the table (unowned ones and DNS
+ * answers after the retention window); returns the string ids still used. */
+uint64_t *vg_net_gc(struct vg_daemon *d, const struct vg_proctab *t, size_t *nids);
+
 #endif

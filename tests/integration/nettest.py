@@ -1,0 +1,129 @@
+"""Network test environment: a network namespace joined by a veth pair, with a DNS
+responder, a TCP server and a UDP echo server in it. Nothing leaves the machine.
+
+The namespace side is NS_IP / NS_IP6; this side HOST_IP / HOST_IP6. The servers run in
+the namespace but in the test's cgroup, so vigil's cgroup hooks see both ends.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PY = "/usr/bin/python3"
+TCP_PORT = 8080
+UDP_PORT = 9090
+CLOSED_PORT = 8081
+RESP = 7777  # bytes the TCP server sends back after the client's EOF
+ZONE_SUFFIX = "vigil-test.example"
+
+SERVERS = r"""
+import socket, sys, threading
+fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+def tcp():
+    s = socket.socket(fam); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((sys.argv[1], %d)); s.listen(128)
+    while True:
+        c, _ = s.accept()
+        def one(c):
+            while c.recv(65536):
+                pass
+            c.sendall(b"r" * %d); c.close()
+        threading.Thread(target=one, args=(c,), daemon=True).start()
+def udp():
+    u = socket.socket(fam, socket.SOCK_DGRAM); u.bind((sys.argv[1], %d))
+    while True:
+        d, peer = u.recvfrom(65536); u.sendto(d, peer)
+threading.Thread(target=tcp, daemon=True).start()
+threading.Thread(target=udp, daemon=True).start()
+print("ready", flush=True)
+threading.Event().wait()
+""" % (TCP_PORT, RESP, UDP_PORT)
+
+
+def sh(cmd):
+    r = subprocess.run(cmd, shell=True, capture_output=True, text=True)
+    assert r.returncode == 0, f"{cmd}: {r.stderr}"
+    return r.stdout
+
+
+class NetEnv:
+    def __init__(self):
+        n = os.getpid() % 200 + 20
+        self.ns = f"vgt{os.getpid()}"
+        self.host_if, self.ns_if = f"vgh{os.getpid()}"[:15], f"vgn{os.getpid()}"[:15]
+        self.HOST_IP, self.NS_IP = f"10.213.{n}.1", f"10.213.{n}.2"
+        self.HOST_IP6, self.NS_IP6 = f"fd77:{n:x}::1", f"fd77:{n:x}::2"
+        self.procs = []
+        self.zone = {
+            f"web.{ZONE_SUFFIX}": [["CNAME", f"svc.{ZONE_SUFFIX}"]],
+            f"svc.{ZONE_SUFFIX}": [["A", self.NS_IP]],
+            f"v6.{ZONE_SUFFIX}": [["AAAA", self.NS_IP6]],
+            f"other.{ZONE_SUFFIX}": [["A", self.NS_IP]],
+        }
+
+    def up(self):
+        sh(f"ip netns add {self.ns}")
+        sh(f"ip link add {self.host_if} type veth peer name {self.ns_if}")
+        sh(f"ip link set {self.ns_if} netns {self.ns}")
+        sh(f"ip addr add {self.HOST_IP}/24 dev {self.host_if}")
+        sh(f"ip -6 addr add {self.HOST_IP6}/64 dev {self.host_if} nodad")
+        sh(f"ip link set {self.host_if} up")
+        x = f"ip netns exec {self.ns}"
+        sh(f"{x} ip addr add {self.NS_IP}/24 dev {self.ns_if}")
+        sh(f"{x} ip -6 addr add {self.NS_IP6}/64 dev {self.ns_if} nodad")
+        sh(f"{x} ip link set {self.ns_if} up")
+        sh(f"{x} ip link set lo up")
+        self.start(["ip", "netns", "exec", self.ns, PY, os.path.join(HERE, "dnsserver.py"),
+                    self.NS_IP, "53", json.dumps(self.zone)])
+        self.start(["ip", "netns", "exec", self.ns, PY, "-c", SERVERS, self.NS_IP])
+        self.start(["ip", "netns", "exec", self.ns, PY, "-c", SERVERS, self.NS_IP6])
+        return self
+
+    def start(self, cmd):
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        self.procs.append(p)
+        line = p.stdout.readline()
+        assert line.strip() == "ready", f"{cmd[:6]}: {line!r}"
+
+    def down(self):
+        for p in self.procs:
+            p.kill()
+            p.wait()
+        subprocess.run(f"ip netns del {self.ns}", shell=True)
+        subprocess.run(f"ip link del {self.host_if}", shell=True, capture_output=True)
+
+    def client(self, script, check=True):
+        """Run a Python client in a process of its own; returns (pid, stdout)."""
+        pre = (f"import os, socket, sys, time\nsys.path.insert(0, {HERE!r})\n"
+               f"import dnsserver\nNS_IP = {self.NS_IP!r}\nNS_IP6 = {self.NS_IP6!r}\n"
+               f"DNS = (NS_IP, 53)\n")
+        p = subprocess.Popen([PY, "-c", pre + script], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        out, err = p.communicate(timeout=60)
+        if check:
+            assert p.returncode == 0, err
+        return p.pid, out
+
+
+@pytest.fixture(scope="module")
+def net():
+    env = NetEnv()
+    try:
+        yield env.up()
+    finally:
+        env.down()
+
+
+def flows_of(vigil, pid, *args):
+    return vigil.query("flows", "--pid", pid, *args)
+
+
+def one_flow(flows, proto, remote, rport):
+    hits = [f for f in flows if f["proto"] == proto and f["remote_addr"] == remote
+            and f["remote_port"] == rport]
+    assert len(hits) == 1, f"{proto} {remote}:{rport}: {hits}\nall: {flows}"
+    return hits[0]

@@ -1,0 +1,194 @@
+"""Flows in the kernel: per process, per (protocol, local, remote), bytes and packets each way.
+
+Real sockets between this namespace and a test namespace joined by a veth pair; the
+numbers `vigil query flows` reports must be exactly what the processes sent and got.
+bytes = L4 payload; packets = packets the cgroup skb hooks saw.
+"""
+import time
+
+import dnsserver
+from nettest import (CLOSED_PORT, RESP, TCP_PORT, UDP_PORT, ZONE_SUFFIX, flows_of,  # noqa: F401
+                     net, one_flow)
+
+
+def test_tcp_and_udp_exact_counts_with_remote_names(vigil, net):
+    """Resolve a name (CNAME -> A), send 12345 bytes over TCP, get 7777 back; UDP echo 5 datagrams."""
+    name = f"web.{ZONE_SUFFIX}"
+    pid, out = net.client(f"""
+ip = dnsserver.resolve(DNS, {name!r})
+c = socket.create_connection((ip, {TCP_PORT}))
+c.sendall(b"a" * 12345)
+c.shutdown(socket.SHUT_WR)
+got = 0
+while True:
+    d = c.recv(65536)
+    if not d:
+        break
+    got += len(d)
+c.close()
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for n in range(100, 105):
+    u.sendto(b"u" * n, (ip, {UDP_PORT}))
+    assert len(u.recvfrom(65536)[0]) == n
+u.close()
+print(got)
+""")
+    assert int(out) == RESP
+    flows = vigil.wait_for(
+        lambda: (lambda f: f if one_flow(f, "tcp", net.NS_IP, TCP_PORT)["state"] == "closed"
+                 else None)(flows_of(vigil, pid)), what="tcp flow closed")
+    tcp = one_flow(flows, "tcp", net.NS_IP, TCP_PORT)
+    assert (tcp["tx_bytes"], tcp["rx_bytes"]) == (12345, RESP)
+    assert tcp["initiator"] == "connect" and tcp["ip_version"] == 4
+    assert tcp["local_addr"] == net.HOST_IP
+    assert tcp["process"]["pid"] == pid
+    assert name in tcp["remote_names"], tcp
+    # handshake + data + FIN each way at least; GSO makes the exact TCP count the stack's choice
+    assert tcp["tx_packets"] >= 3 and tcp["rx_packets"] >= 3
+    udp = one_flow(flows, "udp", net.NS_IP, UDP_PORT)
+    assert (udp["tx_bytes"], udp["rx_bytes"]) == (sum(range(100, 105)),) * 2
+    assert (udp["tx_packets"], udp["rx_packets"]) == (5, 5)
+    assert udp["initiator"] == "send"
+    # the DNS exchange itself is a flow: exactly one query out, one response in
+    dns = one_flow(flows, "udp", net.NS_IP, 53)
+    q = dnsserver.build_query(name, "A", 0)
+    assert (dns["tx_bytes"], dns["rx_bytes"]) == (len(q), len(dnsserver.answer(
+        {k.lower(): v for k, v in net.zone.items()}, q)))
+    assert (dns["tx_packets"], dns["rx_packets"]) == (1, 1)
+    # the server's side of the same connection, accepted in the other namespace
+    srv = [f for f in vigil.query("flows", "--json") if f["local_addr"] == net.NS_IP
+           and f["local_port"] == TCP_PORT and f["remote_port"] == tcp["local_port"]]
+    assert len(srv) == 1, srv
+    assert (srv[0]["rx_bytes"], srv[0]["tx_bytes"]) == (12345, RESP)
+    assert srv[0]["initiator"] == "accept"
+
+
+def test_short_lived_process_fully_attributed(vigil, net):
+    """Connect, send, exit at once (no close): every byte counts for the exited process."""
+    pid, _ = net.client(f"""
+c = socket.create_connection((NS_IP, {TCP_PORT}))
+t = time.monotonic()
+c.sendall(b"z" * 3000)
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.sendto(b"q" * 321, (NS_IP, {UDP_PORT}))
+assert time.monotonic() - t < 0.010
+os._exit(0)
+""")
+    tcp = vigil.wait_for(lambda: (lambda f: f if f["tx_bytes"] == 3000 else None)(
+        one_flow(flows_of(vigil, pid), "tcp", net.NS_IP, TCP_PORT)), what="3000 bytes")
+    assert tcp["process"]["exited"] is True and tcp["process"]["pid"] == pid
+    udp = one_flow(flows_of(vigil, pid), "udp", net.NS_IP, UDP_PORT)
+    assert (udp["tx_bytes"], udp["tx_packets"]) == (321, 1)
+
+
+def test_refused_connection(vigil, net):
+    pid, _ = net.client(f"""
+try:
+    socket.create_connection((NS_IP, {CLOSED_PORT}), timeout=5)
+    sys.exit("connected?")
+except ConnectionRefusedError:
+    pass
+""")
+    f = one_flow(flows_of(vigil, pid), "tcp", net.NS_IP, CLOSED_PORT)
+    assert f["state"] == "refused" and f["initiator"] == "connect"
+    assert (f["tx_packets"], f["rx_packets"]) == (1, 1) and f["tx_bytes"] == 0
+
+
+def test_ipv6_exact_counts(vigil, net):
+    """AAAA resolution, then TCP over IPv6; --domain finds it by the name."""
+    name = f"v6.{ZONE_SUFFIX}"
+    pid, _ = net.client(f"""
+ip = dnsserver.resolve(DNS, {name!r}, "AAAA")
+assert ip == NS_IP6, ip
+c = socket.create_connection((ip, {TCP_PORT}))
+c.sendall(b"6" * 4321)
+c.shutdown(socket.SHUT_WR)
+while c.recv(65536):
+    pass
+c.close()
+u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+u.sendto(b"x" * 66, (ip, {UDP_PORT}))
+u.recvfrom(100)
+""")
+    flows = flows_of(vigil, pid)
+    tcp = one_flow(flows, "tcp", net.NS_IP6, TCP_PORT)
+    assert tcp["ip_version"] == 6 and tcp["local_addr"] == net.HOST_IP6
+    assert (tcp["tx_bytes"], tcp["rx_bytes"]) == (4321, RESP)
+    assert tcp["remote_names"] == [name]
+    udp = one_flow(flows, "udp", net.NS_IP6, UDP_PORT)
+    assert (udp["tx_bytes"], udp["rx_bytes"], udp["tx_packets"], udp["rx_packets"]) == (66, 66, 1, 1)
+    hits = vigil.query("flows", "--domain", name)
+    assert [(f["process"]["pid"], f["remote_addr"]) for f in hits if f["proto"] == "tcp"] == \
+        [(pid, net.NS_IP6)]
+
+
+def test_domain_finds_flows_by_resolved_name(vigil, net):
+    """--domain matches the asked name, a parent domain of it, or a CNAME on the way."""
+    pid, _ = net.client(f"""
+ip = dnsserver.resolve(DNS, "web.{ZONE_SUFFIX}")
+c = socket.create_connection((ip, {TCP_PORT}))
+c.close()
+""")
+    for d in (f"web.{ZONE_SUFFIX}", ZONE_SUFFIX, f"svc.{ZONE_SUFFIX}"):
+        hits = [f for f in vigil.query("flows", "--domain", d) if f["process"]["pid"] == pid]
+        assert [f["remote_port"] for f in hits if f["proto"] == "tcp"] == [TCP_PORT], d
+    assert not [f for f in vigil.query("flows", "--domain", "nowhere.example")
+                if f["process"]["pid"] == pid]
+    # a name that merely ends the same way is not under the domain
+    assert not vigil.query("flows", "--domain", "b." + ZONE_SUFFIX)
+
+
+def test_since_returns_only_the_window(vigil, net):
+    script = f"""
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.sendto(b"s" * 10, (NS_IP, {UDP_PORT}))
+u.recvfrom(100)
+"""
+    old, _ = net.client(script)
+    time.sleep(6)
+    new, _ = net.client(script)
+    pids = {f["process"]["pid"] for f in vigil.query("flows", "--since", "3s")}
+    assert new in pids and old not in pids
+    pids = {f["process"]["pid"] for f in vigil.query("flows", "--since", "5m")}
+    assert {new, old} <= pids
+
+
+def test_tree_aggregates_a_process_tree(vigil, net):
+    """--pid P --tree: the flows of P and every descendant (exited ones too), grouped by lineage."""
+    pid, out = net.client(f"""
+import subprocess
+kids = []
+for i in range(2):
+    p = subprocess.Popen([sys.executable, "-c",
+        "import socket; c = socket.create_connection(({net.NS_IP!r}, {TCP_PORT})); "
+        "c.sendall(b'k' * (1000 + %d)); c.close()" % i])
+    p.wait()
+    kids.append(p.pid)
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.sendto(b"p" * 7, (NS_IP, {UDP_PORT}))
+u.recvfrom(100)
+print(*kids)
+""")
+    kids = [int(x) for x in out.split()]
+    alone = flows_of(vigil, pid)
+    assert {f["process"]["pid"] for f in alone} == {pid}
+    tree = vigil.query("flows", "--pid", pid, "--tree")
+    assert {f["process"]["pid"] for f in tree} == {pid, *kids}
+    sent = sorted(f["tx_bytes"] for f in tree if f["proto"] == "tcp")
+    assert sent == [1000, 1001]
+    # lineage: the parent's rows first, each child's lineage ends with the parent
+    assert tree[0]["process"]["pid"] == pid
+    for f in tree:
+        if f["process"]["pid"] in kids:
+            assert f["lineage"][-1].startswith(f"{pid}@")
+    text = vigil.cli("query", "flows", "--pid", pid, "--tree").stdout
+    assert "└─" in text and str(kids[0]) in text
+
+
+def test_status_reports_network_state(vigil, net):
+    st = vigil.status()["network"]
+    assert st["flows"] > 0 and st["flows_max"] > 0 and st["cgroup_root"]
+    c = st["counters"]
+    assert c["flows_created"] >= st["flows"] and c["flow_table_full"] == 0
+    progs = {p["name"]: p for p in vigil.status()["programs"]}
+    assert progs["vg_skb_egress"]["run_count"] > 0 and progs["vg_skb_ingress"]["run_count"] > 0
