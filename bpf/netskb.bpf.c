@@ -6,7 +6,7 @@
  * Hot path, every packet: parse the IP and L4 headers (bpf_skb_load_bytes,
  * the IP header is at offset 0 on these hooks), one hash lookup of the flow
  * (socket cookie + addresses), atomic adds. A first packet of a flow looks the
- * socket's owner up (vg_socks) and inserts the flow. UDP to or from port 53
+ * socket's owner up (vg_socks) and inserts the flow. UDP with remote port 53
  * is also handed to the DNS parser (lib/dns.bpf.h): queries a process sent
  * (egress) and responses it received (ingress) become vg_dnsq / vg_dnsa state.
  */
@@ -365,7 +365,9 @@ static __always_inline int account(struct __sk_buff *skb, bool egress)
 	} else {
 		flow_new(&k, p.proto, egress, p.payload, now);
 	}
-	if (k.rport == VG_DNS_PORT || k.lport == VG_DNS_PORT) {
+	/* The client's side only: queries it sends, responses it gets (remote port 53). A
+	 * local DNS server's side is not parsed (nor double-counted when both ends are here). */
+	if (k.rport == VG_DNS_PORT) {
 		if (p.proto == VG_IPPROTO_UDP) {
 			dns(skb, &k, &p, egress, now);
 		} else if (p.payload) {

@@ -1,0 +1,82 @@
+"""DNS in the kernel: per process the names it asked (type, rcode, counts), and the
+answers by address (CNAME chain, TTL). Broken packets are counted per reason and skipped.
+
+A DNS responder of the test's own (dnsserver.py) runs in a network namespace.
+"""
+import struct
+
+import dnsserver
+from nettest import ZONE_SUFFIX, net  # noqa: F401
+
+
+def dns_of(vigil, pid, *args):
+    return vigil.query("dns", "--pid", pid, *args)
+
+
+def test_questions_answers_and_cname_chain(vigil, net):
+    web, svc = f"web.{ZONE_SUFFIX}", f"svc.{ZONE_SUFFIX}"
+    pid, _ = net.client(f"""
+assert dnsserver.resolve(DNS, {web!r}) == NS_IP
+assert dnsserver.resolve(DNS, {web!r}) == NS_IP
+assert dnsserver.query(DNS, "missing.{ZONE_SUFFIX}")[0] == 3
+assert dnsserver.resolve(DNS, "V6.Vigil-Test.Example", "AAAA") == NS_IP6
+""")
+    rows = {(r["name"], r["qtype"]): r for r in dns_of(vigil, pid)}
+    assert set(rows) == {(web, "A"), (f"missing.{ZONE_SUFFIX}", "A"),
+                         (f"v6.{ZONE_SUFFIX}", "AAAA")}, rows
+    w = rows[(web, "A")]
+    assert (w["queries"], w["responses"], w["rcode"], w["answers"]) == (2, 2, "NOERROR", 1)
+    assert [(a["addr"], a["ttl"], a["cname_chain"]) for a in w["addresses"]] == \
+        [(net.NS_IP, dnsserver.TTL, f"{web},{svc}")]
+    assert w["process"]["pid"] == pid and w["process"]["exited"] is True
+    m = rows[(f"missing.{ZONE_SUFFIX}", "A")]
+    assert (m["rcode"], m["answers"], m["addresses"]) == ("NXDOMAIN", 0, [])
+    v6 = rows[(f"v6.{ZONE_SUFFIX}", "AAAA")]
+    assert [a["addr"] for a in v6["addresses"]] == [net.NS_IP6]
+    # --domain: the name and names under it; --exe
+    assert {r["name"] for r in vigil.query("dns", "--pid", pid, "--domain", ZONE_SUFFIX)} == \
+        {web, f"missing.{ZONE_SUFFIX}", f"v6.{ZONE_SUFFIX}"}
+    assert [r["name"] for r in vigil.query("dns", "--pid", pid, "--domain", web)] == [web]
+    text = vigil.cli("query", "dns", "--pid", pid).stdout
+    assert "NXDOMAIN" in text and web in text
+
+
+def raw_exchange(net, payloads, reply=True):
+    """Send raw UDP payloads to the responder; returns the client's pid."""
+    return net.client(f"""
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+for p in {payloads!r}:
+    s.sendto(p, DNS)
+    if {reply!r}:
+        s.recvfrom(4096)
+""")[0]
+
+
+def test_malformed_truncated_and_pointer_loops_are_counted_and_skipped(vigil, net):
+    before = vigil.status()["network"]["counters"]
+    # responses crafted by the responder: owner pointer to itself, cut mid-record, reserved label
+    pid = raw_exchange(net, [dnsserver.build_query(n) for n in ("loop.bad", "trunc.bad", "label.bad")])
+    # queries crafted here (egress): a question that points to itself, one cut in a label,
+    # two pointers pointing at each other, and one with a forward pointer
+    hdr = struct.pack(">HHHHHH", 7, 0x0100, 1, 0, 0, 0)
+    crafted = [
+        hdr + b"\xc0\x0c" + b"\x00\x01\x00\x01",                  # self loop at offset 12
+        hdr + b"\x05ab",                                          # truncated label
+        hdr + b"\x01a\xc0\x0e" + b"\x00\x01\x00\x01",             # 'a' then pointer to itself+2... back at 14
+        hdr + b"\xc0\x10\x00\x00\xc0\x0c" + b"\x00\x01\x00\x01",  # forward pointer
+    ]
+    raw_exchange(net, crafted, reply=False)
+    after = vigil.wait_for(lambda: (lambda c: c if c["dns_pointer_loop"] >= before["dns_pointer_loop"] + 4
+                                    else None)(vigil.status()["network"]["counters"]),
+                           what="pointer loops counted")
+    assert after["dns_pointer_loop"] - before["dns_pointer_loop"] == 4, (before, after)
+    assert after["dns_truncated"] - before["dns_truncated"] == 2
+    assert after["dns_malformed"] - before["dns_malformed"] == 1
+    # nothing was recorded from the broken answers
+    assert all(not r["addresses"] for r in dns_of(vigil, pid))
+    # and DNS keeps working
+    ok, _ = net.client(f'assert dnsserver.resolve(DNS, "other.{ZONE_SUFFIX}") == NS_IP')
+    rows = dns_of(vigil, ok)
+    assert [(r["name"], r["rcode"], r["responses"]) for r in rows] == \
+        [(f"other.{ZONE_SUFFIX}", "NOERROR", 1)]
