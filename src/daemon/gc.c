@@ -261,7 +261,7 @@ static uint64_t *add_net_ids(struct vg_daemon *d, const struct vg_proctab *t, ui
 	size_t nn = 0;
 	uint64_t *net = vg_net_gc(d, t, &nn), *all;
 
-	if (!nn) {
+	if (!nn || !ids) { /* no file ids: no string collection this time anyway */
 		free(net);
 		return ids;
 	}
@@ -299,7 +299,7 @@ void vg_gc_run(struct vg_daemon *d, bool strings)
 			loaded = true;
 		if (loaded)
 			file_ids = gc_files(d, &t, &nfile_ids);
-		if (loaded && strings && file_ids) /* network: flows and DNS leave with their process */
+		if (loaded) /* network: flows and DNS leave with their process */
 			file_ids = add_net_ids(d, &t, file_ids, &nfile_ids);
 	}
 	if (strings && loaded && (file_ids || d->sensor.maps.files < 0))

@@ -192,3 +192,22 @@ def test_status_reports_network_state(vigil, net):
     assert c["flows_created"] >= st["flows"] and c["flow_table_full"] == 0
     progs = {p["name"]: p for p in vigil.status()["programs"]}
     assert progs["vg_skb_egress"]["run_count"] > 0 and progs["vg_skb_ingress"]["run_count"] > 0
+
+
+def test_flows_and_dns_leave_with_their_process(make_daemon, net):
+    """Retention: a flow (and a DNS question) lives exactly as long as its process's record."""
+    d = make_daemon(["--retention", "1s", "--gc-interval", "200ms"]).start(["--reset-state"])
+    pid, _ = net.client(f"""
+ip = dnsserver.resolve(DNS, "other.{ZONE_SUFFIX}")
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.sendto(b"r" * 5, (ip, {UDP_PORT}))
+u.recvfrom(100)
+""")
+    assert flows_of(d, pid) and d.query("dns", "--pid", pid)
+    d.wait_for(lambda: d.cli("query", "flows", "--pid", pid, "--json", check=False).returncode != 0,
+               timeout=30, what="process aged out")
+    keys = lambda: [f for f in d.query("flows") if f["process"]["pid"] == pid]
+    d.wait_for(lambda: not keys(), timeout=30, what="flows gone")
+    c = d.status()["network"]["counters"]
+    assert c["flows_evicted"] >= 2 and c["dns_entries_evicted"] >= 1
+    assert not [r for r in d.query("dns") if r["process"]["pid"] == pid]
