@@ -4,5 +4,6 @@
 #include "lib/common.bpf.h"
 #include "lib/net.bpf.h" /* network maps */
 #include "lib/dns.bpf.h"
+#include "lib/enforce.bpf.h" /* policy tables */
 
 char LICENSE[] SEC("license") = "GPL";

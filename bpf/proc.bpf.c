@@ -4,6 +4,7 @@
  * exit, kept after exit until it ages out. tp_btf only: no kprobes, no fentry.
  */
 #include "lib/common.bpf.h"
+#include "lib/enforce.bpf.h"
 #include "lib/file.bpf.h"
 #include "lib/rules.bpf.h"
 #include "lib/task.bpf.h"
@@ -167,6 +168,8 @@ int BPF_PROG(vg_fork, struct task_struct *parent, struct task_struct *child)
 		p->argv = pp->argv;
 		p->argc = pp->argc;
 		p->flags |= pp->flags & (VG_PF_TRUNC_ARGV | VG_PF_TRUNC_EXE | VG_PF_EXE_DELETED);
+		/* A quarantined process tree stays quarantined (network policy enforces it). */
+		p->flags |= pp->flags & VG_PF_NET_QUARANTINE;
 	} else if (p->parent.tgid) {
 		p->flags |= VG_PF_PARENT_UNKNOWN;
 	}
@@ -205,6 +208,8 @@ int BPF_PROG(vg_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm 
 	p->exec_ns = bpf_ktime_get_boot_ns();
 	p->exec_count++;
 	p->flags |= VG_PF_EXECED;
+	/* Policies (enforce.bpf.c): before comm and creds move on to the new image. */
+	vg_enforce_exec();
 	__builtin_memcpy(p->comm, t->comm, sizeof(p->comm));
 	vg_task_creds(t, p);
 	vg_exec_detect(sc, t, p, (__u64)BPF_CORE_READ(bprm, file), parent_base);

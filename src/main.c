@@ -14,6 +14,8 @@ static void help(void)
 	     "  query procs|ancestry|tree|files\n"
 	     "                             ask the kernel's state, exited processes included\n"
 	     "  rules list|check           the detection rules in force; validate rule files\n"
+	     "  policy list|check          runtime policies (block/kill/freeze) and their tier\n"
+	     "  unfreeze PID|CGROUP        resume what a freeze policy stopped\n"
 	     "  status                     counters, table fill, drops, per-program cost\n"
 	     "  probe                      what this kernel offers and the enforcement tier\n"
 	     "  version                    print the version\n"
@@ -24,6 +26,7 @@ static void help(void)
 	     "  sudo vigil query ancestry 4242 --json\n"
 	     "  sudo vigil query files --pid 4242 --tree\n"
 	     "  vigil rules check /etc/vigil/rules.d/*.yaml\n"
+	     "  vigil policy check /etc/vigil/policies.d/*.yaml\n"
 	     "  sudo vigil probe\n"
 	     "\n"
 	     "'vigil <command> --help' for a command's options. Every table command takes --json.\n"
@@ -41,6 +44,8 @@ int main(int argc, char **argv)
 		{ "status", vg_cmd_status },
 		{ "probe", vg_cmd_probe },
 		{ "rules", vg_cmd_rules },
+		{ "policy", vg_cmd_policy },
+		{ "unfreeze", vg_cmd_unfreeze },
 	};
 
 	if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||

@@ -320,6 +320,7 @@ enum vg_msg_type {
 	VG_MSG_EXEC = 1,
 	VG_MSG_EXIT = 2,
 	VG_MSG_ALERT = 3,
+	VG_MSG_ENFORCE = 4, /* struct vg_enforce_msg (enforcement section) */
 };
 
 struct vg_msg_hdr {
@@ -514,6 +515,83 @@ enum vg_net_stat {
 	VG_NS_DNS_STR_FAIL,     /* name could not be interned (string table full) */
 	VG_NS_DNS_EVICT,        /* DNS entries removed with their process / after TTL (user space) */
 	VG_NS_MAX
+};
+
+/* ======================= enforcement (runtime policies) ======================= */
+
+/*
+ * Policies (src/policy, docs/policies.md) compile into the tables below, two
+ * generations like the rules. Every policy rule is one bit of a __u64, all
+ * policies together. A rule acts on an operation when its trigger holds (a
+ * syscall, maybe one argument value; an exec of a path) AND its policy's target
+ * holds for the acting process: for each target predicate the rule needs, one of
+ * its values matches (processName, exe, ancestor exe, uid, cgroup).
+ */
+#define VG_POL_RULES_MAX 64
+#define VG_POL_ANCESTORS 16 /* ancestor exe: how far up the kernel looks */
+
+enum vg_pol_action { VG_PA_ALERT, VG_PA_BLOCK, VG_PA_KILL, VG_PA_FREEZE, VG_PA_QUARANTINE };
+enum vg_enforcer { VG_EB_NONE, VG_EB_LSM, VG_EB_SIGNAL, VG_EB_CGROUP, VG_EB_FREEZER };
+
+enum vg_pol_what {
+	/* target predicates */
+	VG_PW_COMM,     /* value: vg_name_hash of the comm (processName), up to 15 bytes */
+	VG_PW_EXE,      /* value: string id of the executable's path (exact) */
+	VG_PW_ANCESTOR, /* value: string id of an ancestor's executable */
+	VG_PW_UID,      /* value: the effective uid */
+	VG_PW_CGROUP,   /* (LPM only) a prefix of the process's cgroup v2 path */
+	VG_PW_TARGET_MAX,
+	/* triggers */
+	VG_PW_SYSCALL = VG_PW_TARGET_MAX, /* value: syscall number */
+	VG_PW_SYSARG,   /* value: an argument's 64-bit value; aux: VG_ARG_AUX(nr, index) */
+	VG_PW_EXEC,     /* value: string id of the new executable (exact) */
+	VG_PW_MAX
+};
+/* LPM kinds in vg_pol_prefix (struct vg_lpm_key.kind): exe and cgroup targets, exec prefixes. */
+#define VG_PL_EXE VG_PW_EXE
+#define VG_PL_EXEC VG_PW_EXEC
+#define VG_PL_CGROUP VG_PW_CGROUP
+
+struct vg_pol_key {
+	__u8 gen;
+	__u8 what; /* enum vg_pol_what */
+	__u16 _pad;
+	__u32 aux;
+	__u64 value;
+}; /* -> __u64: the rules this value satisfies */
+
+struct vg_pol_set {
+	__u64 all;                       /* rules of this generation */
+	__u64 need[VG_PW_TARGET_MAX];    /* rules whose target needs predicate i */
+	__u64 need_exe_prefix;           /* ... whose exe target has a prefix (LPM) */
+	__u64 need_arg;                  /* syscall rules with an argument condition */
+	__u64 exec_prefix;               /* exec rules with a path prefix (LPM) */
+	__u64 kill, stop, block;         /* by action; the rest only report */
+	__u64 lsm;                       /* block rules an LSM program denies (the signal
+					  * path leaves them alone) */
+	__u64 audit;                     /* of the acting ones: mode audit or --enforce=off:
+					  * report what would have been done, do nothing */
+	__u32 arg_idx;                   /* bit i: some rule checks argument i */
+	__u32 nrules;
+};
+/* vg_pol_sets: slots 0/1 the generations; slot 2's nrules names the active one. */
+#define VG_POL_GEN_SLOT 2
+
+/* Ring buffer: an enforcement (VG_MSG_ENFORCE). The alert part names the
+ * process and the operation as a rule alert would (kind syscall or exec, gen is
+ * the policy generation, rules.w[0] the policy rules that held). */
+struct vg_enforce_msg {
+	struct vg_alert a;
+	__u64 enter_ns;  /* bpf_ktime_get_boot_ns() when the program started */
+	__u32 rule;      /* the policy rule (bit) that decided the action */
+	__u8 action;     /* enum vg_pol_action taken (or, audit, that would have been) */
+	__u8 by;         /* enum vg_enforcer */
+	__u8 audit;      /* 1: nothing was done (audit mode / --enforce=off) */
+	__u8 hook;       /* enum vg_enf_hook: where it was decided */
+};
+enum vg_enf_hook {
+	VG_EH_SYS_ENTER, VG_EH_EXEC, VG_EH_LSM_EXEC, VG_EH_LSM_PTRACE, VG_EH_LSM_FILE,
+	VG_EH_LSM_BPF, VG_EH_LSM_OTHER
 };
 
 #endif /* VIGIL_ABI_H */

@@ -15,5 +15,7 @@ int vg_cmd_query(int argc, char **argv);
 int vg_cmd_status(int argc, char **argv);
 int vg_cmd_probe(int argc, char **argv);
 int vg_cmd_rules(int argc, char **argv);
+int vg_cmd_policy(int argc, char **argv);   /* policy_cmd.c */
+int vg_cmd_unfreeze(int argc, char **argv);
 
 #endif

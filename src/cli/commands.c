@@ -776,6 +776,12 @@ static void run_help(void)
 	     "  --output-max-size S  file: rotate before PATH passes S bytes (K/M/G; default 100M)\n"
 	     "  --output-keep N      file: rotated files kept, PATH.1 newest (default 5)\n"
 	     "\n"
+	     "enforcement (docs/policies.md):\n"
+	     "  --policies DIR       RuntimePolicy files (default /etc/vigil/policies.d); reloaded\n"
+	     "                       on SIGHUP and when a file changes; an invalid set is\n"
+	     "                       rejected, the last good one stays\n"
+	     "  --enforce on|off     off: every policy action is reported, none taken (default on)\n"
+	     "\n"
 	     "examples:\n"
 	     "  sudo vigil run --trace --retention 30m\n"
 	     "  sudo vigil run --format text\n"
@@ -802,6 +808,8 @@ int vg_cmd_run(int argc, char **argv)
 		{ "format", required_argument, 0, 'f' },
 		{ "output-max-size", required_argument, 0, 'M' },
 		{ "output-keep", required_argument, 0, 'k' },
+		{ "policies", required_argument, 0, 'Y' },
+		{ "enforce", required_argument, 0, 'E' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0 }
 	};
@@ -866,6 +874,16 @@ int vg_cmd_run(int argc, char **argv)
 			if (vg_output_parse_size(optarg, &v) || v < 4096)
 				return usage_error("run", "--output-max-size: expected a size >= 4K (e.g. 100M), got '%s'", optarg);
 			ro.output_max_size = v;
+			break;
+		case 'Y':
+			if (stat(optarg, &st) || !S_ISDIR(st.st_mode))
+				return usage_error("run", "--policies %s: not a directory", optarg);
+			ro.policies_dir = optarg;
+			break;
+		case 'E':
+			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+				return usage_error("run", "--enforce: expected on or off, got '%s'", optarg);
+			ro.enforce_off = !strcmp(optarg, "off");
 			break;
 		case 'k':
 			if (parse_u64(optarg, &v, 0, 1000))

@@ -21,6 +21,8 @@ struct vg_run_opts {
 	enum vg_out_format format;
 	uint64_t output_max_size;    /* file: rotate at this size */
 	unsigned output_keep;        /* file: rotated files kept */
+	const char *policies_dir;    /* runtime policies (default VG_POLICIES_DIR) */
+	bool enforce_off;            /* --enforce=off: every policy action is reported only */
 };
 
 void vg_run_opts_defaults(struct vg_run_opts *o);
@@ -38,6 +40,7 @@ struct vg_daemon {
 	struct vg_detect *det;       /* alert -> finding */
 	struct vg_rulesets *rules;   /* rule sets, generations, reloads */
 	struct ring_buffer *rb;      /* vg_events: alerts (+ exec/exit with --trace) */
+	struct vg_enforce *enf;      /* runtime policies (src/policy) */
 	unsigned rb_batch;           /* messages handled in the current consume call */
 	uint64_t alerts_base, drops_base; /* kernel counters when this daemon started */
 };

@@ -25,6 +25,8 @@
 #include <sys/utsname.h>
 #include <bpf/libbpf.h>
 #include "api/api.h"
+#include "policy/engine.h"
+#include "policy/policy.h"
 #include "daemon/daemon.h"
 #include "query/query.h"
 #include "util/log.h"
@@ -43,6 +45,7 @@ void vg_run_opts_defaults(struct vg_run_opts *o)
 	o->format = VG_OUT_JSON;
 	o->output_max_size = VG_OUT_MAX_SIZE_DEFAULT;
 	o->output_keep = VG_OUT_KEEP_DEFAULT;
+	o->policies_dir = VG_POLICIES_DIR;
 }
 
 struct api_thread {
@@ -68,6 +71,28 @@ static struct json_object *handle(void *ctx, struct json_object *req, char *err,
 		return json_object_new_string("pong");
 	if (!strcmp(c, "status"))
 		return vg_status_json(d);
+	/* runtime policies */
+	if (!strcmp(c, "policies")) {
+		if (!d->enf) {
+			snprintf(err, errlen, "enforcement is not running in this daemon");
+			return NULL;
+		}
+		return vg_enforce_json(d->enf);
+	}
+	if (!strcmp(c, "unfreeze")) {
+		struct json_object *w;
+		char msg[256];
+
+		if (!d->enf || !json_object_object_get_ex(req, "target", &w)) {
+			snprintf(err, errlen, "unfreeze needs a target (and enforcement running)");
+			return NULL;
+		}
+		if (vg_enforce_unfreeze(d->enf, json_object_get_string(w), msg, sizeof(msg))) {
+			snprintf(err, errlen, "%s", msg);
+			return NULL;
+		}
+		return json_object_new_string(msg);
+	}
 	if (vg_query_ctx_open(&q, &d->sensor.maps)) {
 		snprintf(err, errlen, "reading the process table failed");
 		return NULL;
@@ -127,6 +152,9 @@ static int on_event(void *ctx, void *data, size_t len)
 		vg_detect_malformed(d->det);
 	} else if (h->type == VG_MSG_ALERT) {
 		vg_detect_alert(d->det, data, len);
+	} else if (h->type == VG_MSG_ENFORCE) {
+		if (d->enf)
+			vg_enforce_msg(d->enf, data, len);
 	} else if (h->type == VG_MSG_EXEC || h->type == VG_MSG_EXIT) {
 		if (len >= sizeof(struct vg_msg_proc) && d->sensor.cfg.trace)
 			trace_line(d, data);
@@ -317,6 +345,8 @@ static bool on_signal(struct vg_daemon *d, int sfd)
 	if (si.ssi_signo == SIGHUP) {
 		if (d->rules)
 			vg_rulesets_reload(d->rules, "SIGHUP");
+		if (d->enf)
+			vg_enforce_reload(d->enf, "SIGHUP");
 		return false;
 	}
 	vg_info("%s: shutting down", strsignal(si.ssi_signo));
@@ -357,6 +387,7 @@ static int loop(struct vg_daemon *d, struct loop_fds *f)
 				drain_timer(fd);
 				ticks++;
 				vg_gc_run(d, ticks % STRING_GC_EVERY == 0);
+				vg_enforce_poll(d->enf); /* policy files changed? */
 				if (ticks % STRING_GC_EVERY == 0)
 					vg_meta_sync_clock(&d->sensor.maps);
 			} else if (fd == f->poll) {
@@ -462,6 +493,7 @@ int vg_daemon_main(const struct vg_config *cfg, const struct vg_run_opts *opts)
 		vg_info("sleepable task iterator unavailable: start-up snapshot from /proc");
 		run_cfg.force_proc_snapshot = true;
 	}
+	run_cfg.lsm = vg_probe_has(&d.probe, VG_FEAT_LSM); /* enforcement: BPF-LSM programs */
 	err = vg_sensor_start(&d.sensor, &run_cfg, why, sizeof(why));
 	if (err) {
 		vg_err("%s", why);
@@ -472,6 +504,12 @@ int vg_daemon_main(const struct vg_config *cfg, const struct vg_run_opts *opts)
 	if (err) {
 		vg_err("starting detection: %s", strerror(-err));
 		goto out_sensor;
+	}
+	if (d.det) {
+		struct vg_enforce_opts eo = { .dir = opts->policies_dir, .enforce_off = opts->enforce_off,
+					      .lsm = run_cfg.lsm, .cgroup2 = vg_cgroup2_mount() };
+
+		d.enf = vg_enforce_new(&d.sensor, d.det, &eo);
 	}
 	fds.inotify = d.rules ? vg_rulesets_watch_fd(d.rules) : -1;
 	api.lfd = vg_api_listen(cfg->socket_path, why, sizeof(why));
@@ -492,6 +530,7 @@ int vg_daemon_main(const struct vg_config *cfg, const struct vg_run_opts *opts)
 	rb_drain(&d);
 out_sensor:
 	ring_buffer__free(d.rb);
+	vg_enforce_free(d.enf);
 	vg_rulesets_free(d.rules);
 	vg_detect_free(d.det);
 	vg_output_close(&d.out);

@@ -60,6 +60,9 @@ struct vg_detect {
 		uint64_t cand, found, nomatch, limited;
 	} (*rstat)[VG_RK_MAX][VG_RULES_MAX];
 	pthread_mutex_t lock;
+	vg_detect_hook hook; /* policies acting on findings */
+	void *hook_ctx;
+	const char **hook_anc;
 };
 
 /* ---- process cache ---- */
@@ -409,6 +412,7 @@ void vg_detect_free(struct vg_detect *d)
 	free(d->xargv_buf);
 	free(d->xargv);
 	free(d->rstat);
+	free(d->hook_anc);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
 }
@@ -554,8 +558,60 @@ static void emit(struct vg_detect *d, const struct vg_rule *r, const struct vg_f
 	BUMP(d->c.findings, 1);
 }
 
+void vg_detect_set_hook(struct vg_detect *d, vg_detect_hook fn, void *ctx)
+{
+	d->hook = fn;
+	d->hook_ctx = ctx;
+}
+
+/* Policies that act on this finding (kill, freeze, quarantine...): fill f->act. */
+static void run_hook(struct vg_detect *d, const struct vg_rule *r, struct vg_fctx *f,
+		     struct vg_detect_action *act)
+{
+	struct vg_detect_hit h = { .rule = r };
+
+	f->act = NULL;
+	if (!d->hook || !f->self || f->self->missing)
+		return;
+	if (!d->hook_anc)
+		d->hook_anc = calloc(CHAIN_MAX, sizeof(*d->hook_anc));
+	if (!d->hook_anc)
+		return;
+	for (size_t i = 0; i < f->nchain; i++)
+		d->hook_anc[i] = f->chain[i]->exe;
+	h.proc = &f->self->rec;
+	h.exe = f->exe && f->a->kind == VG_RK_EXEC ? f->exe : f->self->exe;
+	h.cgroup = f->self->cgroup;
+	h.container = f->self->in_container ? f->self->ct.id : NULL;
+	h.ancestor_exes = d->hook_anc;
+	h.nancestors = f->nchain;
+	memset(act, 0, sizeof(*act));
+	if (d->hook(d->hook_ctx, &h, act))
+		f->act = act;
+}
+
+void vg_detect_enforced(struct vg_detect *d, const struct vg_alert *a, const struct vg_rule *r,
+			const struct vg_detect_action *act)
+{
+	struct vg_match m;
+	struct vg_fctx f;
+	uint64_t now = vg_now_boot_ns();
+
+	housekeep(d, now);
+	enrich(d, a, &f, &m, now);
+	f.act = act;
+	d->line.len = 0;
+	if (d->out->format == VG_OUT_TEXT)
+		vg_finding_render_text(d, r, &f, &d->line);
+	else
+		vg_finding_render_json(d, r, &f, &d->line);
+	vg_output_write(d->out, d->line.p, d->line.len);
+	BUMP(d->c.findings, 1);
+}
+
 void vg_detect_alert(struct vg_detect *d, const void *data, size_t len)
 {
+	struct vg_detect_action act;
 	const struct vg_alert *a = data;
 	const struct vg_rule *cand[VG_RULES_MAX];
 	const struct vg_rules *rs;
@@ -607,7 +663,9 @@ void vg_detect_alert(struct vg_detect *d, const void *data, size_t len)
 			BUMP(st->limited, 1);
 			continue;
 		}
+		run_hook(d, r, &f, &act);
 		emit(d, r, &f);
+		f.act = NULL;
 		BUMP(st->found, 1);
 	}
 }

@@ -71,6 +71,37 @@ void vg_detect_counters(const struct vg_detect *d, struct vg_detect_counters *c)
  * returns how many were written. Safe from another thread. */
 size_t vg_detect_rule_activity(struct vg_detect *d, struct vg_rule_activity *out, size_t max);
 
+/* ---- enforcement (src/policy): actions in findings ---- */
+
+/* What was done about a finding: rendered as action / enforced_by /
+ * enforcement{} (docs/findings.md). Strings are copied when rendered. */
+struct vg_detect_action {
+	const char *action;      /* "alert", "block", "kill", "freeze", "quarantine" */
+	const char *enforced_by; /* "lsm", "signal", "cgroup", "freezer", NULL: nothing acted */
+	const char *policy;      /* policy name */
+	const char *guarantee;   /* one phrase */
+	const char *extra_json;  /* more members of "enforcement" (",\"k\":v..."), or NULL */
+	bool audit;              /* nothing was done: mode audit / --enforce=off */
+};
+
+/* A finding about to be emitted, for the policies that act on detections. */
+struct vg_detect_hit {
+	const struct vg_rule *rule;
+	const struct vg_proc *proc;
+	const char *exe, *cgroup, *container;
+	const char *const *ancestor_exes; /* parent first */
+	size_t nancestors;
+};
+/* Called before each detection finding is written; returns true when it filled
+ * *act (an action was taken, or would have been). */
+typedef bool (*vg_detect_hook)(void *ctx, const struct vg_detect_hit *h,
+			       struct vg_detect_action *act);
+void vg_detect_set_hook(struct vg_detect *d, vg_detect_hook fn, void *ctx);
+/* A finding for an enforcement the kernel did (struct vg_enforce_msg's alert part,
+ * kind exec or syscall), with r as its "rule". */
+void vg_detect_enforced(struct vg_detect *d, const struct vg_alert *a, const struct vg_rule *r,
+			const struct vg_detect_action *act);
+
 /* ---- pure helpers (unit-tested) ---- */
 
 struct vg_container {

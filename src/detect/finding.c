@@ -476,8 +476,12 @@ void vg_finding_render_json(struct vg_detect *d, const struct vg_rule *r, const 
 	vg_sbuf_puts(b, "\",\"id\":\"");
 	vg_sbuf_put(b, id, 32);
 	vg_sbuf_puts(b, "\",\"rule\":");
-	s = vg_detect_rule_json(d, r, a->gen, &len);
-	vg_sbuf_put(b, s, len);
+	if (r->priv) {
+		s = vg_detect_rule_json(d, r, a->gen, &len);
+		vg_sbuf_put(b, s, len);
+	} else {
+		vg_rule_render_json(r, b); /* a policy rule: not in the detection cache */
+	}
 	vg_sbuf_puts(b, a->kind == VG_RK_FILE ? ",\"kind\":\"file\",\"process\":" :
 			a->kind == VG_RK_EXEC ? ",\"kind\":\"exec\",\"process\":" :
 			",\"kind\":\"syscall\",\"process\":");
@@ -515,7 +519,23 @@ void vg_finding_render_json(struct vg_detect *d, const struct vg_rule *r, const 
 	vg_sbuf_put(b, s, len);
 	vg_sbuf_puts(b, ",\"suppressed\":");
 	vg_sbuf_u64(b, f->suppressed);
-	vg_sbuf_puts(b, ",\"action\":\"alert\",\"enforced_by\":null}");
+	if (!f->act) {
+		vg_sbuf_puts(b, ",\"action\":\"alert\",\"enforced_by\":null}");
+		return;
+	}
+	/* enforcement (src/policy): what was done, by what, with which guarantee */
+	vg_sbuf_puts(b, ",\"action\":");
+	vg_sbuf_json_cstr(b, f->act->action);
+	vg_sbuf_puts(b, ",\"enforced_by\":");
+	vg_sbuf_json_cstr(b, f->act->audit ? NULL : f->act->enforced_by);
+	vg_sbuf_puts(b, ",\"enforcement\":{\"policy\":");
+	vg_sbuf_json_cstr(b, f->act->policy);
+	vg_sbuf_puts(b, ",\"guarantee\":");
+	vg_sbuf_json_cstr(b, f->act->guarantee);
+	vg_sbuf_puts(b, f->act->audit ? ",\"audit\":true" : ",\"audit\":false");
+	if (f->act->extra_json)
+		vg_sbuf_puts(b, f->act->extra_json);
+	vg_sbuf_puts(b, "}}");
 }
 
 /* ---- text ---- */
@@ -614,4 +634,7 @@ void vg_finding_render_text(struct vg_detect *d, const struct vg_rule *r, const 
 		vg_sbuf_printf(b, " < ?(%u)", f->gap_key.tgid);
 	if (f->self->in_container)
 		vg_sbuf_printf(b, " container=%.12s(%s)", f->self->ct.id, f->self->ct.runtime);
+	if (f->act)
+		vg_sbuf_printf(b, " action=%s%s by=%s", f->act->action, f->act->audit ? "(audit)" : "",
+			       f->act->enforced_by && !f->act->audit ? f->act->enforced_by : "-");
 }

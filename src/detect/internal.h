@@ -38,6 +38,7 @@ struct vg_fctx {
 	const char *str;               /* syscall */
 	struct vg_pent *target;
 	uint64_t suppressed;           /* held back by the rule's rate limit since the last one */
+	const struct vg_detect_action *act; /* enforcement, NULL: an alert */
 };
 
 const char *vg_detect_pent_json(struct vg_detect *d, struct vg_pent *e, size_t *len);

@@ -243,6 +243,15 @@ static int skel_open(struct vg_sensor *s, bool with_snapshot)
 	bpf_map__set_max_entries(k->maps.vg_strs_m, c->max_strs);
 	bpf_map__set_max_entries(k->maps.vg_strs_l, c->max_strs);
 	bpf_program__set_autoload(k->progs.vg_snapshot, with_snapshot);
+	/* BPF-LSM programs (lsm.bpf.c) load only where the probe saw LSM work:
+	 * elsewhere the kernel refuses them and the whole load would fail. */
+	{
+		struct bpf_program *prog;
+
+		bpf_object__for_each_program(prog, k->obj)
+			if (!strncmp(bpf_program__section_name(prog), "lsm/", 4))
+				bpf_program__set_autoload(prog, c->lsm);
+	}
 	return 0;
 }
 
@@ -342,7 +351,7 @@ static const char *const sys_default[] = {
 };
 
 /* A syscall's tracepoint is named for its kernel function, not always the syscall. */
-static const char *tracepoint_of(const char *name)
+const char *vg_sensor_tracepoint_of(const char *name)
 {
 	static const char *const alias[][2] = {
 		{ "umount2", "umount" }, { "stat", "newstat" }, { "fstat", "newfstat" },
@@ -444,7 +453,7 @@ int vg_sensor_hook_syscalls(struct vg_sensor *s, const char *const *names, size_
 			have = !strcmp(s->sys_hooks[i].name, names[j]);
 		if (have || strlen(names[j]) >= sizeof(hooks->name))
 			continue;
-		snprintf(tp, sizeof(tp), "sys_exit_%s", tracepoint_of(names[j]));
+		snprintf(tp, sizeof(tp), "sys_exit_%s", vg_sensor_tracepoint_of(names[j]));
 		if (!tracepoint_exists(tp)) {
 			note(missing, sizeof(missing), names[j]);
 			continue;

@@ -25,6 +25,7 @@ struct vg_config {
 	bool trace;        /* stream exec/exit lines (debug view) */
 	bool reset_state;  /* discard pinned state at start */
 	bool force_proc_snapshot; /* use the /proc fallback (no sleepable iterator, or tests) */
+	bool lsm;          /* load the BPF-LSM programs (the probe saw BPF-LSM work) */
 	const char *state_dir;
 	const char *socket_path;
 };
@@ -74,6 +75,9 @@ void vg_sensor_stop(struct vg_sensor *s);
  */
 int vg_sensor_hook_syscalls(struct vg_sensor *s, const char *const *names, size_t n, char *why,
 			    size_t whylen);
+
+/* The tracepoint name of a syscall ("umount2" -> "umount"). */
+const char *vg_sensor_tracepoint_of(const char *name);
 
 /* Ring buffer fd of the events map (for epoll), and program iteration for status. */
 int vg_sensor_events_fd(const struct vg_sensor *s);

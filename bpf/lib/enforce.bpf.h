@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Enforcement (runtime policies): the policy tables the daemon fills
+ * (include/vigil/abi.h, "enforcement"), and the two functions every hook that
+ * enforces shares (bpf/enforce.bpf.c):
+ *   vg_pol_target(cand, in_exec)  which of the candidate rules' targets hold for
+ *                                 the current process (0 for a process vigil never
+ *                                 acts on: pid 1, kernel threads, vigil and its
+ *                                 ancestors)
+ *   vg_pol_act(hits, hook, lsm)   take the action of the rules that hold, report it
+ *                                 on vg_events; returns -EPERM when an LSM hook
+ *                                 must deny
+ * Both use the per-CPU scratch: the caller prepares sc->ev.a (the operation, as
+ * a rule alert would carry it) before vg_pol_act.
+ */
+#ifndef VG_ENFORCE_BPF_H
+#define VG_ENFORCE_BPF_H
+
+#include "lib/common.bpf.h"
+
+VG_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vg_pol_key);
+	__type(value, __u64);
+} vg_pol_names SEC(".maps");
+
+VG_MAP struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vg_lpm_key);
+	__type(value, __u64);
+} vg_pol_prefix SEC(".maps");
+
+/* [gen] -> the generation's masks; slot 2 holds the active generation in nrules. */
+VG_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 3);
+	__type(key, __u32);
+	__type(value, struct vg_pol_set);
+} vg_pol_sets SEC(".maps");
+
+/* Processes never acted upon besides pid 1, kernel threads and vigil: the
+ * daemon's ancestors (tgid -> 1), filled by the daemon at start. */
+VG_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, __u32);
+} vg_pol_protect SEC(".maps");
+
+
+__u64 vg_pol_target(__u64 cand, __u32 in_exec);
+int vg_pol_act(__u64 hits, __u32 hook, __u32 lsm);
+/* The exec trigger, called by the exec hook (proc.bpf.c) with the new
+ * executable's path in sc->str and the record updated but for comm and creds:
+ * the target is the caller as it was before exec. */
+int vg_enforce_exec(void);
+
+static __always_inline struct vg_pol_set *vg_pol_set_now(__u32 *gen)
+{
+	__u32 slot = VG_POL_GEN_SLOT;
+	struct vg_pol_set *g = bpf_map_lookup_elem(&vg_pol_sets, &slot);
+
+	*gen = g ? g->nrules & 1 : 0;
+	slot = *gen;
+	return bpf_map_lookup_elem(&vg_pol_sets, &slot);
+}
+
+static __always_inline __u64 vg_pol_lookup(__u32 gen, __u32 what, __u32 aux, __u64 value)
+{
+	struct vg_pol_key k = { .gen = gen, .what = what, .aux = aux, .value = value };
+	__u64 *m = bpf_map_lookup_elem(&vg_pol_names, &k);
+
+	return m ? *m : 0;
+}
+
+#endif /* VG_ENFORCE_BPF_H */
