@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Runtime policies, the BPF-LSM tier: deny with -EPERM *before* the operation;
+ * the caller gets the error and keeps running. Loaded only where the probe saw
+ * BPF-LSM work (the sensor turns autoload off elsewhere: the kernel would
+ * refuse these programs and the whole load with them). Which rules are
+ * enforced here is decided at load (src/policy: `block` rules on exec, and on
+ * ptrace / process_vm_readv / process_vm_writev; their bits are in
+ * vg_pol_set.lsm): the tracepoint programs leave those alone.
+ *   bprm_check_security   exec rules: execve fails, the caller's image stays
+ *   ptrace_access_check   attach-mode access to another process: ptrace attach,
+ *                         process_vm_readv/writev, /proc/PID/mem
+ * Kernel: BPF-LSM (CONFIG_BPF_LSM, "bpf" in lsm=), 5.7+.
+ */
+#include "lib/common.bpf.h"
+#include "lib/enforce.bpf.h"
+#include "lib/path.bpf.h"
+#include "lib/strings.bpf.h"
+#include "lib/task.bpf.h"
+
+#define EPERM 1
+#define PTRACE_MODE_ATTACH 0x02
+
+/* The rules an LSM hook may deny: block, enforced here, not audit. */
+static __always_inline __u64 lsm_rules(struct vg_pol_set *ps)
+{
+	return ps->all & ps->lsm & ps->block & ~ps->audit;
+}
+
+/* The current syscall and its arguments, for the finding. */
+static __always_inline void lsm_sys_prepare(struct vg_scratch *sc, struct task_struct *t)
+{
+	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(t);
+	struct vg_eval *ev = &sc->ev;
+
+	__builtin_memset(&ev->a, 0, sizeof(ev->a));
+	ev->a.hdr.time_ns = bpf_ktime_get_boot_ns();
+	ev->a.kind = VG_RK_SYSCALL;
+	ev->a.sys.nr = r->orig_ax;
+	ev->a.sys.ret = -EPERM;
+	ev->a.sys.args[0] = r->di;
+	ev->a.sys.args[1] = r->si;
+	ev->a.sys.args[2] = r->dx;
+	ev->a.sys.args[3] = r->r10;
+	ev->a.sys.args[4] = r->r8;
+	ev->a.sys.args[5] = r->r9;
+}
+
+SEC("lsm/bprm_check_security")
+int BPF_PROG(vg_lsm_exec, struct linux_binprm *bprm, int ret)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct vg_scratch *sc;
+	struct vg_pol_set *ps;
+	__u64 c, id;
+	__u32 gen, len;
+	int pf;
+
+	if (ret)
+		return ret;
+	ps = vg_pol_set_now(&gen);
+	if (!ps || !lsm_rules(ps) || t->tgid == vg_self_tgid)
+		return 0;
+	sc = vg_scratch();
+	if (!sc)
+		return 0;
+	pf = vg_path_build((__u64)BPF_CORE_READ(bprm, file, f_path.dentry),
+			   (__u64)BPF_CORE_READ(bprm, file, f_path.mnt));
+	if (pf < 0)
+		return 0;
+	len = sc->str.h.len;
+	id = vg_intern_scratch(); /* the record gets the same id at exec */
+	c = id ? vg_pol_lookup(gen, VG_PW_EXEC, 0, id) : 0;
+	if ((ps->exec_prefix & ~c) && len > 1) {
+		__u64 *m;
+
+		len = len - 1 > VG_LPM_MAX ? VG_LPM_MAX : len - 1;
+		sc->lpm.prefixlen = 16 + 8 * len;
+		sc->lpm.gen = gen;
+		sc->lpm.kind = VG_PL_EXEC;
+		__builtin_memcpy(sc->lpm.data, sc->str.data, VG_LPM_MAX);
+		m = bpf_map_lookup_elem(&vg_pol_prefix, &sc->lpm);
+		if (m)
+			c |= *m;
+	}
+	c &= lsm_rules(ps);
+	if (!c)
+		return 0;
+	/* the caller, before the exec: its name, exe and creds are still the old ones */
+	c = vg_pol_target(c, 0);
+	if (!c)
+		return 0;
+	__builtin_memset(&sc->ev.a, 0, sizeof(sc->ev.a));
+	sc->ev.a.hdr.time_ns = bpf_ktime_get_boot_ns();
+	sc->ev.a.kind = VG_RK_EXEC;
+	sc->ev.a.exec.exe = id;
+	return vg_pol_act(c, VG_EH_LSM_EXEC, 1) ? -EPERM : 0;
+}
+
+SEC("lsm/ptrace_access_check")
+int BPF_PROG(vg_lsm_ptrace, struct task_struct *child, unsigned int mode, int ret)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct vg_scratch *sc;
+	struct vg_pol_set *ps;
+	__u64 c;
+	__u32 gen;
+
+	if (ret || !(mode & PTRACE_MODE_ATTACH))
+		return ret;
+	ps = vg_pol_set_now(&gen);
+	if (!ps || !lsm_rules(ps) || t->tgid == vg_self_tgid)
+		return 0;
+	c = (vg_pol_lookup(gen, VG_PW_SYSCALL, 0, 101) | vg_pol_lookup(gen, VG_PW_SYSCALL, 0, 310) |
+	     vg_pol_lookup(gen, VG_PW_SYSCALL, 0, 311)) & lsm_rules(ps);
+	if (!c)
+		return 0;
+	c = vg_pol_target(c, 0);
+	if (!c)
+		return 0;
+	sc = vg_scratch();
+	if (!sc)
+		return 0;
+	lsm_sys_prepare(sc, t);
+	{
+		__u32 tgid = BPF_CORE_READ(child, tgid);
+		struct vg_proc_key *tk = bpf_map_lookup_elem(&vg_live, &tgid);
+
+		if (tk)
+			sc->ev.a.sys.target = *tk;
+	}
+	return vg_pol_act(c, VG_EH_LSM_PTRACE, 1) ? -EPERM : 0;
+}
