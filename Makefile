@@ -94,9 +94,10 @@ $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(CC) -O2 -Wall -static -o $@ $<
 
-bench: all $(BUILD)/bench/execstorm
+bench: all $(BUILD)/bench/execstorm $(BUILD)/bench/enforce
 	@scripts/install-deps.sh bench
 	@bench/run
+	@bench/enforce-latency
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > bpf/vmlinux.h.new
