@@ -320,6 +320,38 @@ static __always_inline void dns(struct __sk_buff *skb, const struct vg_flow_key 
 		dns_response(&proc, now);
 }
 
+/* A listening socket's packets (or a request socket's: handshakes of connections not yet
+ * accepted) — SYN, SYN-ACK, the final ACK. */
+static __always_inline bool listener(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+
+	if (!sk)
+		return false;
+	sk = bpf_sk_fullsock(sk);
+	return !sk || sk->state == 10 /* BPF_TCP_LISTEN */;
+}
+
+/*
+ * Handshake packets of accepted connections: one flow per listener (remote :: port 0,
+ * initiator accept), not one per client — a connection flood makes one entry, and the
+ * accepted socket's own flow counts the connection from there on.
+ */
+static __noinline int listener_packet(struct vg_flow_key *k, bool egress, __u64 now)
+{
+	struct vg_flow *f;
+
+	__builtin_memset(&k->raddr, 0, sizeof(k->raddr));
+	k->rport = 0;
+	f = bpf_map_lookup_elem(&vg_flows, k);
+	if (!f)
+		return flow_new(k, VG_IPPROTO_TCP, egress, 0, now);
+	__sync_fetch_and_add(egress ? &f->tx_pkts : &f->rx_pkts, 1);
+	if (f->last_ns != now)
+		f->last_ns = now;
+	return 0;
+}
+
 static __always_inline int account(struct __sk_buff *skb, bool egress)
 {
 	struct vg_scratch *sc = vg_scratch();
@@ -362,6 +394,8 @@ static __always_inline int account(struct __sk_buff *skb, bool egress)
 		}
 		if (f->last_ns != now)
 			f->last_ns = now;
+	} else if (p.proto == VG_IPPROTO_TCP && listener(skb)) {
+		listener_packet(&k, egress, now);
 	} else {
 		flow_new(&k, p.proto, egress, p.payload, now);
 	}

@@ -3,7 +3,7 @@
 # Idempotent: installs only what is missing, and talks to no network but apt's.
 #   scripts/install-deps.sh          build deps (make, make run)
 #   scripts/install-deps.sh test     + what `make test` drives (python3-pytest, iproute2, ...)
-#   scripts/install-deps.sh bench    + reference monitors for `make bench` (auditd, bpftrace)
+#   scripts/install-deps.sh bench    + reference monitors for `make bench` (auditd, bpftrace), iperf3
 #   scripts/install-deps.sh vm       + qemu and busybox for the LSM-kernel suite
 set -eu
 
@@ -14,7 +14,7 @@ test="python3 python3-pytest iproute2 procps util-linux dnsmasq-base curl git"
 # test_benign_ci.py) drive these tools for real
 test="$test python3-venv netcat-traditional sudo kmod tcpdump at strace openssh-client \
 libcap2-bin perl wget zip"
-bench="auditd bpftrace hyperfine"
+bench="auditd bpftrace hyperfine iperf3"
 vm="qemu-system-x86 busybox-static cpio"
 
 want="$build"

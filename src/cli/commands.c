@@ -286,8 +286,11 @@ static void render_flows(struct json_object *arr)
 		proc_cell(f, base, &last_id, proc, sizeof(proc), &pid);
 		snprintf(local, sizeof(local), v6 ? "[%s]:%s" : "%s:%s", jstr(f, "local_addr"),
 			 jstr(f, "local_port"));
-		snprintf(remote, sizeof(remote), v6 ? "[%s]:%s" : "%s:%s", jstr(f, "remote_addr"),
-			 jstr(f, "remote_port"));
+		if (jhas(f, "remote_addr"))
+			snprintf(remote, sizeof(remote), v6 ? "[%s]:%s" : "%s:%s",
+				 jstr(f, "remote_addr"), jstr(f, "remote_port"));
+		else
+			snprintf(remote, sizeof(remote), "*"); /* a listener's handshakes */
 		human_bytes(json_object_get_uint64(json_object_object_get(f, "tx_bytes")), bt,
 			    sizeof(bt));
 		human_bytes(json_object_get_uint64(json_object_object_get(f, "rx_bytes")), br,

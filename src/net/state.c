@@ -2,8 +2,9 @@
 /*
  * The daemon's side of the network state: `vigil status` numbers, and
  * retention — a flow or DNS question lives while its process's record lives;
- * entries with no process record (sockets older than vigil, kernel control
- * sockets) and DNS answers age out after the retention window.
+ * a finished flow (TCP closed or refused, UDP idle) of a live process, entries
+ * with no process record (sockets older than vigil, kernel control sockets)
+ * and DNS answers past their TTL age out after the retention window.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -104,8 +105,13 @@ uint64_t *vg_net_gc(struct vg_daemon *d, const struct vg_proctab *t, size_t *nid
 		for (size_t i = 0; gone && i < mt.n; i++) {
 			const struct vg_flow *v = VG_MAPTAB_VAL(&mt, i);
 
-			if (!keep(m, t, &v->proc, v->last_ns, now, retention))
-				memcpy(gone + ngone++ * mt.ksz, VG_MAPTAB_KEY(&mt, i), mt.ksz);
+			const struct vg_flow_key *k = VG_MAPTAB_KEY(&mt, i);
+			/* finished (closed TCP, idle UDP) flows of a live process age out too */
+			bool done = (k->proto != 6 || v->state != VG_FS_OPEN) &&
+				    v->last_ns + retention <= now;
+
+			if (done || !keep(m, t, &v->proc, v->last_ns, now, retention))
+				memcpy(gone + ngone++ * mt.ksz, k, mt.ksz);
 		}
 		vg_net_ustat_add(m, VG_NS_FLOW_EVICT, delete_all(m->flows, gone, mt.ksz, ngone));
 		free(gone);

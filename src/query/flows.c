@@ -163,6 +163,10 @@ static struct json_object *row_json(struct vg_query_ctx *q, const struct row *r,
 	struct json_object *o = json_object_new_object();
 	char la[64], ra[64];
 
+	static const struct vg_ip any;
+	bool listen = r->key.proto == 6 && r->key.rport == 0 &&
+		      !memcmp(&r->key.raddr, &any, sizeof(any));
+
 	vg_ip_str(&r->key.laddr, la, sizeof(la));
 	vg_ip_str(&r->key.raddr, ra, sizeof(ra));
 	json_object_object_add(o, "process", vg_netproc_json(q, &r->val.proc));
@@ -171,12 +175,13 @@ static struct json_object *row_json(struct vg_query_ctx *q, const struct row *r,
 	json_object_object_add(o, "ip_version", json_object_new_int(r->key.family));
 	json_object_object_add(o, "local_addr", json_object_new_string(la));
 	json_object_object_add(o, "local_port", json_object_new_int(r->key.lport));
-	json_object_object_add(o, "remote_addr", json_object_new_string(ra));
-	json_object_object_add(o, "remote_port", json_object_new_int(r->key.rport));
+	/* a listener's row: the handshakes of the connections it accepted, any remote */
+	json_object_object_add(o, "remote_addr", listen ? NULL : json_object_new_string(ra));
+	json_object_object_add(o, "remote_port", listen ? NULL : json_object_new_int(r->key.rport));
 	json_object_object_add(o, "remote_names", names);
 	json_object_object_add(o, "initiator", json_object_new_string(init_name(r->val.init)));
 	json_object_object_add(o, "state", json_object_new_string(
-		r->key.proto == 6 ? state_name(r->val.state) : "open"));
+		listen ? "listen" : r->key.proto == 6 ? state_name(r->val.state) : "open"));
 	json_object_object_add(o, "tx_bytes", json_object_new_uint64(r->val.tx_bytes));
 	json_object_object_add(o, "rx_bytes", json_object_new_uint64(r->val.rx_bytes));
 	json_object_object_add(o, "tx_packets", json_object_new_uint64(r->val.tx_pkts));
