@@ -80,3 +80,32 @@ def test_malformed_truncated_and_pointer_loops_are_counted_and_skipped(vigil, ne
     rows = dns_of(vigil, ok)
     assert [(r["name"], r["rcode"], r["responses"]) for r in rows] == \
         [(f"other.{ZONE_SUFFIX}", "NOERROR", 1)]
+
+
+def domain_hash(name):
+    """The domain hash (abi.h): FNV-1a 64 over the normalised name's bytes, last to first."""
+    h = 0xcbf29ce484222325
+    for c in reversed(name.encode()):
+        h = ((h ^ c) * 0x100000001b3) & ((1 << 64) - 1)
+    return h
+
+
+def test_kernel_domain_hash_is_the_documented_one(vigil, net):
+    """The kernel keys a question by the domain hash the network policy shares: a lookup with
+    the hash computed here (from the mixed-case name, normalised) finds the kernel's entry."""
+    import kmaps
+    pid, _ = net.client(f'dnsserver.query(DNS, "Other.VIGIL-test.example", "A")\n'
+                        f'dnsserver.query(DNS, "other.vigil-test.example.", "A")')
+    row = [r for r in dns_of(vigil, pid)]
+    assert [r["name"] for r in row] == [f"other.{ZONE_SUFFIX}"] and row[0]["queries"] == 2
+    start = int(row[0]["process"]["id"].split("@")[1])
+    maps = kmaps.DaemonMaps(vigil.proc.pid)
+    try:
+        key = struct.pack("<QIIQH6x", start, pid, 0, domain_hash(f"other.{ZONE_SUFFIX}"), 1)
+        val = maps.lookup("vg_dnsq", key)
+        assert val is not None, "no entry under the documented hash"
+        assert struct.unpack_from("<II", val, 24) == (2, 2)  # queries, responses
+        wrong = struct.pack("<QIIQH6x", start, pid, 0, kmaps.name_hash(f"other.{ZONE_SUFFIX}"), 1)
+        assert maps.lookup("vg_dnsq", wrong) is None
+    finally:
+        maps.close()
