@@ -121,11 +121,75 @@ struct vg_pkt {
 
 enum vg_pkt_res { VG_PKT_OK = 0, VG_PKT_SHORT = 1, VG_PKT_OTHER = 2 };
 
+/*
+ * Fast path: the headers read in place (direct packet access: no helper call),
+ * when they are in the linear part of the skb — nearly always. Returns -1 to
+ * fall back to bpf_skb_load_bytes.
+ */
+static __always_inline int vg_pkt_parse_direct(struct __sk_buff *skb, struct vg_pkt *p)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	__u32 len = skb->len, l3;
+	__u8 *l4;
+
+	if (data + 1 > end)
+		return -1;
+	if (((__u8 *)data)[0] >> 4 == 4) {
+		struct iphdr *ip = data;
+
+		if ((void *)(ip + 1) > end)
+			return -1;
+		p->family = 4;
+		p->proto = ip->protocol;
+		l3 = ip->ihl * 4;
+		vg_ip_v4(&p->saddr, ip->saddr);
+		vg_ip_v4(&p->daddr, ip->daddr);
+		if (ip->frag_off & bpf_htons(0x1fff))
+			return VG_PKT_OTHER;
+	} else if (((__u8 *)data)[0] >> 4 == 6) {
+		struct ipv6hdr *ip6 = data;
+
+		if ((void *)(ip6 + 1) > end)
+			return -1;
+		p->family = 6;
+		p->proto = ip6->nexthdr;
+		l3 = sizeof(*ip6);
+		__builtin_memcpy(&p->saddr, &ip6->saddr, 16);
+		__builtin_memcpy(&p->daddr, &ip6->daddr, 16);
+	} else {
+		return VG_PKT_OTHER;
+	}
+	if (l3 < 20 || l3 > 60)
+		return -1;
+	p->l3len = l3;
+	l4 = data + l3;
+	if (p->proto == VG_IPPROTO_TCP) {
+		if ((void *)(l4 + 20) > end)
+			return -1;
+		p->sport = (__u16)l4[0] << 8 | l4[1];
+		p->dport = (__u16)l4[2] << 8 | l4[3];
+		p->l4off = l3 + (l4[12] >> 4) * 4;
+	} else if (p->proto == VG_IPPROTO_UDP) {
+		if ((void *)(l4 + 8) > end)
+			return -1;
+		p->sport = (__u16)l4[0] << 8 | l4[1];
+		p->dport = (__u16)l4[2] << 8 | l4[3];
+		p->l4off = l3 + 8;
+	} else {
+		return VG_PKT_OTHER;
+	}
+	p->payload = len > p->l4off ? len - p->l4off : 0;
+	return VG_PKT_OK;
+}
+
 static __always_inline int vg_pkt_parse(struct __sk_buff *skb, struct vg_pkt *p)
 {
 	__u8 b0;
 	__u32 len = skb->len;
+	int r = vg_pkt_parse_direct(skb, p);
 
+	if (r >= 0)
+		return r;
 	if (bpf_skb_load_bytes(skb, 0, &b0, 1))
 		return VG_PKT_SHORT;
 	if ((b0 >> 4) == 4) {
