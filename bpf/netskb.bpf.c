@@ -7,7 +7,7 @@
  * the IP header is at offset 0 on these hooks), one hash lookup of the flow
  * (socket cookie + addresses), atomic adds. A first packet of a flow looks the
  * socket's owner up (vg_socks) and inserts the flow. UDP with remote port 53
- * is also handed to the DNS parser (lib/dns.bpf.h): queries a process sent
+ * (and TCP segments holding one whole length-prefixed message) is also handed to the DNS parser (lib/dns.bpf.h): queries a process sent
  * (egress) and responses it received (ingress) become vg_dnsq / vg_dnsa state.
  */
 #include "lib/common.bpf.h"
@@ -290,14 +290,14 @@ static __noinline int dns_response(struct vg_proc_key *proc, __u64 now)
 }
 
 static __always_inline void dns(struct __sk_buff *skb, const struct vg_flow_key *fk,
-				const struct vg_pkt *p, bool egress, __u64 now)
+				const struct vg_pkt *p, bool egress, __u64 now, __u32 off)
 {
 	struct vg_dns_work *w;
 	struct vg_proc_key proc = {};
 	struct vg_flow *f;
 	int err;
 
-	err = vg_dns_load(skb, p->l4off);
+	err = vg_dns_load(skb, off);
 	w = vg_dns_work();
 	if (!w)
 		return;
@@ -403,9 +403,17 @@ static __always_inline int account(struct __sk_buff *skb, bool egress)
 	 * local DNS server's side is not parsed (nor double-counted when both ends are here). */
 	if (k.rport == VG_DNS_PORT) {
 		if (p.proto == VG_IPPROTO_UDP) {
-			dns(skb, &k, &p, egress, now);
-		} else if (p.payload) {
-			vg_net_count(VG_NS_DNS_TCP);
+			dns(skb, &k, &p, egress, now, p.l4off);
+		} else if (p.payload > 2 + 12) {
+			/* TCP: a message is a 2-byte length and the message; parsed when one segment
+			 * holds exactly one whole message (queries, and responses up to the MSS) */
+			__u8 lb[2];
+
+			if (!bpf_skb_load_bytes(skb, p.l4off, lb, 2) &&
+			    ((__u32)lb[0] << 8 | lb[1]) == p.payload - 2)
+				dns(skb, &k, &p, egress, now, p.l4off + 2);
+			else
+				vg_net_count(VG_NS_DNS_TCP);
 		}
 	}
 	return 1;

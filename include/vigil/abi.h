@@ -511,7 +511,7 @@ enum vg_net_stat {
 	VG_NS_DNS_BIG,          /* message larger than the parse window: records past it not read */
 	VG_NS_DNS_Q_INSERT_FAIL,/* DNS question table full */
 	VG_NS_DNS_A_INSERT_FAIL,/* DNS answer table full */
-	VG_NS_DNS_TCP,          /* DNS over TCP segments (not parsed) */
+	VG_NS_DNS_TCP,          /* DNS over TCP segments not holding one whole message: not parsed */
 	VG_NS_DNS_STR_FAIL,     /* name could not be interned (string table full) */
 	VG_NS_DNS_EVICT,        /* DNS entries removed with their process / after TTL (user space) */
 	VG_NS_MAX

@@ -1,6 +1,6 @@
 """A tiny DNS responder and client for the network tests (no traffic leaves the machine).
 
-Server: `python3 dnsserver.py ADDR PORT ZONE_JSON` answers UDP queries from a zone
+Server: `python3 dnsserver.py ADDR PORT ZONE_JSON` answers UDP and TCP queries from a zone
 {name: [[type, value], ...]} (types "A", "AAAA", "CNAME"; a CNAME is followed within
 the zone), NXDOMAIN otherwise. Names under "bad." get crafted broken responses:
   loop.bad    an answer whose owner name is a compression pointer to itself
@@ -9,6 +9,7 @@ the zone), NXDOMAIN otherwise. Names under "bad." get crafted broken responses:
 It prints "ready" once bound.
 
 Client helpers (import): query(server, name, qtype) -> (rcode, [(type, value, ttl)]),
+query_tcp (the same over TCP),
 build_query(name, qtype, qid).
 """
 import ipaddress
@@ -136,7 +137,55 @@ def answer(zone, msg):
     return hdr(0, len(ans)) + question + b"".join(ans)
 
 
+def recv_exact(c, n):
+    b = b""
+    while len(b) < n:
+        d = c.recv(n - len(b))
+        if not d:
+            raise EOFError
+        b += d
+    return b
+
+
+def query_tcp(server, name, qtype="A", timeout=3.0):
+    """The same over TCP (2-byte length prefix); returns (rcode, answers)."""
+    c = socket.create_connection(server, timeout=timeout)
+    try:
+        q = build_query(name, qtype)
+        c.sendall(struct.pack(">H", len(q)) + q)
+        n = struct.unpack(">H", recv_exact(c, 2))[0]
+        return parse_response(recv_exact(c, n))
+    finally:
+        c.close()
+
+
+def serve_tcp(addr, port, zone):
+    import threading
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    ls = socket.socket(fam, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((addr, port))
+    ls.listen(16)
+
+    def one(c):
+        try:
+            while True:
+                n = struct.unpack(">H", recv_exact(c, 2))[0]
+                out = answer(zone, recv_exact(c, n))
+                c.sendall(struct.pack(">H", len(out)) + out)
+        except Exception:
+            pass
+        c.close()
+
+    def loop():
+        while True:
+            c, _ = ls.accept()
+            threading.Thread(target=one, args=(c,), daemon=True).start()
+    threading.Thread(target=loop, daemon=True).start()
+
+
 def serve(addr, port, zone):
+    serve_tcp(addr, port, zone)
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

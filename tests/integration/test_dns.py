@@ -109,3 +109,19 @@ def test_kernel_domain_hash_is_the_documented_one(vigil, net):
         assert maps.lookup("vg_dnsq", wrong) is None
     finally:
         maps.close()
+
+
+def test_dns_over_tcp(vigil, net):
+    """A TCP query and response (one length-prefixed message per segment) are parsed too,
+    and the flow to port 53/tcp gets the name."""
+    name = f"svc.{ZONE_SUFFIX}"
+    pid, _ = net.client(f"""
+rcode, ans = dnsserver.query_tcp(DNS, {name!r})
+assert rcode == 0 and ans == [("A", NS_IP, dnsserver.TTL)], ans
+""")
+    rows = dns_of(vigil, pid)
+    assert [(r["name"], r["queries"], r["responses"], r["rcode"]) for r in rows] == \
+        [(name, 1, 1, "NOERROR")]
+    assert [a["addr"] for a in rows[0]["addresses"]] == [net.NS_IP]
+    tcp = [f for f in vigil.query("flows", "--pid", pid) if f["proto"] == "tcp"]
+    assert [f["remote_port"] for f in tcp] == [53]
