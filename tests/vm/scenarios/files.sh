@@ -47,7 +47,7 @@ expect 'nothing read under the symlink name' sh -c "! echo '$flat' | grep -q '\"
 expect 'ln -s made the link' has '"path":"/tmp/w/link","actions":["symlink"]'
 expect 'the failed open is kept as named, normalised' has '"path":"/tmp/w/nope.txt","actions":["read","failed"]'
 expect 'the failed open is flagged unresolved' sh -c "echo '$flat' | grep -o '\"path\":\"/tmp/w/nope.txt\"[^}]*' | grep -q unresolved"
-expect 'the shell redirection created new.txt' has '"path":"/tmp/w/sub/new.txt","actions":["write","create","trunc"]'
+expect 'the shell redirection created new.txt' has '"path":"/tmp/w/sub/new.txt","actions":["write","create","truncate"]'
 expect 'chmod 4755 is chmod + setid' has '"actions":["chmod","setid"]'
 expect 'mv is rename_from + rename_to' has '"path":"/tmp/w/sub/new.txt","actions":["rename_from"]'
 expect 'mv renamed to moved.txt' has '"path":"/tmp/w/sub/moved.txt","actions":["rename_to"]'
