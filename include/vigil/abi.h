@@ -321,6 +321,7 @@ enum vg_msg_type {
 	VG_MSG_EXIT = 2,
 	VG_MSG_ALERT = 3,
 	VG_MSG_ENFORCE = 4, /* struct vg_enforce_msg (enforcement section) */
+	VG_MSG_NET = 0x20, /* struct vg_np_msg: network policy */
 };
 
 struct vg_msg_hdr {
@@ -592,6 +593,171 @@ struct vg_enforce_msg {
 enum vg_enf_hook {
 	VG_EH_SYS_ENTER, VG_EH_EXEC, VG_EH_LSM_EXEC, VG_EH_LSM_PTRACE, VG_EH_LSM_FILE,
 	VG_EH_LSM_BPF, VG_EH_LSM_OTHER
+/* ======================= network policy (bpf/netpolicy.bpf.c, src/netpolicy/) ======================= */
+
+/*
+ * A policy is compiled into inner maps of two generations (slots 0/1 of the
+ * array-of-maps vg_np_lpm, vg_np_dom, vg_np_ent); a reload fills the idle slot
+ * and flips vg_np_state.gen, so the kernel never sees half a policy.
+ * Addresses are IPv6; IPv4 is the v4-mapped ::ffff:a.b.c.d (a /24 is a /120).
+ */
+#define VG_NP_CAND 8     /* policy entries per prefix or name the kernel tries, best first */
+#define VG_NP_LABELS 16  /* DNS labels hashed per name, counted from the right */
+#define VG_NP_NAME 256   /* DNS name bytes kept in a message (wire format) */
+#define VG_NP_LEARNED_DEFAULT 65536 /* IPs learned from DNS answers */
+
+enum vg_np_verdict { VG_NP_NONE = 0, VG_NP_ALLOW = 1, VG_NP_DENY = 2 };
+enum vg_np_mode { VG_NP_AUDIT = 0, VG_NP_ENFORCE = 1 };
+
+struct vg_np_lpm_key {
+	__u32 prefixlen; /* bits of addr */
+	__u8 addr[16];
+};
+
+/* Entry ids, best (highest rank) first. For names, VG_NP_SUB marks an id that
+ * applies to subdomains of the name only; without it, to the name itself only. */
+#define VG_NP_SUB (1U << 31)
+struct vg_np_cands {
+	__u32 n;
+	__u32 id[VG_NP_CAND];
+};
+
+/* One policy entry (a rule of the allow/deny lists, or one blocklist file). */
+struct vg_np_entry {
+	__u32 rank;       /* precedence: higher wins (src/netpolicy/compile.c, docs) */
+	__u8 verdict;     /* enum vg_np_verdict */
+	__u8 proto;       /* 0 any, 6 tcp, 17 udp */
+	__u16 port_lo;    /* host order; 0/0: any port */
+	__u16 port_hi;
+	__u16 cg_level;   /* ancestor level of cgroup_id */
+	__u32 uid;        /* (__u32)-1: any */
+	__u64 cgroup_id;  /* 0: any; else this cgroup and its descendants */
+	__u64 exe;        /* string id of the exe path, 0: any */
+};
+
+/* Per generation: what to do when nothing matches. */
+struct vg_np_conf {
+	__u8 loaded;      /* a policy is installed in this generation */
+	__u8 mode;        /* enum vg_np_mode */
+	__u8 def_egress;  /* enum vg_np_verdict */
+	__u8 _pad;
+	__u32 entries;
+};
+
+struct vg_np_state {
+	__u32 gen;        /* active generation (0/1) */
+	__u32 _pad;
+};
+
+/* An address learned from a DNS answer for a name some entry matched. */
+struct vg_np_learned {
+	__u64 expire_ns;  /* CLOCK_BOOTTIME: answer time + TTL */
+	__u64 name_hash;  /* vg domain hash of the matched name (VG_DOM_*) */
+	__u32 entry;      /* the entry the name matched (of generation gen) */
+	__u8 verdict;
+	__u8 gen;
+	__u16 _pad;
+};
+
+/*
+ * Domain hash, identical in BPF and user space. A label (1..63 bytes) is
+ * hashed as 64 bytes, zero-padded, lowercased 8 at a time, 8 bytes per step
+ * (no per-byte loop: cheap to verify). A name is folded from its rightmost
+ * label: H("") = VG_DOM_INIT, H(label.rest) = vg_dom_fold(H(rest), label hash),
+ * so every suffix of a name is one step from the next shorter one.
+ */
+#define VG_DOM_INIT 0x6e657470ULL
+#define VG_DOM_ONES 0x0101010101010101ULL
+
+static inline __attribute__((always_inline)) __u64 vg_dom_lower8(__u64 w)
+{
+	__u64 h7 = w & (0x7f * VG_DOM_ONES);
+	__u64 ge_a = h7 + (0x80 - 'A') * VG_DOM_ONES;     /* bit 7 set: byte >= 'A' */
+	__u64 gt_z = h7 + (0x80 - 'Z' - 1) * VG_DOM_ONES; /* bit 7 set: byte > 'Z' */
+	__u64 up = ge_a & ~gt_z & ~w & (0x80 * VG_DOM_ONES);
+
+	return w | (up >> 2);
+}
+
+/* buf: 64 bytes, the label in the first len, zeros after. */
+static inline __attribute__((always_inline)) __u64 vg_dom_label_hash(const __u8 *buf, __u32 len)
+{
+	__u64 h = 0xcbf29ce484222325ULL ^ len;
+
+	for (int i = 0; i < 8; i++) {
+		__u64 w;
+
+		__builtin_memcpy(&w, buf + i * 8, 8);
+		h ^= vg_dom_lower8(w);
+		h *= 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 32;
+	}
+	return h;
+}
+
+static inline __u64 vg_dom_fold(__u64 h, __u64 label_hash)
+{
+	h ^= label_hash;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
+}
+
+enum vg_np_hook {
+	VG_NPH_CONNECT4 = 1, VG_NPH_CONNECT6, VG_NPH_SENDMSG4, VG_NPH_SENDMSG6,
+	VG_NPH_DNS_QUERY,    /* a query leaving (cgroup_skb/egress) */
+	VG_NPH_DNS_ANSWER,   /* an answer arriving (cgroup_skb/ingress): IPs learned */
+	VG_NPH_EGRESS,       /* a packet of a quarantined process (cgroup_skb/egress) */
+};
+
+enum vg_np_reason {
+	VG_NPR_ENTRY = 1,     /* an allow/deny entry or blocklist matched */
+	VG_NPR_DEFAULT,       /* nothing matched: the policy's default */
+	VG_NPR_LEARNED,       /* the address was learned from a DNS answer for a matched name */
+	VG_NPR_QUARANTINE,    /* the process (tree) is network-quarantined */
+};
+
+/* One denial (or, in audit mode, would-be denial) sent to user space. */
+struct vg_np_msg {
+	struct vg_msg_hdr hdr;    /* type VG_MSG_NET */
+	struct vg_proc_key proc;  /* zero if unknown (an answer whose socket has no owner) */
+	__u32 uid;
+	__u8 hook;                /* enum vg_np_hook */
+	__u8 reason;              /* enum vg_np_reason */
+	__u8 blocked;             /* 1: the operation failed / packet dropped; 0: audit */
+	__u8 gen;
+	__u8 family;              /* 4 or 6 */
+	__u8 proto;               /* 6, 17 */
+	__u16 port;               /* destination, host order */
+	__u8 addr[16];            /* destination (v4-mapped for IPv4) */
+	__u32 entry;              /* entry id in generation gen, 0 for default/quarantine */
+	__u32 suppressed;         /* identical hits not sent since the last message */
+	__u64 name_hash;          /* matched name (DNS, learned), 0 if none */
+	__u16 name_len;           /* bytes of name (wire format, uncompressed), 0 if none */
+	__u16 _pad[3];
+	__u8 name[VG_NP_NAME];
+};
+
+/* Counters of the per-CPU array vg_np_stats. */
+enum vg_np_stat {
+	VG_NPS_CHECKED,        /* connect/sendmsg decisions taken */
+	VG_NPS_ALLOWED,        /* ... allowed by an entry or the default */
+	VG_NPS_DENIED,         /* ... refused (EPERM) */
+	VG_NPS_AUDITED,        /* ... that would have been refused (audit mode) */
+	VG_NPS_DNS_QUERIES,    /* DNS queries parsed at egress */
+	VG_NPS_DNS_DROPPED,    /* ... dropped (denied name) */
+	VG_NPS_DNS_AUDITED,    /* ... denied name, audit mode: let through */
+	VG_NPS_DNS_ANSWERS,    /* DNS answers parsed at ingress */
+	VG_NPS_DNS_MALFORMED,  /* DNS packets that could not be parsed (skipped) */
+	VG_NPS_DNS_DEEP,       /* names with more labels than VG_NP_LABELS (exact match impossible) */
+	VG_NPS_LEARNED,        /* addresses learned from answers */
+	VG_NPS_LEARNED_FAIL,   /* ... that could not be stored */
+	VG_NPS_LEARNED_HITS,   /* decisions taken on a learned address */
+	VG_NPS_QUARANTINE,     /* operations refused because the process is quarantined */
+	VG_NPS_MSG,            /* messages sent */
+	VG_NPS_MSG_SUPPRESSED, /* identical hits within a second: counted, not sent */
+	VG_NPS_MSG_DROP,       /* ring buffer full */
+	VG_NPS_NO_PROC,        /* decisions for a process with no record (scopes can't match) */
+	VG_NPS_MAX
 };
 
 #endif /* VIGIL_ABI_H */

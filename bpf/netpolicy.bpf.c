@@ -1,0 +1,561 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Network policy, enforced synchronously at the cgroup v2 root:
+ *   cgroup/connect4|6, cgroup/sendmsg4|6  return 0 (the caller gets EPERM) for
+ *                                         a denied destination;
+ *   cgroup_skb/egress                     drops DNS queries for denied names and
+ *                                         every packet of a quarantined process's
+ *                                         sockets;
+ *   cgroup_skb/ingress                    learns the addresses of DNS answers for
+ *                                         matched names (deny or allow) for their TTL.
+ * In audit mode the same decisions are taken and reported, nothing is refused.
+ * Each refusal (or audit hit) sends one vg_np_msg, at most one per second per
+ * (process, entry, destination); every decision is counted in vg_np_stats.
+ * Maps and the decision: lib/netpolicy.bpf.h.
+ */
+#include <bpf/bpf_endian.h>
+#include "lib/netpolicy.bpf.h"
+
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define IPPROTO_UDP_ 17
+#define IPPROTO_TCP_ 6
+#define DNS_PORT 53
+#define DNS_ANSWERS_MAX 12 /* answer records walked per response */
+#define DNS_TTL_MIN 2      /* seconds: a TTL-0 answer still covers the connect that follows */
+
+static __always_inline void np_v4mapped(struct vg_np_lpm_key *k, __u32 ip4)
+{
+	__builtin_memset(k->addr, 0, 10);
+	k->addr[10] = 0xff;
+	k->addr[11] = 0xff;
+	__builtin_memcpy(&k->addr[12], &ip4, 4);
+}
+
+static __always_inline __u64 np_addr_hash(const struct vg_np_lpm_key *k, __u16 port)
+{
+	__u64 a, b;
+
+	__builtin_memcpy(&a, k->addr, 8);
+	__builtin_memcpy(&b, &k->addr[8], 8);
+	return (a * 0x9e3779b97f4a7c15ULL) ^ b ^ ((__u64)port << 48);
+}
+
+static __always_inline void np_msg_fill(struct vg_np_scratch *sc, const struct np_actor *a,
+					__u8 hook, const struct np_decision *d, __u8 blocked,
+					__u32 gen)
+{
+	struct vg_np_msg *m = &sc->msg;
+
+	m->proc = a->key;
+	m->uid = a->uid;
+	m->hook = hook;
+	m->reason = d->reason;
+	m->blocked = blocked;
+	m->gen = gen;
+	m->entry = d->entry;
+	m->name_hash = d->name_hash;
+	m->name_len = 0;
+}
+
+/* Store the socket's owner: the egress and ingress hooks run where "current" may be anybody. */
+static __always_inline void np_own(struct bpf_sock *sk, const struct np_actor *a)
+{
+	struct vg_proc_key *o;
+
+	if (!sk || !a->key.tgid)
+		return;
+	o = bpf_sk_storage_get(&vg_np_skowner, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (o && o->tgid != a->key.tgid)
+		*o = a->key;
+}
+
+static __always_inline int np_sock_addr(struct bpf_sock_addr *ctx, __u8 hook, bool v6)
+{
+	struct vg_np_scratch *sc = np_scratch();
+	struct np_decision d = {};
+	struct np_actor a;
+	struct np_gen g;
+	__u16 port = 0;
+	__u8 proto;
+	bool enforce;
+
+	if (!sc)
+		return 1;
+	np_actor_current(&a);
+	a.skb = NULL;
+	np_own(ctx->sk, &a);
+	if (np_quarantined(&a)) {
+		np_count(VG_NPS_QUARANTINE);
+		d.reason = VG_NPR_QUARANTINE;
+		d.verdict = VG_NP_DENY;
+		enforce = true;
+		if (!np_gen_get(&g))
+			g.gen = 0;
+		goto refuse;
+	}
+	if (!np_gen_get(&g))
+		return 1;
+	if (!a.rec)
+		np_count(VG_NPS_NO_PROC);
+	if (v6) {
+		/* one load per word: the verifier refuses a ctx pointer moved by a loop */
+		__u32 w0 = ctx->user_ip6[0], w1 = ctx->user_ip6[1];
+		__u32 w2 = ctx->user_ip6[2], w3 = ctx->user_ip6[3];
+
+		__builtin_memcpy(&sc->key.addr[0], &w0, 4);
+		__builtin_memcpy(&sc->key.addr[4], &w1, 4);
+		__builtin_memcpy(&sc->key.addr[8], &w2, 4);
+		__builtin_memcpy(&sc->key.addr[12], &w3, 4);
+	} else {
+		np_v4mapped(&sc->key, ctx->user_ip4);
+	}
+	port = bpf_ntohs((__u16)ctx->user_port);
+	proto = ctx->protocol;
+	np_count(VG_NPS_CHECKED);
+	np_decide_addr(&g, &a, &sc->key, proto, port, &d);
+	if (d.verdict != VG_NP_DENY) {
+		np_count(VG_NPS_ALLOWED);
+		return 1;
+	}
+	enforce = g.conf->mode == VG_NP_ENFORCE;
+	np_count(enforce ? VG_NPS_DENIED : VG_NPS_AUDITED);
+refuse:
+	if (np_rate_ok(a.tgid, d.entry, np_addr_hash(&sc->key, port), &sc->msg.suppressed)) {
+		np_msg_fill(sc, &a, hook, &d, enforce, g.gen);
+		sc->msg.family = v6 ? 6 : 4;
+		sc->msg.proto = ctx->protocol;
+		sc->msg.port = bpf_ntohs((__u16)ctx->user_port);
+		__builtin_memcpy(sc->msg.addr, sc->key.addr, 16);
+		np_send(sc);
+	}
+	return enforce ? 0 : 1;
+}
+
+SEC("cgroup/connect4")
+int vg_np_connect4(struct bpf_sock_addr *ctx)
+{
+	return np_sock_addr(ctx, VG_NPH_CONNECT4, false);
+}
+
+SEC("cgroup/connect6")
+int vg_np_connect6(struct bpf_sock_addr *ctx)
+{
+	return np_sock_addr(ctx, VG_NPH_CONNECT6, true);
+}
+
+SEC("cgroup/sendmsg4")
+int vg_np_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return np_sock_addr(ctx, VG_NPH_SENDMSG4, false);
+}
+
+SEC("cgroup/sendmsg6")
+int vg_np_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return np_sock_addr(ctx, VG_NPH_SENDMSG6, true);
+}
+
+/* ---- DNS on the skb hooks ---- */
+
+struct np_l4 {
+	__u32 off;      /* UDP header */
+	__u8 family;
+	__u8 proto;
+	__u16 sport, dport;
+	struct vg_np_lpm_key *dst; /* filled when asked */
+};
+
+/* IP and UDP header of an skb (data starts at the network header). 0 if parsed. */
+static __always_inline int np_l4(struct __sk_buff *skb, struct np_l4 *l)
+{
+	__u16 ports[2];
+
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		__u8 vihl, proto;
+
+		if (bpf_skb_load_bytes(skb, 0, &vihl, 1) || bpf_skb_load_bytes(skb, 9, &proto, 1))
+			return -1;
+		l->family = 4;
+		l->proto = proto;
+		l->off = (vihl & 0xf) * 4;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		__u8 next;
+
+		if (bpf_skb_load_bytes(skb, 6, &next, 1))
+			return -1;
+		l->family = 6;
+		l->proto = next; /* extension headers: not DNS as far as we are concerned */
+		l->off = 40;
+	} else {
+		return -1;
+	}
+	if (l->proto != IPPROTO_UDP_)
+		return -1;
+	if (bpf_skb_load_bytes(skb, l->off, ports, 4))
+		return -1;
+	l->sport = bpf_ntohs(ports[0]);
+	l->dport = bpf_ntohs(ports[1]);
+	return 0;
+}
+
+struct np_walk {
+	struct __sk_buff *skb;
+	struct vg_np_scratch *sc;
+	__u32 dns, pos, total, jumps, end;
+	__s32 n;      /* labels so far; -1: malformed */
+	__s32 done;
+	__u32 _pad;
+};
+
+/* One step of a name walk (a label or a compression pointer): a bpf_loop
+ * callback, so the verifier walks the label loop once. */
+static long np_walk_step(__u64 i, void *arg)
+{
+	struct np_walk *w = arg;
+	struct vg_np_scratch *sc = w->sc;
+	__u8 len, lo;
+
+	if (bpf_skb_load_bytes(w->skb, w->pos, &len, 1))
+		goto bad;
+	if (len == 0) {
+		if (!w->end)
+			w->end = w->pos + 1;
+		w->done = 1;
+		return 1;
+	}
+	if ((len & 0xc0) == 0xc0) {
+		if (bpf_skb_load_bytes(w->skb, w->pos + 1, &lo, 1))
+			goto bad;
+		if (!w->end)
+			w->end = w->pos + 2;
+		if (++w->jumps > 8)
+			goto bad; /* a pointer loop */
+		w->pos = w->dns + (((__u32)(len & 0x3f) << 8) | lo);
+		return 0;
+	}
+	if (len > 63)
+		goto bad;
+	w->total += len + 1;
+	if (w->total > 255)
+		goto bad;
+	__builtin_memset(sc->label, 0, sizeof(sc->label));
+	if (bpf_skb_load_bytes(w->skb, w->pos + 1, sc->label, len))
+		goto bad;
+	sc->lh[vg_idx(w->n, VG_NP_LABELS - 1)] = vg_dom_label_hash(sc->label, len);
+	w->n++;
+	w->pos += len + 1;
+	return 0;
+bad:
+	w->n = -1;
+	return 1;
+}
+
+/*
+ * Hash the labels of the name at off (dns: offset of the DNS header, for
+ * compression pointers) into sc->lh. Returns the label count, -1 if
+ * malformed; *end is the offset just past the name where it first appeared.
+ * At most 128 labels of 1 byte fit 255 bytes; 8 pointers more. A global
+ * function: the verifier checks it once, not at every call.
+ */
+__noinline int vg_np_dns_name(struct __sk_buff *skb, __u32 dns, __u32 off,
+			      struct vg_np_scratch *sc, __u32 *end)
+{
+	struct np_walk w = { .skb = skb, .sc = sc, .dns = dns, .pos = off };
+
+	if (!sc || !end)
+		return -1;
+	bpf_loop(136, np_walk_step, &w, 0);
+	if (w.n < 0 || !w.done)
+		return -1;
+	*end = w.end;
+	return w.n;
+}
+
+struct np_name_ctx {
+	const struct np_gen *g;
+	const struct np_actor *a;
+	struct vg_np_scratch *sc;
+	struct np_decision *d;
+	__u64 h;
+	__s32 n;
+	__u32 _pad;
+};
+
+/* One suffix (k labels from the right, plus one): bpf_loop callback, so the
+ * verifier walks it once, not once per label. */
+static long np_suffix(__u64 k, void *arg)
+{
+	struct np_name_ctx *x = arg;
+	struct vg_np_cands *c;
+	__u32 prev;
+
+	if ((__s64)k >= x->n)
+		return 1;
+	prev = x->d->entry;
+	x->h = vg_dom_fold(x->h, x->sc->lh[vg_idx(x->n - 1 - k, VG_NP_LABELS - 1)]);
+	c = bpf_map_lookup_elem(x->g->dom, &x->h);
+	if (!c)
+		return 0;
+	np_try_cands(x->g, c, x->a, 0, 0, (__s64)k == x->n - 1 ? 0 : 1, x->d, VG_NPR_ENTRY);
+	if (x->d->entry != prev)
+		x->d->name_hash = x->h;
+	return 0;
+}
+
+/* Fold the decision for a name of n labels (hashes in sc->lh) into d: every
+ * suffix is looked up, the name itself for exact entries, shorter ones for
+ * subdomain entries. */
+static __always_inline void np_decide_name(const struct np_gen *g, const struct np_actor *a,
+					   struct vg_np_scratch *sc, int n, struct np_decision *d)
+{
+	struct np_name_ctx x = { .g = g, .a = a, .sc = sc, .d = d, .h = VG_DOM_INIT, .n = n };
+
+	if (n > VG_NP_LABELS)
+		np_count(VG_NPS_DNS_DEEP);
+	bpf_loop(VG_NP_LABELS, np_suffix, &x, 0);
+}
+
+/* The process that owns the skb's socket (set at connect/sendmsg). */
+static __always_inline void np_actor_sk(struct __sk_buff *skb, struct np_actor *a)
+{
+	struct bpf_sock *sk = skb->sk;
+	struct vg_proc_key *o;
+
+	__builtin_memset(a, 0, sizeof(*a));
+	a->uid = (__u32)-2;
+	a->skb = skb;
+	if (!sk)
+		return;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return;
+	o = bpf_sk_storage_get(&vg_np_skowner, sk, 0, 0);
+	if (!o)
+		return;
+	a->key = *o;
+	a->tgid = o->tgid;
+	a->rec = bpf_map_lookup_elem(&vg_procs, o);
+	if (a->rec)
+		a->uid = a->rec->euid;
+}
+
+static __always_inline void np_msg_name(struct __sk_buff *skb, struct vg_np_scratch *sc,
+					__u32 off, __u32 end)
+{
+	__u32 len = end > off ? end - off : 0;
+
+	if (len > VG_NP_NAME)
+		len = VG_NP_NAME;
+	len = vg_idx(len, 0x1ff);
+	if (len >= 1 && len <= VG_NP_NAME && bpf_skb_load_bytes(skb, off, sc->msg.name, len) == 0)
+		sc->msg.name_len = len;
+}
+
+SEC("cgroup_skb/egress")
+int vg_np_egress(struct __sk_buff *skb)
+{
+	struct vg_np_scratch *sc;
+	struct np_decision d = {};
+	struct np_actor a;
+	struct np_gen g;
+	struct np_l4 l;
+	__u8 hdr[4];
+	__u32 dns, q, end;
+	bool enforce;
+	int n;
+
+	np_actor_sk(skb, &a);
+	if (np_quarantined(&a)) {
+		np_count(VG_NPS_QUARANTINE);
+		return 0;
+	}
+	if (!np_gen_get(&g) || np_l4(skb, &l) || l.dport != DNS_PORT)
+		return 1;
+	sc = np_scratch();
+	if (!sc)
+		return 1;
+	dns = l.off + 8;
+	/* flags (QR must be 0: a query) and the question count */
+	if (bpf_skb_load_bytes(skb, dns + 2, hdr, 4) || (hdr[0] & 0x80) || !(hdr[2] | hdr[3]))
+		return 1;
+	np_count(VG_NPS_DNS_QUERIES);
+	q = dns + 12;
+	n = vg_np_dns_name(skb, dns, q, sc, &end);
+	if (n < 0) {
+		np_count(VG_NPS_DNS_MALFORMED);
+		return 1;
+	}
+	if (!a.key.tgid)
+		np_actor_current(&a); /* the socket was never seen at connect/sendmsg */
+	a.skb = skb;
+	np_decide_name(&g, &a, sc, n, &d);
+	if (!d.entry) {
+		/* Default deny covers names: only names an entry allows are asked for. */
+		if (g.conf->def_egress != VG_NP_DENY)
+			return 1;
+		d.verdict = VG_NP_DENY;
+		d.reason = VG_NPR_DEFAULT;
+	}
+	if (d.verdict != VG_NP_DENY)
+		return 1;
+	enforce = g.conf->mode == VG_NP_ENFORCE;
+	np_count(enforce ? VG_NPS_DNS_DROPPED : VG_NPS_DNS_AUDITED);
+	if (np_rate_ok(a.tgid, d.entry, d.name_hash, &sc->msg.suppressed)) {
+		np_msg_fill(sc, &a, VG_NPH_DNS_QUERY, &d, enforce, g.gen);
+		sc->msg.family = l.family;
+		sc->msg.proto = IPPROTO_UDP_;
+		sc->msg.port = DNS_PORT;
+		__builtin_memset(sc->msg.addr, 0, 16);
+		np_msg_name(skb, sc, q, end);
+		np_send(sc);
+	}
+	return enforce ? 0 : 1;
+}
+
+struct np_rr {
+	__u16 type, class;
+	__u32 ttl;
+	__u16 rdlen;
+} __attribute__((packed));
+
+struct np_answers {
+	struct __sk_buff *skb;
+	struct vg_np_scratch *sc;
+	__u32 dns, pos, ancount, naddr, ncname;
+	__s32 bad;
+};
+
+/* Answer record i: a bpf_loop callback. CNAME targets and A/AAAA
+ * records are noted, to be judged and learned after the walk. */
+static long np_answer(__u64 i, void *arg)
+{
+	struct np_answers *x = arg;
+	struct np_rr rr;
+	__u32 end, rd;
+	if (i >= x->ancount)
+		return 1;
+	if (vg_np_dns_name(x->skb, x->dns, x->pos, x->sc, &end) < 0)
+		goto bad;
+	if (bpf_skb_load_bytes(x->skb, end, &rr, sizeof(rr)))
+		goto bad;
+	rd = end + sizeof(rr);
+	rr.type = bpf_ntohs(rr.type);
+	rr.rdlen = bpf_ntohs(rr.rdlen);
+	if (rr.type == 5) { /* CNAME: judged after the walk (a shallower stack) */
+		if (x->ncname < DNS_CNAMES_MAX)
+			x->sc->cname[vg_idx(x->ncname++, DNS_CNAMES_MAX - 1)] = rd;
+	} else if ((rr.type == 1 && rr.rdlen == 4) || (rr.type == 28 && rr.rdlen == 16)) {
+		if (x->naddr < DNS_ADDRS_MAX) {
+			__u32 k = vg_idx(x->naddr, DNS_ADDRS_MAX - 1);
+
+			x->sc->addr[k].off = rd;
+			x->sc->addr[k].ttl = bpf_ntohl(rr.ttl);
+			x->sc->addr[k].len = rr.rdlen;
+			x->naddr++;
+		}
+	}
+	x->pos = rd + rr.rdlen;
+	return 0;
+bad:
+	x->bad = 1;
+	return 1;
+}
+
+SEC("cgroup_skb/ingress")
+int vg_np_ingress(struct __sk_buff *skb)
+{
+	struct vg_np_scratch *sc;
+	struct np_decision d = {};
+	struct np_actor a;
+	struct np_gen g;
+	struct np_l4 l;
+	struct np_answers x = {};
+	__u8 hdr[8];
+	__u32 dns, q, end;
+	int n;
+
+	if (!np_gen_get(&g) || np_l4(skb, &l) || l.sport != DNS_PORT)
+		return 1;
+	sc = np_scratch();
+	if (!sc)
+		return 1;
+	dns = l.off + 8;
+	/* flags (QR 1: a response), qdcount 1, ancount */
+	if (bpf_skb_load_bytes(skb, dns + 2, hdr, 8) || !(hdr[0] & 0x80) || hdr[2] || hdr[3] != 1)
+		return 1;
+	x.ancount = ((__u32)hdr[4] << 8) | hdr[5];
+	if (!x.ancount)
+		return 1;
+	np_count(VG_NPS_DNS_ANSWERS);
+	np_actor_sk(skb, &a);
+	q = dns + 12;
+	n = vg_np_dns_name(skb, dns, q, sc, &end);
+	if (n < 0)
+		goto malformed;
+	np_decide_name(&g, &a, sc, n, &d);
+	x.skb = skb;
+	x.sc = sc;
+	x.dns = dns;
+	x.pos = end + 4; /* qtype, qclass */
+	bpf_loop(DNS_ANSWERS_MAX, np_answer, &x, 0);
+	if (x.bad)
+		goto malformed;
+	/* CNAME targets: the chain's names count as the question's */
+	for (int i = 0; i < DNS_CNAMES_MAX; i++) {
+		if (i >= x.ncname)
+			break;
+		n = vg_np_dns_name(skb, dns, sc->cname[vg_idx(i, DNS_CNAMES_MAX - 1)], sc, &end);
+		if (n < 0)
+			goto malformed;
+		np_decide_name(&g, &a, sc, n, &d);
+	}
+	if (!d.entry || !x.naddr)
+		return 1;
+	/* The name (or its chain) matched an entry: its addresses take its verdict. */
+	for (int i = 0; i < DNS_ADDRS_MAX; i++) {
+		struct vg_np_learned *v = &sc->learned;
+		__u32 k = vg_idx(i, DNS_ADDRS_MAX - 1);
+		__u32 ttl;
+
+		if (i >= x.naddr)
+			break;
+		__builtin_memset(&sc->key, 0, sizeof(sc->key));
+		if (sc->addr[k].len == 4) {
+			__u32 ip4;
+
+			if (bpf_skb_load_bytes(skb, sc->addr[k].off, &ip4, 4))
+				continue;
+			np_v4mapped(&sc->key, ip4);
+		} else if (bpf_skb_load_bytes(skb, sc->addr[k].off, sc->key.addr, 16)) {
+			continue;
+		}
+		ttl = sc->addr[k].ttl < DNS_TTL_MIN ? DNS_TTL_MIN : sc->addr[k].ttl;
+		__builtin_memset(v, 0, sizeof(*v));
+		v->expire_ns = bpf_ktime_get_boot_ns() + (__u64)ttl * 1000000000ULL;
+		v->name_hash = d.name_hash;
+		v->entry = d.entry;
+		v->verdict = d.verdict;
+		v->gen = g.gen;
+		if (bpf_map_update_elem(&vg_np_learned, &sc->key, v, BPF_ANY))
+			np_count(VG_NPS_LEARNED_FAIL);
+		else
+			np_count(VG_NPS_LEARNED);
+	}
+	if (d.verdict == VG_NP_DENY &&
+	    np_rate_ok(a.tgid, d.entry, d.name_hash ^ 1, &sc->msg.suppressed)) {
+		np_msg_fill(sc, &a, VG_NPH_DNS_ANSWER, &d, g.conf->mode == VG_NP_ENFORCE, g.gen);
+		sc->msg.family = sc->key.addr[10] == 0xff && sc->key.addr[0] == 0 ? 4 : 6;
+		sc->msg.proto = IPPROTO_UDP_;
+		sc->msg.port = 0;
+		__builtin_memcpy(sc->msg.addr, sc->key.addr, 16);
+		/* the question: its name may differ from the matched CNAME target */
+		if (vg_np_dns_name(skb, dns, q, sc, &end) >= 0)
+			np_msg_name(skb, sc, q, end);
+		np_send(sc);
+	}
+	return 1;
+malformed:
+	np_count(VG_NPS_DNS_MALFORMED);
+	return 1;
+}
