@@ -16,6 +16,7 @@ static void help(void)
 	     "  rules list|check           the detection rules in force; validate rule files\n"
 	     "  policy list|check          runtime policies (block/kill/freeze) and their tier\n"
 	     "  unfreeze PID|CGROUP        resume what a freeze policy stopped\n"
+	     "  netpolicy check FILE...    validate network policy files (and their blocklists)\n"
 	     "  status                     counters, table fill, drops, per-program cost\n"
 	     "  probe                      what this kernel offers and the enforcement tier\n"
 	     "  version                    print the version\n"
@@ -28,6 +29,7 @@ static void help(void)
 	     "  sudo vigil query flows --pid 4242 --tree --since 5m\n"
 	     "  vigil rules check /etc/vigil/rules.d/*.yaml\n"
 	     "  vigil policy check /etc/vigil/policies.d/*.yaml\n"
+	     "  vigil netpolicy check /etc/vigil/network.yaml\n"
 	     "  sudo vigil probe\n"
 	     "\n"
 	     "'vigil <command> --help' for a command's options. Every table command takes --json.\n"
@@ -47,6 +49,7 @@ int main(int argc, char **argv)
 		{ "rules", vg_cmd_rules },
 		{ "policy", vg_cmd_policy },
 		{ "unfreeze", vg_cmd_unfreeze },
+		{ "netpolicy", vg_cmd_netpolicy },
 	};
 
 	if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||

@@ -17,5 +17,8 @@ int vg_cmd_probe(int argc, char **argv);
 int vg_cmd_rules(int argc, char **argv);
 int vg_cmd_policy(int argc, char **argv);   /* policy_cmd.c */
 int vg_cmd_unfreeze(int argc, char **argv);
+int vg_cmd_netpolicy(int argc, char **argv);
+struct json_object;
+void vg_netpolicy_render_status(struct json_object *np); /* `vigil status` text */
 
 #endif

@@ -649,6 +649,7 @@ static void render_status(struct json_object *s)
 		printf("  %-26s %s\n", k, json_object_get_string(v));
 	render_detections(json_object_object_get(s, "detections"));
 	render_network(json_object_object_get(s, "network"));
+	vg_netpolicy_render_status(json_object_object_get(s, "network_policy"));
 	t = vg_table_new(6, mh);
 	for (size_t i = 0; i < json_object_array_length(maps); i++) {
 		struct json_object *m = json_object_array_get_idx(maps, i);
@@ -784,13 +785,19 @@ static void run_help(void)
 	     "                       on SIGHUP and when a file changes; an invalid set is\n"
 	     "                       rejected, the last good one stays\n"
 	     "  --enforce on|off     off: every policy action is reported, none taken (default on)\n"
+	     "network policy (docs/network-policy.md):\n"
+	     "  --network-policy FILE  enforce this policy (default: /etc/vigil/network.yaml and\n"
+	     "                       /etc/vigil/network.d/*.yaml if present); reloaded on SIGHUP and\n"
+	     "                       when the file changes; an invalid policy is rejected, the old\n"
+	     "                       one stays in force. Check it first: vigil netpolicy check FILE\n"
 	     "\n"
 	     "examples:\n"
 	     "  sudo vigil run --trace --retention 30m\n"
 	     "  sudo vigil run --format text\n"
 	     "  sudo vigil run --rules-dir ./rules.d --output file:/var/log/vigil/findings.jsonl \\\n"
 	     "                 --output-max-size 50M --output-keep 10\n"
-	     "  sudo kill -HUP $(pidof vigil)      # reload the rules");
+	     "  sudo vigil run --network-policy /etc/vigil/network.yaml\n"
+	     "  sudo kill -HUP $(pidof vigil)      # reload the rules and the network policy");
 }
 
 int vg_cmd_run(int argc, char **argv)
@@ -813,6 +820,7 @@ int vg_cmd_run(int argc, char **argv)
 		{ "output-keep", required_argument, 0, 'k' },
 		{ "policies", required_argument, 0, 'Y' },
 		{ "enforce", required_argument, 0, 'E' },
+		{ "network-policy", required_argument, 0, 'N' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0 }
 	};
@@ -887,6 +895,10 @@ int vg_cmd_run(int argc, char **argv)
 			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
 				return usage_error("run", "--enforce: expected on or off, got '%s'", optarg);
 			ro.enforce_off = !strcmp(optarg, "off");
+		case 'N':
+			if (stat(optarg, &st) || !S_ISREG(st.st_mode))
+				return usage_error("run", "--network-policy %s: not a file", optarg);
+			ro.network_policy = optarg;
 			break;
 		case 'k':
 			if (parse_u64(optarg, &v, 0, 1000))

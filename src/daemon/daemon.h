@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 #include "detect/detect.h"
 #include "detect/rulesets.h"
+#include "netpolicy/netpolicy.h"
 #include "output/output.h"
 #include "sensor/probe.h"
 #include "sensor/sensor.h"
@@ -23,6 +24,7 @@ struct vg_run_opts {
 	unsigned output_keep;        /* file: rotated files kept */
 	const char *policies_dir;    /* runtime policies (default VG_POLICIES_DIR) */
 	bool enforce_off;            /* --enforce=off: every policy action is reported only */
+	const char *network_policy;  /* --network-policy FILE; NULL: /etc/vigil/network{.yaml,.d} */
 };
 
 void vg_run_opts_defaults(struct vg_run_opts *o);
@@ -39,6 +41,7 @@ struct vg_daemon {
 	struct vg_output out;        /* findings */
 	struct vg_detect *det;       /* alert -> finding */
 	struct vg_rulesets *rules;   /* rule sets, generations, reloads */
+	struct vg_netpolicy *np;     /* network policy: cgroup hooks, policy, findings */
 	struct ring_buffer *rb;      /* vg_events: alerts (+ exec/exit with --trace) */
 	struct vg_enforce *enf;      /* runtime policies (src/policy) */
 	unsigned rb_batch;           /* messages handled in the current consume call */

@@ -155,6 +155,9 @@ static int on_event(void *ctx, void *data, size_t len)
 	} else if (h->type == VG_MSG_ENFORCE) {
 		if (d->enf)
 			vg_enforce_msg(d->enf, data, len);
+	} else if (h->type == VG_MSG_NET) {
+		if (d->np)
+			vg_netpolicy_msg(d->np, data, len);
 	} else if (h->type == VG_MSG_EXEC || h->type == VG_MSG_EXIT) {
 		if (len >= sizeof(struct vg_msg_proc) && d->sensor.cfg.trace)
 			trace_line(d, data);
@@ -347,6 +350,8 @@ static bool on_signal(struct vg_daemon *d, int sfd)
 			vg_rulesets_reload(d->rules, "SIGHUP");
 		if (d->enf)
 			vg_enforce_reload(d->enf, "SIGHUP");
+		if (d->np)
+			vg_netpolicy_reload(d->np, "SIGHUP");
 		return false;
 	}
 	vg_info("%s: shutting down", strsignal(si.ssi_signo));
@@ -358,7 +363,9 @@ static int loop(struct vg_daemon *d, struct loop_fds *f)
 	struct epoll_event ev, evs[8];
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	int rbfd = d->rb ? ring_buffer__epoll_fd(d->rb) : -1;
-	int fds[] = { f->sig, f->gc, f->poll, f->debounce, f->inotify, rbfd };
+	int np_ino = d->np ? vg_netpolicy_watch_fd(d->np) : -1;
+	int np_timer = d->np ? vg_netpolicy_timer_fd(d->np) : -1;
+	int fds[] = { f->sig, f->gc, f->poll, f->debounce, f->inotify, rbfd, np_ino, np_timer };
 	uint64_t ticks = 0;
 	bool more = false;
 
@@ -402,6 +409,10 @@ static int loop(struct vg_daemon *d, struct loop_fds *f)
 				vg_rulesets_reload(d->rules, "rule files changed");
 			} else if (fd == rbfd) {
 				read_rb = true;
+			} else if (fd == np_ino) {
+				vg_netpolicy_on_inotify(d->np); /* arms np_timer (debounce) */
+			} else if (fd == np_timer) {
+				vg_netpolicy_on_timer(d->np);
 			}
 		}
 		more = read_rb && rb_read(d);
@@ -451,6 +462,14 @@ static int start_detection(struct vg_daemon *d)
 	if (!d->rules)
 		return -ENOMEM;
 	vg_rulesets_start(d->rules);
+	/* network policy: its hooks are attached whether or not a policy exists
+	 * (process network quarantine needs them) */
+	d->np = vg_netpolicy_new(vg_sensor_object(&d->sensor), &d->sensor.maps, d->det,
+				 d->opts.network_policy, rb_drain, d);
+	if (!d->np)
+		return -ENOMEM;
+	if (vg_netpolicy_start(d->np) && d->opts.network_policy)
+		return -ENOENT; /* a policy was asked for and can't be enforced */
 	return 0;
 }
 
@@ -532,6 +551,7 @@ out_sensor:
 	ring_buffer__free(d.rb);
 	vg_enforce_free(d.enf);
 	vg_rulesets_free(d.rules);
+	vg_netpolicy_free(d.np);
 	vg_detect_free(d.det);
 	vg_output_close(&d.out);
 	close_fds(&fds);

@@ -267,6 +267,7 @@ struct json_object *vg_status_json(struct vg_daemon *d)
 	json_object_object_add(o, "counters", counters);
 	json_object_object_add(o, "detections", detections_json(d));
 	json_object_object_add(o, "network", vg_net_status_json(d)); /* src/net/status.c */
+	json_object_object_add(o, "network_policy", d->np ? vg_netpolicy_status(d->np) : NULL);
 
 	json_object_object_add(o, "maps", maps_json(d, &mem));
 	json_object_object_add(o, "kernel_memory_bytes", json_object_new_int64(mem));

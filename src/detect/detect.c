@@ -670,6 +670,29 @@ void vg_detect_alert(struct vg_detect *d, const void *data, size_t len)
 	}
 }
 
+/* ---- findings from outside the rule engine (src/netpolicy) ---- */
+
+void vg_detect_emit_ext(struct vg_detect *d, const struct vg_ext_finding *x)
+{
+	struct vg_alert a = {};
+	struct vg_match m;
+	struct vg_fctx f;
+	uint64_t now = vg_now_boot_ns();
+
+	a.hdr.type = VG_MSG_ALERT;
+	a.hdr.time_ns = x->time_ns;
+	a.proc = x->proc;
+	a.uid = x->uid;
+	a.kind = VG_RK_SYSCALL; /* no object of the rule kinds: sys stays empty */
+	memcpy(a.sys.args, x->id_parts, sizeof(a.sys.args));
+	housekeep(d, now);
+	enrich(d, &a, &f, &m, now);
+	f.ext = x;
+	f.act = x->act;
+	f.suppressed = x->suppressed;
+	emit(d, x->rule, &f);
+}
+
 void vg_detect_account(struct vg_detect *d, uint64_t cpu_ns)
 {
 	BUMP(d->c.busy_ns, cpu_ns);

@@ -101,6 +101,24 @@ void vg_detect_set_hook(struct vg_detect *d, vg_detect_hook fn, void *ctx);
  * kind exec or syscall), with r as its "rule". */
 void vg_detect_enforced(struct vg_detect *d, const struct vg_alert *a, const struct vg_rule *r,
 			const struct vg_detect_action *act);
+/*
+ * A finding no rule candidate produced (network policy and the built-in
+ * network detections, src/netpolicy): the same envelope, process context and
+ * ancestry as a rule's, kind "network", the "network" object as given (JSON),
+ * and the action taken. Counted in findings.
+ */
+struct vg_ext_finding {
+	const struct vg_rule *rule;
+	struct vg_proc_key proc;  /* zero: unknown (the finding says "missing") */
+	uint32_t uid;
+	uint64_t time_ns;         /* CLOCK_BOOTTIME of the operation */
+	uint64_t id_parts[6];     /* what makes it unique besides rule, process, time */
+	const char *network_json; /* the "network" object */
+	const char *text;         /* one-line summary for --format text */
+	const struct vg_detect_action *act; /* action, enforced_by, enforcement{} */
+	uint64_t suppressed;
+};
+void vg_detect_emit_ext(struct vg_detect *d, const struct vg_ext_finding *x);
 
 /* ---- pure helpers (unit-tested) ---- */
 

@@ -476,13 +476,14 @@ void vg_finding_render_json(struct vg_detect *d, const struct vg_rule *r, const 
 	vg_sbuf_puts(b, "\",\"id\":\"");
 	vg_sbuf_put(b, id, 32);
 	vg_sbuf_puts(b, "\",\"rule\":");
-	if (r->priv) {
+	if (r->priv && !f->ext) {
 		s = vg_detect_rule_json(d, r, a->gen, &len);
 		vg_sbuf_put(b, s, len);
 	} else {
-		vg_rule_render_json(r, b); /* a policy rule: not in the detection cache */
+		vg_rule_render_json(r, b); /* a policy or network rule: not in the detection cache */
 	}
-	vg_sbuf_puts(b, a->kind == VG_RK_FILE ? ",\"kind\":\"file\",\"process\":" :
+	vg_sbuf_puts(b, f->ext ? ",\"kind\":\"network\",\"process\":" :
+			a->kind == VG_RK_FILE ? ",\"kind\":\"file\",\"process\":" :
 			a->kind == VG_RK_EXEC ? ",\"kind\":\"exec\",\"process\":" :
 			",\"kind\":\"syscall\",\"process\":");
 	proc_ref_json(d, b, f->self);
@@ -508,8 +509,13 @@ void vg_finding_render_json(struct vg_detect *d, const struct vg_rule *r, const 
 	else
 		vg_sbuf_put(b, "null", 4);
 	vg_sbuf_puts(b, ",\"syscall\":");
-	if (a->kind == VG_RK_SYSCALL)
+	if (a->kind == VG_RK_SYSCALL && !f->ext)
 		syscall_json(d, b, f);
+	else
+		vg_sbuf_put(b, "null", 4);
+	vg_sbuf_puts(b, ",\"network\":");
+	if (f->ext && f->ext->network_json)
+		vg_sbuf_puts(b, f->ext->network_json);
 	else
 		vg_sbuf_put(b, "null", 4);
 	vg_sbuf_puts(b, ",\"container\":");
@@ -593,7 +599,13 @@ void vg_finding_render_text(struct vg_detect *d, const struct vg_rule *r, const 
 	vg_sbuf_printf(b, "\" pid=%u uid=%u exe=", a->proc.tgid, a->uid);
 	text_put(b, f->self->exe);
 	vg_sbuf_puts(b, " \u2192 ");
-	switch (a->kind) {
+	switch (f->ext ? -1 : a->kind) {
+	case -1:
+		vg_sbuf_puts(b, "network ");
+		text_put(b, f->ext->text);
+		if (f->act && f->act->action)
+			vg_sbuf_printf(b, " [%s]", f->act->action);
+		break;
 	case VG_RK_FILE:
 		vg_sbuf_puts(b, "file ");
 		text_put(b, f->path);

@@ -39,6 +39,7 @@ struct vg_fctx {
 	struct vg_pent *target;
 	uint64_t suppressed;           /* held back by the rule's rate limit since the last one */
 	const struct vg_detect_action *act; /* enforcement, NULL: an alert */
+	const struct vg_ext_finding *ext; /* a finding from outside the rule engine (network) */
 };
 
 const char *vg_detect_pent_json(struct vg_detect *d, struct vg_pent *e, size_t *len);

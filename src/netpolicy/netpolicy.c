@@ -1,0 +1,738 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The network policy over the daemon's life: attach the programs at the
+ * cgroup v2 root (found in /proc/self/mountinfo), load the policy files,
+ * compile them into the idle generation, flip, and free the replaced one once
+ * the ring buffer is drained. A policy that doesn't load (bad file, map
+ * creation failed) leaves the one in force untouched; the error is on stderr
+ * and in `vigil status`. Messages from the kernel become findings.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "detect/detect.h"
+#include "netpolicy/internal.h"
+#include "state/maps.h"
+#include "util/log.h"
+#include "util/timefmt.h"
+
+#define DEBOUNCE_NS 300000000ULL
+
+static const char *const prog_names[] = { "vg_np_connect4", "vg_np_connect6", "vg_np_sendmsg4",
+					  "vg_np_sendmsg6", "vg_np_egress", "vg_np_ingress" };
+#define NPROGS (sizeof(prog_names) / sizeof(prog_names[0]))
+
+/* The findings' rules: documented in docs/network-policy.md ("Findings"). */
+enum np_rule { R_DENY, R_C2, R_MINING, R_DYNDNS, R_QUARANTINE, R_MAX };
+static const struct {
+	const char *id, *title, *tactic, *technique;
+	enum vg_severity sev;
+} rule_defs[R_MAX] = {
+	[R_DENY] = { "net-policy-deny", "Network policy: destination denied", "TA0011", "T1071",
+		     VG_SEV_MEDIUM },
+	[R_C2] = { "net-blocklist", "Connection to or DNS lookup of a blocklisted destination",
+		   "TA0011", "T1071", VG_SEV_HIGH },
+	[R_MINING] = { "net-mining-pool", "Connection to or DNS lookup of a crypto-mining pool",
+		       "TA0040", "T1496", VG_SEV_HIGH },
+	[R_DYNDNS] = { "net-dyndns", "Connection to or DNS lookup of a dynamic-DNS domain",
+		       "TA0011", "T1568", VG_SEV_MEDIUM },
+	[R_QUARANTINE] = { "net-quarantine", "Network access by a quarantined process", "TA0011",
+			   NULL, VG_SEV_HIGH },
+};
+
+struct vg_netpolicy {
+	struct bpf_object *obj;
+	const struct vg_maps *maps;
+	struct vg_detect *det;
+	char file_given[PATH_MAX];
+	void (*drain)(void *);
+	void *drain_arg;
+	int outer[3];  /* vg_np_lpm, vg_np_dom, vg_np_ent */
+	int conf_fd, state_fd, stats_fd, learned_fd;
+	struct bpf_link *links[NPROGS];
+	char cgroot[PATH_MAX];
+	struct vg_np_policy *pol[2];
+	struct vg_np_kmaps km[2];
+	int gen;       /* active generation, -1: no policy installed */
+	int ino_fd, timer_fd;
+	struct vg_rule rules[R_MAX];
+	char *tags[1];
+	pthread_mutex_t lock; /* the status fields below are read by the API thread */
+	struct {
+		uint64_t reloads, failures, loaded_real_ns, last_real_ns;
+		uint64_t parse_ns, compile_ns;
+		bool last_ok;
+		char last[768];
+		uint64_t findings, messages, unknown;
+	} st;
+};
+
+static int map_fd(struct bpf_object *obj, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
+
+	return m ? bpf_map__fd(m) : -1;
+}
+
+static void rules_init(struct vg_netpolicy *np)
+{
+	np->tags[0] = "network";
+	for (int i = 0; i < R_MAX; i++) {
+		struct vg_rule *r = &np->rules[i];
+
+		r->id = (char *)rule_defs[i].id;
+		r->title = (char *)rule_defs[i].title;
+		r->severity = rule_defs[i].sev;
+		r->tactic = (char *)rule_defs[i].tactic;
+		r->technique = (char *)rule_defs[i].technique;
+		r->tactic_name = vg_mitre_tactic_name(r->tactic);
+		r->technique_name = r->technique ? vg_mitre_technique_name(r->technique) : NULL;
+		r->tags = np->tags;
+		r->ntags = 1;
+		r->enabled = true;
+		r->source = "builtin";
+		r->bit = VG_RULE_NOBIT;
+	}
+}
+
+struct vg_netpolicy *vg_netpolicy_new(struct bpf_object *obj, const struct vg_maps *maps,
+				      struct vg_detect *det, const char *file_given,
+				      void (*drain)(void *), void *arg)
+{
+	struct vg_netpolicy *np = calloc(1, sizeof(*np));
+	static const char *const outer[] = { "vg_np_lpm", "vg_np_dom", "vg_np_ent" };
+
+	if (!np)
+		return NULL;
+	np->obj = obj;
+	np->maps = maps;
+	np->det = det;
+	np->drain = drain;
+	np->drain_arg = arg;
+	np->gen = -1;
+	np->ino_fd = np->timer_fd = -1;
+	np->km[0].lpm = np->km[0].dom = np->km[0].ent = -1;
+	np->km[1] = np->km[0];
+	if (file_given)
+		snprintf(np->file_given, sizeof(np->file_given), "%s", file_given);
+	for (int i = 0; i < 3; i++)
+		np->outer[i] = map_fd(obj, outer[i]);
+	np->conf_fd = map_fd(obj, "vg_np_conf");
+	np->state_fd = map_fd(obj, "vg_np_state");
+	np->stats_fd = map_fd(obj, "vg_np_stats");
+	np->learned_fd = map_fd(obj, "vg_np_learned");
+	pthread_mutex_init(&np->lock, NULL);
+	rules_init(np);
+	return np;
+}
+
+void vg_netpolicy_free(struct vg_netpolicy *np)
+{
+	if (!np)
+		return;
+	for (size_t i = 0; i < NPROGS; i++)
+		bpf_link__destroy(np->links[i]);
+	for (int g = 0; g < 2; g++) {
+		vg_np_kmaps_close(&np->km[g]);
+		vg_np_policy_free(np->pol[g]);
+	}
+	if (np->ino_fd >= 0)
+		close(np->ino_fd);
+	if (np->timer_fd >= 0)
+		close(np->timer_fd);
+	pthread_mutex_destroy(&np->lock);
+	free(np);
+}
+
+/* ---- files ---- */
+
+static bool exists(const char *p)
+{
+	return access(p, F_OK) == 0;
+}
+
+/* The policy files in order; *n 0 if there are none. The caller frees. */
+static char **policy_files(const struct vg_netpolicy *np, size_t *n)
+{
+	char **v = calloc(65, sizeof(*v));
+	glob_t g = {};
+
+	*n = 0;
+	if (!v)
+		return NULL;
+	if (np->file_given[0]) {
+		v[(*n)++] = strdup(np->file_given);
+		return v;
+	}
+	if (exists(VG_NP_FILE))
+		v[(*n)++] = strdup(VG_NP_FILE);
+	if (glob(VG_NP_DIR "/*.yaml", 0, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc && *n < 64; i++)
+			v[(*n)++] = strdup(g.gl_pathv[i]);
+		globfree(&g);
+	}
+	return v;
+}
+
+static void strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void watch(struct vg_netpolicy *np)
+{
+	char dir[PATH_MAX], *slash;
+	uint32_t mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE;
+
+	np->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	np->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (np->ino_fd < 0)
+		return;
+	if (np->file_given[0]) {
+		/* the directory: editors and config managers replace files by rename */
+		snprintf(dir, sizeof(dir), "%s", np->file_given);
+		slash = strrchr(dir, '/');
+		if (slash)
+			*slash = 0;
+		else
+			snprintf(dir, sizeof(dir), ".");
+		inotify_add_watch(np->ino_fd, dir, mask);
+		return;
+	}
+	if (exists("/etc/vigil"))
+		inotify_add_watch(np->ino_fd, "/etc/vigil", mask);
+	if (exists(VG_NP_DIR))
+		inotify_add_watch(np->ino_fd, VG_NP_DIR, mask);
+}
+
+/* ---- kernel ---- */
+
+static int attach(struct vg_netpolicy *np)
+{
+	const char *root = NULL;
+	char line[1024];
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	int fd, err = 0;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char *sep = strstr(line, " - ");
+
+		if (sep && !strncmp(sep + 3, "cgroup2 ", 8) &&
+		    sscanf(line, "%*s %*s %*s %*s %4095s", np->cgroot) == 1) {
+			root = np->cgroot;
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	if (!root) {
+		vg_err("network policy: cgroup v2 is not mounted — no network enforcement");
+		return -ENOENT;
+	}
+	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		vg_err("network policy: opening %s: %s", root, strerror(-err));
+		return err;
+	}
+	for (size_t i = 0; i < NPROGS; i++) {
+		struct bpf_program *p = bpf_object__find_program_by_name(np->obj, prog_names[i]);
+
+		/* a link: always multi, it coexists with other programs at the root */
+		np->links[i] = p ? bpf_program__attach_cgroup(p, fd) : NULL;
+		if (!np->links[i]) {
+			err = -errno;
+			vg_err("network policy: attaching %s at %s: %s — no network enforcement",
+			       prog_names[i], root, strerror(-err));
+			break;
+		}
+	}
+	close(fd);
+	return err;
+}
+
+static int install(struct vg_netpolicy *np, int gen, struct vg_np_policy *p,
+		   struct vg_np_kmaps *k)
+{
+	struct vg_np_conf conf = { .loaded = 1, .mode = p->mode, .def_egress = p->def_egress,
+				   .entries = p->nents };
+	struct vg_np_state st = { .gen = gen };
+	uint32_t key = gen, zero = 0;
+	int fds[3] = { k->lpm, k->dom, k->ent };
+
+	for (int i = 0; i < 3; i++)
+		if (bpf_map_update_elem(np->outer[i], &key, &fds[i], BPF_ANY))
+			return -errno;
+	if (bpf_map_update_elem(np->conf_fd, &key, &conf, BPF_ANY))
+		return -errno;
+	/* the flip: from here on the kernel decides with generation gen */
+	if (bpf_map_update_elem(np->state_fd, &zero, &st, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/* Forget generation gen in the kernel (its maps are freed with the last reference). */
+static void retire(struct vg_netpolicy *np, int gen)
+{
+	struct vg_np_conf off = {};
+	uint32_t key = gen;
+
+	bpf_map_update_elem(np->conf_fd, &key, &off, BPF_ANY);
+	for (int i = 0; i < 3; i++)
+		bpf_map_delete_elem(np->outer[i], &key);
+	vg_np_kmaps_close(&np->km[gen]);
+}
+
+static void set_result(struct vg_netpolicy *np, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_result(struct vg_netpolicy *np, bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&np->lock);
+	np->st.last_ok = ok;
+	np->st.last_real_ns = vg_now_real_ns();
+	if (!ok)
+		np->st.failures++;
+	va_start(ap, fmt);
+	vsnprintf(np->st.last, sizeof(np->st.last), fmt, ap);
+	va_end(ap);
+	pthread_mutex_unlock(&np->lock);
+}
+
+static int load(struct vg_netpolicy *np, const char *why)
+{
+	struct vg_rule_errors errs = {};
+	struct vg_np_policy *p;
+	struct vg_np_kmaps k;
+	char msg[1024] = "";
+	size_t n;
+	char **files = policy_files(np, &n);
+	int gen = np->gen < 0 ? 0 : !np->gen;
+	uint64_t t0, t1;
+	int err;
+
+	if (!files)
+		return -ENOMEM;
+	if (!n) {
+		strv_free(files, n);
+		if (np->gen >= 0) {
+			/* the files are gone: no policy any more */
+			struct vg_np_state st = { .gen = gen };
+			uint32_t zero = 0, key = gen;
+			struct vg_np_conf off = {};
+
+			bpf_map_update_elem(np->conf_fd, &key, &off, BPF_ANY);
+			bpf_map_update_elem(np->state_fd, &zero, &st, BPF_ANY);
+			if (np->drain)
+				np->drain(np->drain_arg);
+			retire(np, !gen);
+			np->gen = -1;
+			vg_info("network policy removed (%s: no policy files)", why);
+			set_result(np, true, "no policy files: none in force");
+		}
+		return 0;
+	}
+	p = vg_np_policy_load(files, n, &errs);
+	strv_free(files, n);
+	if (!p) {
+		vg_err("network policy (%s): not loaded, %s", why,
+		       np->gen >= 0 ? "the previous policy stays in force" : "no policy in force");
+		vg_rule_errors_print(&errs, stderr);
+		if (errs.n) {
+			const struct vg_rule_error *e = &errs.v[0];
+
+			snprintf(msg, sizeof(msg), "%s:%d:%d: %s%s%s (%zu error%s)", e->file, e->line,
+				 e->column, e->field, e->field[0] ? ": " : "", e->msg, errs.n,
+				 errs.n > 1 ? "s" : "");
+		}
+		set_result(np, false, "rejected: %s", msg[0] ? msg : "out of memory");
+		vg_rule_errors_free(&errs);
+		return -EINVAL;
+	}
+	t0 = vg_now_boot_ns();
+	err = vg_np_compile(p, &k, msg, sizeof(msg));
+	t1 = vg_now_boot_ns();
+	if (!err)
+		err = install(np, gen, p, &k);
+	if (err) {
+		vg_err("network policy (%s): not installed: %s%s", why, msg[0] ? msg : strerror(-err),
+		       np->gen >= 0 ? "; the previous policy stays in force" : "");
+		set_result(np, false, "rejected: %s", msg[0] ? msg : strerror(-err));
+		vg_np_kmaps_close(&k);
+		vg_np_policy_free(p);
+		return err;
+	}
+	/* in force: let messages of the old generation be read, then retire it */
+	if (np->gen >= 0 && np->drain)
+		np->drain(np->drain_arg);
+	if (np->gen >= 0)
+		retire(np, np->gen);
+	vg_np_policy_free(np->pol[gen]);
+	np->pol[gen] = p;
+	np->km[gen] = k;
+	np->gen = gen;
+	if (k.truncated)
+		vg_warn("network policy: %zu prefixes/names have more than %d entries: the "
+			"lowest-ranked are ignored", k.truncated, VG_NP_CAND);
+	pthread_mutex_lock(&np->lock);
+	np->st.loaded_real_ns = vg_now_real_ns();
+	np->st.parse_ns = p->parse_ns;
+	np->st.compile_ns = t1 - t0;
+	pthread_mutex_unlock(&np->lock);
+	set_result(np, true, "loaded %s: %s, default %s, %zu entries, %zu prefixes, %zu names, "
+		   "%zu blocklist lines in %.0f ms", p->files,
+		   p->mode == VG_NP_ENFORCE ? "enforce" : "audit",
+		   p->def_egress == VG_NP_DENY ? "deny" : "allow", p->nents, k.nprefixes, k.nnames,
+		   p->blocklist_entries, (p->parse_ns + (t1 - t0)) / 1e6);
+	vg_info("network policy (%s): %s", why, np->st.last);
+	return 0;
+}
+
+int vg_netpolicy_start(struct vg_netpolicy *np)
+{
+	for (int i = 0; i < 3; i++)
+		if (np->outer[i] < 0 || np->conf_fd < 0 || np->state_fd < 0) {
+			vg_err("this build has no network policy maps: no network enforcement");
+			return -ENOENT;
+		}
+	if (attach(np))
+		return -ENOENT;
+	vg_info("network hooks attached at the cgroup v2 root %s (connect4/6, sendmsg4/6, "
+		"cgroup_skb egress/ingress)", np->cgroot);
+	watch(np);
+	if (np->file_given[0] && !exists(np->file_given)) {
+		vg_err("--network-policy %s: %s", np->file_given, strerror(ENOENT));
+		return -ENOENT;
+	}
+	load(np, "start");
+	return 0;
+}
+
+int vg_netpolicy_reload(struct vg_netpolicy *np, const char *why)
+{
+	pthread_mutex_lock(&np->lock);
+	np->st.reloads++;
+	pthread_mutex_unlock(&np->lock);
+	return load(np, why);
+}
+
+int vg_netpolicy_watch_fd(const struct vg_netpolicy *np)
+{
+	return np->ino_fd;
+}
+
+int vg_netpolicy_timer_fd(const struct vg_netpolicy *np)
+{
+	return np->timer_fd;
+}
+
+static bool relevant(const struct vg_netpolicy *np, const char *name)
+{
+	size_t n = strlen(name);
+	const char *base;
+
+	if (np->file_given[0]) {
+		base = strrchr(np->file_given, '/');
+		return !strcmp(name, base ? base + 1 : np->file_given);
+	}
+	return !strcmp(name, "network.yaml") || !strcmp(name, "network.d") ||
+	       (n > 5 && !strcmp(name + n - 5, ".yaml") && name[0] != '.');
+}
+
+bool vg_netpolicy_on_inotify(struct vg_netpolicy *np)
+{
+	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool hit = false;
+	ssize_t n;
+
+	while ((n = read(np->ino_fd, buf, sizeof(buf))) > 0)
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+
+			if (ev->len && relevant(np, ev->name))
+				hit = true;
+			p += sizeof(*ev) + ev->len;
+		}
+	if (hit && np->timer_fd >= 0) {
+		/* editors write in several steps: reload once they are done */
+		struct itimerspec its = { .it_value = { 0, DEBOUNCE_NS } };
+
+		timerfd_settime(np->timer_fd, 0, &its, NULL);
+	}
+	return hit;
+}
+
+void vg_netpolicy_on_timer(struct vg_netpolicy *np)
+{
+	uint64_t exp;
+
+	if (read(np->timer_fd, &exp, sizeof(exp)) == sizeof(exp))
+		vg_netpolicy_reload(np, "policy file changed");
+}
+
+/* ---- messages -> findings ---- */
+
+static const char *hook_name(unsigned h)
+{
+	static const char *const n[] = { "?", "connect4", "connect6", "sendmsg4", "sendmsg6",
+					 "dns_query", "dns_answer", "egress" };
+
+	return h < sizeof(n) / sizeof(n[0]) ? n[h] : "?";
+}
+
+static const char *reason_name(unsigned r)
+{
+	static const char *const n[] = { "?", "entry", "default", "learned", "quarantine" };
+
+	return r < sizeof(n) / sizeof(n[0]) ? n[r] : "?";
+}
+
+/* Wire-format name -> dotted text (labels are copied as they are, JSON escapes later). */
+static void wire_name(const uint8_t *w, size_t len, char *out, size_t outlen)
+{
+	size_t i = 0, o = 0;
+
+	out[0] = 0;
+	while (i < len && w[i] && o + 1 < outlen) {
+		size_t l = w[i++];
+
+		if (l > 63 || i + l > len)
+			break;
+		if (o && o + 1 < outlen)
+			out[o++] = '.';
+		for (size_t j = 0; j < l && o + 1 < outlen; j++) {
+			char c = w[i + j];
+
+			out[o++] = c >= 'A' && c <= 'Z' ? c + 32 : c;
+		}
+		i += l;
+	}
+	out[o] = 0;
+}
+
+static const char *guarantee(const struct vg_np_msg *m)
+{
+	if (m->reason == VG_NPR_QUARANTINE)
+		return "process network-quarantined: refused in the kernel (cgroup hook) before "
+		       "anything was sent";
+	if (!m->blocked)
+		return "audit mode: reported only, the traffic was allowed";
+	switch (m->hook) {
+	case VG_NPH_DNS_QUERY:
+		return "query dropped in the kernel (cgroup_skb egress) before it left the host: "
+		       "the resolver never saw it";
+	case VG_NPH_DNS_ANSWER:
+		return "the answer's addresses are refused in the kernel (connect/sendmsg) from its "
+		       "arrival for its TTL";
+	default:
+		return "refused in the kernel (cgroup connect/sendmsg hook) before any packet was "
+		       "sent: the caller got EPERM";
+	}
+}
+
+static void json_str(char *out, size_t len, const char *s)
+{
+	struct json_object *o = json_object_new_string(s);
+
+	snprintf(out, len, "%s", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							       JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+void vg_netpolicy_msg(struct vg_netpolicy *np, const void *data, size_t len)
+{
+	const struct vg_np_msg *m = data;
+	const struct vg_np_policy *p;
+	const struct vg_np_ent *e = NULL;
+	struct vg_ext_finding x = {};
+	struct vg_detect_action act = {};
+	char addr[64] = "", name[300] = "", jname[700], jmatch[700], jsrc[600], jaddr[80];
+	char net[4096], text[1024], entry[64] = "null", port[16] = "null";
+	const char *proto;
+	enum np_rule rule = R_DENY;
+
+	if (len < sizeof(*m)) {
+		vg_detect_malformed(np->det);
+		return;
+	}
+	__atomic_fetch_add(&np->st.messages, 1, __ATOMIC_RELAXED);
+	p = np->pol[m->gen & 1];
+	if (m->entry && p && m->entry <= p->nents)
+		e = &p->ents[m->entry - 1];
+	else if (m->entry)
+		__atomic_fetch_add(&np->st.unknown, 1, __ATOMIC_RELAXED);
+	if (m->reason == VG_NPR_QUARANTINE)
+		rule = R_QUARANTINE;
+	else if (e && e->category == VG_NPC_MINING)
+		rule = R_MINING;
+	else if (e && e->category == VG_NPC_DYNDNS)
+		rule = R_DYNDNS;
+	else if (e && e->category == VG_NPC_C2)
+		rule = R_C2;
+	if (m->hook != VG_NPH_DNS_QUERY)
+		vg_np_addr_str(m->addr, addr, sizeof(addr));
+	if (m->name_len)
+		wire_name(m->name, m->name_len < VG_NP_NAME ? m->name_len : VG_NP_NAME, name,
+			  sizeof(name));
+	if (!name[0] && m->name_hash && p)
+		for (size_t i = 0; i < p->ndom_names; i++)
+			if (p->dom_name_hash[i] == m->name_hash) {
+				snprintf(name, sizeof(name), "%s", p->dom_names[i]);
+				break;
+			}
+	json_str(jname, sizeof(jname), name);
+	json_str(jaddr, sizeof(jaddr), addr);
+	json_str(jmatch, sizeof(jmatch), e ? (e->what ? e->what : e->source) : "");
+	json_str(jsrc, sizeof(jsrc), e ? e->source : "");
+	if (e)
+		snprintf(entry, sizeof(entry), "\"%s[%zu]\"", e->list, e->index);
+	proto = m->proto == 6 ? "tcp" : m->proto == 17 ? "udp" : "other";
+	if (m->port)
+		snprintf(port, sizeof(port), "%u", m->port);
+	snprintf(net, sizeof(net),
+		 "{\"direction\":\"egress\",\"hook\":\"%s\",\"protocol\":\"%s\",\"family\":%u,"
+		 "\"address\":%s,\"port\":%s,\"domain\":%s,\"blocked\":%s,"
+		 "\"policy\":{\"mode\":\"%s\",\"reason\":\"%s\",\"entry\":%s,\"match\":%s,"
+		 "\"source\":%s},\"guarantee\":\"%s\"}",
+		 hook_name(m->hook), proto, m->family, addr[0] ? jaddr : "null", port,
+		 name[0] ? jname : "null", m->blocked ? "true" : "false",
+		 !p ? "enforce" : p->mode == VG_NP_ENFORCE ? "enforce" : "audit",
+		 reason_name(m->reason), entry, e ? jmatch : "null", e ? jsrc : "null",
+		 guarantee(m));
+	snprintf(text, sizeof(text), "%s %s%s%s%s%s (%s%s%s)", hook_name(m->hook), addr,
+		 name[0] && addr[0] ? " " : "", name, m->port ? ":" : "", m->port ? port : "",
+		 reason_name(m->reason), e ? " " : "", e ? (e->what ? e->what : e->source) : "");
+	x.rule = &np->rules[rule];
+	x.proc = m->proc;
+	x.uid = m->uid;
+	x.time_ns = m->hdr.time_ns;
+	memcpy(&x.id_parts[0], m->addr, 16);
+	x.id_parts[2] = m->port | (uint64_t)m->hook << 16 | (uint64_t)m->entry << 32;
+	x.id_parts[3] = m->name_hash;
+	x.network_json = net;
+	x.text = text;
+	act.action = m->blocked ? "block" : "alert";
+	act.enforced_by = "cgroup";
+	act.audit = !m->blocked;
+	act.policy = m->reason == VG_NPR_QUARANTINE ? "network-quarantine" : "network-policy";
+	act.guarantee = guarantee(m);
+	x.act = &act;
+	x.suppressed = m->suppressed;
+	vg_detect_emit_ext(np->det, &x);
+	__atomic_fetch_add(&np->st.findings, 1, __ATOMIC_RELAXED);
+}
+
+/* ---- status ---- */
+
+static const char *const np_stat_names[VG_NPS_MAX] = {
+	[VG_NPS_CHECKED] = "decisions",
+	[VG_NPS_ALLOWED] = "allowed",
+	[VG_NPS_DENIED] = "denied",
+	[VG_NPS_AUDITED] = "audited",
+	[VG_NPS_DNS_QUERIES] = "dns_queries",
+	[VG_NPS_DNS_DROPPED] = "dns_dropped",
+	[VG_NPS_DNS_AUDITED] = "dns_audited",
+	[VG_NPS_DNS_ANSWERS] = "dns_answers",
+	[VG_NPS_DNS_MALFORMED] = "dns_malformed",
+	[VG_NPS_DNS_DEEP] = "dns_names_too_deep",
+	[VG_NPS_LEARNED] = "learned",
+	[VG_NPS_LEARNED_FAIL] = "learned_failures",
+	[VG_NPS_LEARNED_HITS] = "learned_hits",
+	[VG_NPS_QUARANTINE] = "quarantine_refused",
+	[VG_NPS_MSG] = "messages",
+	[VG_NPS_MSG_SUPPRESSED] = "messages_suppressed",
+	[VG_NPS_MSG_DROP] = "messages_dropped",
+	[VG_NPS_NO_PROC] = "no_process_record",
+};
+
+static uint64_t np_stat(struct vg_netpolicy *np, uint32_t k)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t v[ncpu > 0 ? ncpu : 1], sum = 0;
+
+	if (ncpu <= 0 || bpf_map_lookup_elem(np->stats_fd, &k, v))
+		return 0;
+	for (int i = 0; i < ncpu; i++)
+		sum += v[i];
+	return sum;
+}
+
+static struct json_object *time_or_null(uint64_t real_ns)
+{
+	char buf[VG_RFC3339_LEN];
+
+	return real_ns ? json_object_new_string(vg_rfc3339(real_ns, buf, sizeof(buf))) : NULL;
+}
+
+struct json_object *vg_netpolicy_status(struct vg_netpolicy *np)
+{
+	struct json_object *o = json_object_new_object(), *c = json_object_new_object();
+	struct json_object *mem = json_object_new_object(), *last = json_object_new_object();
+	const struct vg_np_policy *p;
+	const struct vg_np_kmaps *k;
+	int gen;
+
+	pthread_mutex_lock(&np->lock);
+	gen = np->gen;
+	p = gen >= 0 ? np->pol[gen] : NULL;
+	k = gen >= 0 ? &np->km[gen] : NULL;
+	json_object_object_add(o, "attached", json_object_new_boolean(np->links[NPROGS - 1] != NULL));
+	json_object_object_add(o, "cgroup_root", np->cgroot[0] ? json_object_new_string(np->cgroot)
+							     : NULL);
+	json_object_object_add(o, "installed", json_object_new_boolean(p != NULL));
+	json_object_object_add(o, "files", p ? json_object_new_string(p->files) : NULL);
+	json_object_object_add(o, "mode", p ? json_object_new_string(p->mode == VG_NP_ENFORCE ?
+								     "enforce" : "audit") : NULL);
+	json_object_object_add(o, "default_egress",
+			       p ? json_object_new_string(p->def_egress == VG_NP_DENY ? "deny"
+										     : "allow")
+				 : NULL);
+	json_object_object_add(o, "generation", p ? json_object_new_int(gen) : NULL);
+	json_object_object_add(o, "entries", json_object_new_int64(p ? p->nents : 0));
+	json_object_object_add(o, "prefixes", json_object_new_int64(k ? k->nprefixes : 0));
+	json_object_object_add(o, "names", json_object_new_int64(k ? k->nnames : 0));
+	json_object_object_add(o, "blocklists", json_object_new_int64(p ? p->nblocklists : 0));
+	json_object_object_add(o, "blocklist_entries",
+			       json_object_new_int64(p ? p->blocklist_entries : 0));
+	json_object_object_add(o, "truncated_candidates", json_object_new_int64(k ? k->truncated : 0));
+	json_object_object_add(o, "loaded_at", time_or_null(np->st.loaded_real_ns));
+	json_object_object_add(o, "load_ms", json_object_new_double(
+						    (np->st.parse_ns + np->st.compile_ns) / 1e6));
+	json_object_object_add(o, "parse_ms", json_object_new_double(np->st.parse_ns / 1e6));
+	json_object_object_add(o, "compile_ms", json_object_new_double(np->st.compile_ns / 1e6));
+	json_object_object_add(mem, "prefixes", json_object_new_int64(k ? k->mem_lpm : 0));
+	json_object_object_add(mem, "names", json_object_new_int64(k ? k->mem_dom : 0));
+	json_object_object_add(mem, "entries", json_object_new_int64(k ? k->mem_ent : 0));
+	json_object_object_add(mem, "total", json_object_new_int64(k ? k->mem_lpm + k->mem_dom +
+									  k->mem_ent : 0));
+	json_object_object_add(o, "kernel_memory_bytes", mem);
+	json_object_object_add(o, "reloads", json_object_new_uint64(np->st.reloads));
+	json_object_object_add(o, "reload_failures", json_object_new_uint64(np->st.failures));
+	json_object_object_add(last, "time", time_or_null(np->st.last_real_ns));
+	json_object_object_add(last, "ok", json_object_new_boolean(np->st.last_ok));
+	json_object_object_add(last, "result", json_object_new_string(np->st.last));
+	json_object_object_add(o, "last_load", last);
+	json_object_object_add(o, "findings", json_object_new_uint64(np->st.findings));
+	json_object_object_add(o, "messages_read", json_object_new_uint64(np->st.messages));
+	json_object_object_add(o, "messages_stale_generation", json_object_new_uint64(np->st.unknown));
+	pthread_mutex_unlock(&np->lock);
+	for (uint32_t i = 0; i < VG_NPS_MAX; i++)
+		json_object_object_add(c, np_stat_names[i], json_object_new_uint64(np_stat(np, i)));
+	json_object_object_add(o, "counters", c);
+	return o;
+}
