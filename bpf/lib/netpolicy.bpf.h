@@ -314,10 +314,11 @@ static __always_inline void np_decide_addr(const struct np_gen *g, const struct 
 		struct vg_np_entry *e = bpf_map_lookup_elem(g->ent, &id);
 
 		/* A learned address ranks as a host route, with its name entry's tie-breakers. */
-		if (e && np_entry_applies(e, a, proto, port) &&
-		    np_better(d, (128 << 3) | (e->rank & 7), l->verdict)) {
+		__u32 rank = e ? VG_NP_RANK(VG_NP_SPEC_HOST, e->rank & VG_NP_TIE_MASK) : 0;
+
+		if (e && np_entry_applies(e, a, proto, port) && np_better(d, rank, l->verdict)) {
 			d->entry = id;
-			d->rank = (128 << 3) | (e->rank & 7);
+			d->rank = rank;
 			d->verdict = l->verdict;
 			d->reason = VG_NPR_LEARNED;
 			d->name_hash = l->name_hash;

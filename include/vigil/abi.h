@@ -622,6 +622,22 @@ struct vg_np_cands {
 	__u32 id[VG_NP_CAND];
 };
 
+/*
+ * Precedence: rank = specificity << 4 | tie-breakers, higher wins. Specificity
+ * of an address entry is its prefix length as IPv6 (a v4 /24 is 120, no
+ * destination 0); of a name entry 200 for an exact name, 100 + labels for a
+ * suffix. Tie-breakers, in order: scoped (exe/uid/cgroup), port-limited,
+ * explicit (the allow/deny lists, over blocklists), deny. An address learned
+ * from a DNS answer ranks as a host route (128) with its name entry's tie-breakers.
+ */
+#define VG_NP_TIE_SCOPED 8
+#define VG_NP_TIE_PORT 4
+#define VG_NP_TIE_EXPLICIT 2
+#define VG_NP_TIE_DENY 1
+#define VG_NP_TIE_MASK 15
+#define VG_NP_RANK(spec, ties) (((__u32)(spec) << 4) | (ties))
+#define VG_NP_SPEC_HOST 128
+
 /* One policy entry (a rule of the allow/deny lists, or one blocklist file). */
 struct vg_np_entry {
 	__u32 rank;       /* precedence: higher wins (src/netpolicy/compile.c, docs) */
