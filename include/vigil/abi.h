@@ -593,6 +593,8 @@ struct vg_enforce_msg {
 enum vg_enf_hook {
 	VG_EH_SYS_ENTER, VG_EH_EXEC, VG_EH_LSM_EXEC, VG_EH_LSM_PTRACE, VG_EH_LSM_FILE,
 	VG_EH_LSM_BPF, VG_EH_LSM_OTHER
+};
+
 /* ======================= network policy (bpf/netpolicy.bpf.c, src/netpolicy/) ======================= */
 
 /*
