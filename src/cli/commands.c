@@ -895,6 +895,7 @@ int vg_cmd_run(int argc, char **argv)
 			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
 				return usage_error("run", "--enforce: expected on or off, got '%s'", optarg);
 			ro.enforce_off = !strcmp(optarg, "off");
+			break;
 		case 'N':
 			if (stat(optarg, &st) || !S_ISREG(st.st_mode))
 				return usage_error("run", "--network-policy %s: not a file", optarg);
