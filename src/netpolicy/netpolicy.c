@@ -25,6 +25,7 @@
 #include "detect/detect.h"
 #include "netpolicy/internal.h"
 #include "state/maps.h"
+#include "state/strings.h"
 #include "util/log.h"
 #include "util/timefmt.h"
 
@@ -314,6 +315,114 @@ static void set_result(struct vg_netpolicy *np, bool ok, const char *fmt, ...)
 	pthread_mutex_unlock(&np->lock);
 }
 
+/* ---- names already resolved (net-state's answer table) ---- */
+
+/* The best entry a name matches (any scope: the kernel checks the scope at
+ * connect), 0 if none; *hash gets the matched suffix's hash. */
+static uint32_t name_decide(const struct vg_np_policy *p, const char *name, uint64_t *hash)
+{
+	uint64_t hs[128];
+	unsigned n = 0, best_rank = 0;
+	uint32_t best = 0;
+	const char *end = name + strlen(name);
+
+	/* suffix hashes from the rightmost label, as the kernel folds them */
+	for (uint64_t h = VG_DOM_INIT; end > name && n < 128;) {
+		const char *start = end;
+		uint8_t buf[64] = { 0 };
+
+		while (start > name && start[-1] != '.')
+			start--;
+		memcpy(buf, start, end - start > 63 ? 63 : end - start);
+		h = vg_dom_fold(h, vg_dom_label_hash(buf, end - start));
+		hs[n++] = h;
+		end = start > name ? start - 1 : name;
+	}
+	for (unsigned k = 0; k < n && k < VG_NP_LABELS; k++) {
+		size_t lo = 0, hi = p->ndoms;
+
+		while (lo < hi) { /* p->doms is sorted by hash (compile) */
+			size_t mid = (lo + hi) / 2;
+
+			if (p->doms[mid].hash < hs[k])
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (size_t i = lo; i < p->ndoms && p->doms[i].hash == hs[k]; i++) {
+			uint32_t raw = p->doms[i].ent, id = raw & ~VG_NP_SUB;
+			bool sub = raw & VG_NP_SUB;
+			const struct vg_np_entry *e = &p->ents[id - 1].k;
+
+			if (sub == (k == n - 1))
+				continue; /* exact entries match the whole name, sub ones a parent */
+			if (!best || e->rank > best_rank ||
+			    (e->rank == best_rank && e->verdict == VG_NP_DENY)) {
+				best = id;
+				best_rank = e->rank;
+				*hash = hs[k];
+			}
+		}
+	}
+	return best;
+}
+
+/*
+ * Addresses resolved before this policy (the answer table, vg_dnsa): those
+ * whose question name or CNAME chain an entry matches are learned now, as if
+ * their answer had just arrived — a name denied after it was resolved is cut
+ * at once. Returns how many were learned.
+ */
+static size_t learn_resolved(struct vg_netpolicy *np, int gen, const struct vg_np_policy *p)
+{
+	int fd = map_fd(np->obj, "vg_dnsa");
+	struct vg_dnsa_key key, next;
+	struct vg_dnsa val;
+	uint64_t now = vg_now_boot_ns();
+	size_t n = 0;
+	void *prev = NULL;
+
+	if (fd < 0 || !p->ndoms)
+		return 0;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		char names[2048], *tok, *save = NULL;
+		uint64_t hash = 0;
+		uint32_t best = 0;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &val) || val.expires_ns <= now)
+			continue;
+		names[0] = 0;
+		if (val.chain && vg_str_read(np->maps, val.chain, names, sizeof(names), NULL) < 0)
+			names[0] = 0;
+		if (!names[0] && vg_str_read(np->maps, val.name, names, sizeof(names), NULL) < 0)
+			continue;
+		for (tok = strtok_r(names, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			uint64_t h = 0;
+			uint32_t id = name_decide(p, tok, &h);
+			const struct vg_np_entry *e = id ? &p->ents[id - 1].k : NULL;
+
+			if (e && (!best || e->rank > p->ents[best - 1].k.rank ||
+				  (e->rank == p->ents[best - 1].k.rank && e->verdict == VG_NP_DENY))) {
+				best = id;
+				hash = h;
+			}
+		}
+		if (best) {
+			struct vg_np_lpm_key lk = {};
+			struct vg_np_learned l = { .expire_ns = val.expires_ns, .name_hash = hash,
+						   .entry = best, .verdict = p->ents[best - 1].k.verdict,
+						   .gen = gen };
+
+			memcpy(lk.addr, key.addr.w, 16);
+			if (bpf_map_update_elem(np->learned_fd, &lk, &l, BPF_ANY) == 0)
+				n++;
+		}
+	}
+	return n;
+}
+
 static int load(struct vg_netpolicy *np, const char *why)
 {
 	struct vg_rule_errors errs = {};
@@ -367,8 +476,15 @@ static int load(struct vg_netpolicy *np, const char *why)
 	t0 = vg_now_boot_ns();
 	err = vg_np_compile(p, &k, msg, sizeof(msg));
 	t1 = vg_now_boot_ns();
-	if (!err)
+	if (!err) {
+		/* before the flip: the new generation's learned addresses are ready with it */
+		size_t learned = learn_resolved(np, gen, p);
+
+		if (learned)
+			vg_info("network policy: %zu addresses resolved earlier match its names: "
+				"learned", learned);
 		err = install(np, gen, p, &k);
+	}
 	if (err) {
 		vg_err("network policy (%s): not installed: %s%s", why, msg[0] ? msg : strerror(-err),
 		       np->gen >= 0 ? "; the previous policy stays in force" : "");
