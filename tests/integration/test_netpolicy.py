@@ -1,0 +1,354 @@
+"""Network policy, enforced in the kernel at the cgroup v2 root (docs/network-policy.md).
+
+A network namespace joined by a veth pair holds the servers (TCP 8080 and UDP 9090 on
+every address, a DNS responder on NS_IP); clients run on this side as processes of
+their own. Every policy here denies only this test's addresses (10.214.N.0/24) and
+names (*.np.vigil-test.example, *.blk.vigil-test.example): the programs sit at the
+cgroup root, where other tests' processes run too.
+"""
+import datetime
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import Daemon
+from nettest import HERE, PY, SERVERS, NetEnv, sh
+
+ZONE = "np.vigil-test.example"
+BLK = "blk.vigil-test.example"
+
+
+class PolicyNet(NetEnv):
+    """NetEnv on its own addresses, servers on every address of the namespace."""
+
+    def __init__(self):
+        super().__init__()
+        pid = os.getpid()
+        n = pid % 200 + 20
+        self.ns = f"vgp{pid}"
+        self.host_if, self.ns_if = f"vgph{pid}"[:15], f"vgpn{pid}"[:15]
+        self.HOST_IP, self.NS_IP = f"10.214.{n}.1", f"10.214.{n}.2"
+        self.HOST_IP6, self.NS_IP6 = f"fd78:{n:x}::1", f"fd78:{n:x}::2"
+        self.net = f"10.214.{n}"
+        self.ip = {i: f"10.214.{n}.{i}" for i in range(3, 10)}
+        self.zone = {
+            f"ok.{ZONE}": [["A", self.NS_IP]],
+            f"x.evil.{ZONE}": [["A", self.ip[5]]],
+            f"alias.{ZONE}": [["CNAME", f"y.evil.{ZONE}"]],
+            f"y.evil.{ZONE}": [["A", self.ip[6]]],
+            f"late.{ZONE}": [["A", self.ip[7]]],
+            f"hit.{BLK}": [["A", self.ip[8]]],
+        }
+
+    def up(self):
+        sh(f"ip netns add {self.ns}")
+        sh(f"ip link add {self.host_if} type veth peer name {self.ns_if}")
+        sh(f"ip link set {self.ns_if} netns {self.ns}")
+        sh(f"ip addr add {self.HOST_IP}/24 dev {self.host_if}")
+        sh(f"ip link set {self.host_if} up")
+        x = f"ip netns exec {self.ns}"
+        sh(f"{x} ip addr add {self.NS_IP}/24 dev {self.ns_if}")
+        for a in self.ip.values():
+            sh(f"{x} ip addr add {a}/24 dev {self.ns_if}")
+        sh(f"{x} ip link set {self.ns_if} up")
+        sh(f"{x} ip link set lo up")
+        self.start(["ip", "netns", "exec", self.ns, PY, os.path.join(HERE, "dnsserver.py"),
+                    self.NS_IP, "53", json.dumps(self.zone)])
+        self.start(["ip", "netns", "exec", self.ns, PY, "-c", SERVERS, "0.0.0.0"])
+        return self
+
+    def run(self, script):
+        """A client process: returns (pid, parsed JSON it printed)."""
+        pre = (f"import errno, json, os, socket, sys\nsys.path.insert(0, {HERE!r})\n"
+               f"import dnsserver\nDNS = ({self.NS_IP!r}, 53)\n"
+               "def connect(ip, port=8080):\n"
+               "    s = socket.socket(); s.settimeout(3)\n"
+               "    try:\n"
+               "        s.connect((ip, port)); return 'ok'\n"
+               "    except OSError as e:\n"
+               "        return errno.errorcode.get(e.errno, str(e))\n"
+               "    finally:\n"
+               "        s.close()\n"
+               "def sendto(ip, port=9090):\n"
+               "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+               "    try:\n"
+               "        s.sendto(b'x', (ip, port)); return 'ok'\n"
+               "    except OSError as e:\n"
+               "        return errno.errorcode.get(e.errno, str(e))\n"
+               "def resolve(name):\n"
+               "    try:\n"
+               "        rcode, ans = dnsserver.query(DNS, name, timeout=1.5)\n"
+               "        return [v for t, v, _ in ans if t == 'A'] or 'rcode%d' % rcode\n"
+               "    except socket.timeout:\n"
+               "        return 'timeout'\n"
+               "    except OSError as e:\n"
+               "        return errno.errorcode.get(e.errno, str(e))\n")
+        p = subprocess.run([PY, "-c", pre + script], capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        return json.loads(p.stdout)
+
+
+@pytest.fixture(scope="module")
+def net():
+    env = PolicyNet()
+    try:
+        yield env.up()
+    finally:
+        env.down()
+
+
+POLICY = """\
+mode: {mode}
+default: allow
+deny:
+  - cidr: {net}.4/31            # .4 and .5
+  - domain: "*.evil.{zone}"
+{extra}allow:
+  - ip: {net}.5                 # more specific than the /31: allowed
+"""
+
+
+class Policy:
+    def __init__(self, path, net):
+        self.path, self.net = path, net
+
+    def write(self, mode="enforce", extra="", text=None):
+        tmp = self.path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(text if text is not None else
+                    POLICY.format(mode=mode, net=self.net.net, zone=ZONE, extra=extra))
+        os.rename(tmp, self.path)
+
+
+@pytest.fixture(scope="module")
+def pol(net, tmp_path_factory):
+    d = tmp_path_factory.mktemp("netpolicy")
+    p = Policy(str(d / "network.yaml"), net)
+    p.write()
+    return p
+
+
+@pytest.fixture(scope="module")
+def vigil(pol):
+    d = Daemon("netpolicy", ["--network-policy", pol.path])
+    d.purge()
+    d.start(["--reset-state"])
+    yield d
+    d.stop()
+    d.purge()
+
+
+def np_status(vigil):
+    return vigil.status()["network_policy"]
+
+
+def rfc3339(s):
+    if not s:
+        return 0
+    day, frac = s.rstrip("Z").split(".") if "." in s else (s.rstrip("Z"), "0")
+    return datetime.datetime.fromisoformat(day).replace(
+        tzinfo=datetime.timezone.utc).timestamp() + float("0." + frac)
+
+
+def reload(vigil, pol, **kw):
+    """Rewrite the policy and SIGHUP; returns the status once a load of the new
+    file was tried (the file change alone also reloads, after a debounce)."""
+    t0 = time.time()
+    pol.write(**kw)
+    vigil.proc.send_signal(signal.SIGHUP)
+    return vigil.wait_for(lambda: (lambda s: s if rfc3339(s["last_load"]["time"]) >= t0 else None)(
+        np_status(vigil)), timeout=60, what="policy reload")
+
+
+def findings(vigil, pid=None, rule=None):
+    out = []
+    with open(vigil.stdout_path) as f:
+        for line in f:
+            if not line.startswith("{"):
+                continue
+            x = json.loads(line)
+            if x.get("kind") != "network":
+                continue
+            if pid is not None and x["process"]["pid"] != pid:
+                continue
+            if rule and x["rule"]["id"] != rule:
+                continue
+            out.append(x)
+    return out
+
+
+def wait_findings(vigil, pid, n=1, rule=None):
+    return vigil.wait_for(lambda: (lambda f: f if len(f) >= n else None)(
+        findings(vigil, pid, rule)), timeout=10, what=f"{n} network finding(s) of {pid}")
+
+
+def test_deny_by_cidr_eperm_allowed_still_works(vigil, net, pol):
+    st = np_status(vigil)
+    assert st["installed"] and st["mode"] == "enforce", st
+    r = net.run(f"""
+print(json.dumps({{"pid": os.getpid(), "ns": connect({net.NS_IP!r}), "deny": connect({net.ip[4]!r}),
+                  "allow": connect({net.ip[5]!r}), "udp": sendto({net.ip[4]!r}),
+                  "udp_ok": sendto({net.ip[5]!r})}}))""")
+    assert (r["ns"], r["allow"], r["udp_ok"]) == ("ok", "ok", "ok"), r
+    assert r["deny"] == "EPERM" and r["udp"] == "EPERM", r
+    fs = wait_findings(vigil, r["pid"], 2)
+    tcp = [f for f in fs if f["network"]["hook"] == "connect4"]
+    assert tcp, fs
+    f = tcp[0]
+    assert f["rule"]["id"] == "net-policy-deny" and f["rule"]["mitre"]["tactic"]["id"] == "TA0011"
+    assert f["action"] == "block" and f["enforced_by"] == "cgroup", f
+    assert "EPERM" in f["enforcement"]["guarantee"], f
+    n = f["network"]
+    assert (n["address"], n["port"], n["protocol"], n["blocked"]) == (net.ip[4], 8080, "tcp", True)
+    assert n["policy"]["entry"] == "deny[0]" and n["policy"]["match"] == f"{net.net}.4/31", n
+    assert n["policy"]["source"] == f"{pol.path}:4", n
+    assert any(x["network"]["hook"] == "sendmsg4" for x in fs), fs
+    c = np_status(vigil)["counters"]
+    assert c["denied"] >= 2 and c["allowed"] >= 3, c
+
+
+def test_deny_by_domain_before_resolution_drops_the_query(vigil, net):
+    before = np_status(vigil)["counters"]["dns_dropped"]
+    r = net.run(f"""
+print(json.dumps({{"pid": os.getpid(), "bad": resolve("x.evil.{ZONE}"), "ok": resolve("ok.{ZONE}")}}))""")
+    assert r["ok"] == [net.NS_IP], r
+    assert r["bad"] in ("EPERM", "timeout"), r  # the query never left: no answer
+    f = wait_findings(vigil, r["pid"])[0]
+    n = f["network"]
+    assert n["hook"] == "dns_query" and n["domain"] == f"x.evil.{ZONE}" and n["blocked"], n
+    assert n["policy"]["match"] == f"*.evil.{ZONE}" and f["action"] == "block", f
+    assert np_status(vigil)["counters"]["dns_dropped"] > before
+
+
+def test_deny_by_domain_in_a_cname_chain_learns_the_answer(vigil, net):
+    r = net.run(f"""
+a = resolve("alias.{ZONE}")
+print(json.dumps({{"pid": os.getpid(), "a": a, "c": connect({net.ip[6]!r})}}))""")
+    assert r["a"] == [net.ip[6]], r  # the answer is let through ...
+    assert r["c"] == "EPERM", r      # ... its addresses are refused from its arrival
+    fs = wait_findings(vigil, r["pid"], 2)
+    hooks = {f["network"]["hook"]: f for f in fs}
+    assert "dns_answer" in hooks and hooks["dns_answer"]["network"]["domain"] == f"alias.{ZONE}"
+    c = hooks["connect4"]["network"]
+    assert c["policy"]["reason"] == "learned" and c["address"] == net.ip[6], c
+    assert np_status(vigil)["counters"]["learned"] >= 1
+
+
+def test_deny_by_domain_after_resolution(vigil, net, pol):
+    r = net.run(f"""
+print(json.dumps({{"a": resolve("late.{ZONE}"), "c": connect({net.ip[7]!r})}}))""")
+    assert r == {"a": [net.ip[7]], "c": "ok"}, r
+    st = reload(vigil, pol, extra=f"  - domain: late.{ZONE}\n")
+    assert st["last_load"]["ok"], st
+    r = net.run(f"""
+print(json.dumps({{"pid": os.getpid(), "c": connect({net.ip[7]!r}), "other": connect({net.NS_IP!r})}}))""")
+    assert r["c"] == "EPERM" and r["other"] == "ok", r
+    f = wait_findings(vigil, r["pid"])[0]
+    assert f["network"]["policy"]["reason"] == "learned", f
+    assert f["network"]["domain"] == f"late.{ZONE}", f
+    reload(vigil, pol)
+
+
+def test_policy_errors_name_file_line_field_and_keep_the_old_policy(vigil, net, pol):
+    bad = f"""\
+mode: enforce
+deny:
+  - cidr: 10.214.0.300/24
+  - domain: "bad..{ZONE}"
+  - cidr: {net.net}.9/32
+    colour: red
+"""
+    path = pol.path + ".bad.yaml"
+    with open(path, "w") as f:
+        f.write(bad)
+    check = vigil.cli("netpolicy", "check", path, check=False)
+    assert check.returncode == 1, check
+    lines = check.stderr.splitlines()
+    assert lines == [
+        f'{path}:3:11: deny[0].cidr: bad CIDR "10.214.0.300/24": not an IPv4 or IPv6 address',
+        f'{path}:4:13: deny[1].domain: bad domain "bad..{ZONE}": empty label',
+        f'{path}:6:5: deny[2].colour: unknown field "colour" (expected one of cidr, ip, '
+        'domain, ports, port, proto, exe, uid, cgroup, comment)',
+    ], check.stderr
+    failures = np_status(vigil)["reload_failures"]
+    st = reload(vigil, pol, text=bad)
+    assert not st["last_load"]["ok"] and st["reload_failures"] > failures, st
+    assert "bad CIDR" in st["last_load"]["result"] and ":3:11:" in st["last_load"]["result"]
+    assert "deny[0].cidr: bad CIDR" in vigil.log()
+    # the old policy is still in force: .4 is still refused, .9 (only in the bad file) is not
+    r = net.run(f"""
+print(json.dumps({{"old": connect({net.ip[4]!r}), "new": connect({net.ip[9]!r})}}))""")
+    assert r == {"old": "EPERM", "new": "ok"}, r
+    st = reload(vigil, pol)
+    assert st["last_load"]["ok"], st
+
+
+def test_audit_mode_blocks_nothing_and_reports_everything(vigil, net, pol):
+    st = reload(vigil, pol, mode="audit")
+    assert st["mode"] == "audit", st
+    try:
+        r = net.run(f"""
+print(json.dumps({{"pid": os.getpid(), "c": connect({net.ip[4]!r}),
+                  "d": resolve("x.evil.{ZONE}")}}))""")
+        assert r["c"] == "ok" and r["d"] == [net.ip[5]], r
+        fs = wait_findings(vigil, r["pid"], 3)
+        hooks = sorted(f["network"]["hook"] for f in fs)
+        # the same findings as in enforce mode, the answer's (learned, not refused) included
+        assert hooks == ["connect4", "dns_answer", "dns_query"], fs
+        for f in fs:
+            assert f["action"] == "alert" and f["enforced_by"] is None, f
+            assert f["network"]["blocked"] is False and f["enforcement"]["audit"] is True, f
+        c = np_status(vigil)["counters"]
+        assert c["audited"] >= 1 and c["dns_audited"] >= 1, c
+    finally:
+        st = reload(vigil, pol)
+    assert st["mode"] == "enforce"
+
+
+def test_file_change_reloads_without_a_signal(vigil, net, pol):
+    before = np_status(vigil)["loaded_at"]
+    pol.write(extra=f"  - ip: {net.ip[9]}\n")
+    try:
+        vigil.wait_for(lambda: np_status(vigil)["loaded_at"] != before, timeout=30,
+                       what="reload on file change")
+        r = net.run(f"print(json.dumps(connect({net.ip[9]!r})))")
+        assert r == "EPERM"
+    finally:
+        pol.write()
+        vigil.wait_for(lambda: np_status(vigil)["entries"] == 3, timeout=30,
+                       what="reload back")
+
+
+def test_blocklist_of_a_million_entries(vigil, net, pol, tmp_path):
+    bl = tmp_path / "million.txt"
+    with open(bl, "w") as f:
+        f.write("# generated: 500,000 addresses of 10.216.0.0/13 and 500,000 names\n")
+        for i in range(500000):
+            f.write(f"10.{216 + (i >> 16)}.{(i >> 8) & 255}.{i & 255}\n")
+        for i in range(499998):
+            f.write(f"n{i}.{BLK}\n")
+        f.write(f"{net.ip[3]}/32   # the test's address\n")
+        f.write(f"hit.{BLK}\n")
+    st = reload(vigil, pol, extra=f"blocklists:\n  - path: {bl}\n    category: c2\n")
+    try:
+        assert st["last_load"]["ok"], st
+        assert st["blocklist_entries"] == 1000000, st
+        assert st["load_ms"] > 0 and st["kernel_memory_bytes"]["total"] > 0, st
+        print(f"\n1M blocklist: load {st['load_ms']:.0f} ms, kernel memory "
+              f"{st['kernel_memory_bytes']['total'] / 2**20:.1f} MiB")
+        r = net.run(f"""
+print(json.dumps({{"pid": os.getpid(), "ip": connect({net.ip[3]!r}), "ok": connect({net.NS_IP!r}),
+                  "name": resolve("hit.{BLK}"), "sub": resolve("x.n77.{BLK}")}}))""")
+        assert r["ip"] == "EPERM" and r["ok"] == "ok", r
+        assert r["name"] in ("EPERM", "timeout") and r["sub"] in ("EPERM", "timeout"), r
+        fs = wait_findings(vigil, r["pid"], 2, rule="net-blocklist")
+        f = [x for x in fs if x["network"]["hook"] == "connect4"][0]
+        assert f["rule"]["mitre"]["tactic"]["id"] == "TA0011" and f["action"] == "block"
+        assert f["network"]["policy"]["entry"] == "blocklist[0]", f
+        assert f["network"]["policy"]["source"] == str(bl), f
+    finally:
+        reload(vigil, pol)
