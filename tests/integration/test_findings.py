@@ -22,7 +22,7 @@ from conftest import VIGIL, helper, marker, run
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$")
 TOP_FIELDS = ["schema", "time", "id", "rule", "kind", "process", "ancestry", "file", "exec",
-              "syscall", "container", "host", "suppressed", "action", "enforced_by"]
+              "syscall", "network", "container", "host", "suppressed", "action", "enforced_by"]
 
 
 # ---------------------------------------------------------------- helpers
