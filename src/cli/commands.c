@@ -628,6 +628,18 @@ static void render_network(struct json_object *net)
 		printf("  %-26s %s\n", k, json_object_get_string(v));
 }
 
+static void render_enforcement(struct json_object *e)
+{
+	if (!e)
+		return;
+	printf("\nenforcement: %s, tier %s, policies from %s (%s kernel rules, %s syscalls hooked)\n",
+	       jstr(e, "enforce"), jstr(e, "tier"), jstr(e, "dir"), jstr(e, "kernel_rules"),
+	       jstr(e, "syscalls_hooked"));
+	printf("  enforced %s, audited %s, on detections %s, stale %s, reloads %s (%s failed)\n",
+	       jstr(e, "enforced"), jstr(e, "audited"), jstr(e, "on_detection"), jstr(e, "stale"),
+	       jstr(e, "reloads"), jstr(e, "reload_failures"));
+}
+
 static void render_status(struct json_object *s)
 {
 	static const char *const mh[] = { "MAP", "TYPE", "ENTRIES", "MAX", "FILL", "KERNEL MEMORY" };
@@ -650,6 +662,7 @@ static void render_status(struct json_object *s)
 	render_detections(json_object_object_get(s, "detections"));
 	render_network(json_object_object_get(s, "network"));
 	vg_netpolicy_render_status(json_object_object_get(s, "network_policy"));
+	render_enforcement(json_object_object_get(s, "enforcement"));
 	t = vg_table_new(6, mh);
 	for (size_t i = 0; i < json_object_array_length(maps); i++) {
 		struct json_object *m = json_object_array_get_idx(maps, i);

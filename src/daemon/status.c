@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "daemon/daemon.h"
+#include "policy/engine.h"
 #include "net/net.h"
 #include "util/timefmt.h"
 
@@ -268,6 +269,12 @@ struct json_object *vg_status_json(struct vg_daemon *d)
 	json_object_object_add(o, "detections", detections_json(d));
 	json_object_object_add(o, "network", vg_net_status_json(d)); /* src/net/status.c */
 	json_object_object_add(o, "network_policy", d->np ? vg_netpolicy_status(d->np) : NULL);
+	if (d->enf) { /* runtime policies: counters, the policy list is `vigil policy list` */
+		struct json_object *e = vg_enforce_json(d->enf);
+
+		json_object_object_del(e, "policies");
+		json_object_object_add(o, "enforcement", e);
+	}
 
 	json_object_object_add(o, "maps", maps_json(d, &mem));
 	json_object_object_add(o, "kernel_memory_bytes", json_object_new_int64(mem));

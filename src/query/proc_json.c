@@ -130,5 +130,9 @@ struct json_object *vg_proc_json(const struct vg_query_ctx *q, const struct vg_p
 	json_object_object_add(o, "approx_start", json_object_new_boolean(p->flags & VG_PF_APPROX_START));
 	json_object_object_add(o, "exe_deleted", json_object_new_boolean(p->flags & VG_PF_EXE_DELETED));
 	json_object_object_add(o, "kthread", json_object_new_boolean(p->flags & VG_PF_KTHREAD));
+	/* enforcement (docs/policies.md): network cut, stopped by a freeze */
+	json_object_object_add(o, "net_quarantine",
+			       json_object_new_boolean(p->flags & VG_PF_NET_QUARANTINE));
+	json_object_object_add(o, "frozen", json_object_new_boolean(p->flags & VG_PF_FROZEN));
 	return o;
 }
