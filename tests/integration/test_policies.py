@@ -326,9 +326,15 @@ def test_c2_detection_quarantines_the_process_tree(vigil, pdir, base):
     srv.listen(1)
     c = socket.create_connection(srv.getsockname())
     peer, _ = srv.accept()
+    # after "go": a child (forked now, so marked by the kernel at fork) tries to connect
+    probe = ("import socket,sys,time\ns = socket.socket()\ntry:\n"
+             f"    s.connect(('127.0.0.1', {srv.getsockname()[1]})); r = 'connected'\n"
+             "except OSError as e:\n    r = 'errno %d' % e.errno\n"
+             "open(sys.argv[1], 'w').write(r)\ntime.sleep(30)\n")
+    result = os.path.join(base, "connect-" + uuid.uuid4().hex[:6])
     code = ("import subprocess,sys,time\nsys.stdin.readline()\n"
-            "ch = subprocess.Popen(['/usr/bin/sleep', '30'])\nprint(ch.pid, flush=True)\n"
-            "time.sleep(30)\n")
+            f"ch = subprocess.Popen(['{PY}', '-c', {probe!r}, '{result}'])\n"
+            "print(ch.pid, flush=True)\ntime.sleep(30)\n")
     p = subprocess.Popen([shell, "-c", code], stdin=c, stdout=c)
     c.close()
     try:
@@ -342,6 +348,11 @@ def test_c2_detection_quarantines_the_process_tree(vigil, pdir, base):
         child = int(peer.makefile().readline())
         kid = vigil.wait_for(lambda: vigil.query("procs", "--pid", str(child)), what="child")
         assert kid[0]["net_quarantine"] is True, kid  # inherited at fork
+        # the network policy's cgroup hook refuses its connect (EPERM = errno 1)
+        vigil.wait_for(lambda: os.path.exists(result), what="connect attempt")
+        time.sleep(0.1)
+        with open(result) as f:
+            assert f.read() == "errno 1"
         # near miss: a process outside the tree is not marked
         assert vigil.query("procs", "--pid", str(os.getpid()))[0]["net_quarantine"] is False
     finally:
