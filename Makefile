@@ -94,7 +94,7 @@ $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(CC) -O2 -Wall -static -o $@ $<
 
-bench: all $(BUILD)/bench/execstorm $(BUILD)/bench/enforce $(BUILD)/bench/connstorm
+bench: all $(BUILD)/bench/execstorm $(BUILD)/bench/enforce $(BUILD)/bench/connstorm $(BUILD)/bench/openstorm
 	@scripts/install-deps.sh bench
 	@bench/run
 	@bench/enforce-latency

@@ -89,7 +89,28 @@ for field in sys.argv[2:]:
 PY
 }
 
-mon_vigil_begin() { VIGIL_BPF_NS0=$(_vigil_status bpf_ns); VIGIL_BPF_NS0=${VIGIL_BPF_NS0#*=}; }
+# _vigil_progs FILE — the run count and run time of each BPF program (bpf_stats, from
+# `vigil status --json`), summed by program name: "name count ns" lines.
+_vigil_progs() {
+	VIGIL_SOCKET=$VIGIL_BENCH_SOCKET "$VIGIL" status --json 2>/dev/null | python3 -c '
+import json, sys
+try:
+    progs = json.load(sys.stdin).get("programs") or []
+except ValueError:
+    progs = []
+tot = {}
+for p in progs:
+    c, t = tot.get(p.get("name"), (0, 0))
+    tot[p.get("name")] = (c + (p.get("run_count") or 0), t + (p.get("run_time_ns") or 0))
+for n, (c, t) in sorted(tot.items()):
+    print(n, c, t)' >"$1" 2>/dev/null
+}
+
+mon_vigil_begin() {
+	VIGIL_BPF_NS0=$(_vigil_status bpf_ns)
+	VIGIL_BPF_NS0=${VIGIL_BPF_NS0#*=}
+	_vigil_progs "$1/progs0"
+}
 
 # Kernel memory as vigil reports it, and the run time of its BPF programs during the workload
 # (bpf_stats: CPU spent in the workload's own context, not in vigil's process).
@@ -103,6 +124,11 @@ mon_vigil_report() {
 		ns=n/a
 	fi
 	echo "$kmem bpf_ns=$ns"
+	# Per program during the workload: average ns per run (bpfavg_NAME) and runs (bpfrun_NAME).
+	_vigil_progs "$1/progs1"
+	[[ -s $1/progs0 && -s $1/progs1 ]] && awk 'NR == FNR { c[$1] = $2; t[$1] = $3; next }
+		($1 in c) && $2 > c[$1] { printf "bpfavg_%s=%.0f bpfrun_%s=%d\n", $1, ($3 - t[$1]) / ($2 - c[$1]), $1, $2 - c[$1] }' \
+		"$1/progs0" "$1/progs1"
 }
 
 mon_vigil_stop() {
