@@ -778,6 +778,7 @@ static void run_help(void)
 	     "  --max-strings N      interned strings per size class (default 65536; the\n"
 	     "                       short class, file paths mostly, gets 4x)\n"
 	     "  --argv-max BYTES     argv bytes kept per exec, 64..4096 (default 4096)\n"
+	     "  --max-flows N        network flow table size (default 65536; docs/network.md)\n"
 	     "  --gc-interval DUR    how often exited processes are aged out (default 1s)\n"
 	     "  --state-dir DIR      pinned state (default /sys/fs/bpf/vigil)\n"
 	     "  --socket PATH        API socket (default /run/vigil/vigil.sock, or $VIGIL_SOCKET)\n"
@@ -834,6 +835,7 @@ int vg_cmd_run(int argc, char **argv)
 		{ "policies", required_argument, 0, 'Y' },
 		{ "enforce", required_argument, 0, 'E' },
 		{ "network-policy", required_argument, 0, 'N' },
+		{ "max-flows", required_argument, 0, 'F' }, /* network */
 		{ "help", no_argument, 0, 'h' },
 		{ 0 }
 	};
@@ -866,6 +868,11 @@ int vg_cmd_run(int argc, char **argv)
 			if (parse_u64(optarg, &v, 1024, 1 << 24))
 				return usage_error("run", "--max-procs: expected 1024..16777216, got '%s'", optarg);
 			cfg.max_procs = v;
+			break;
+		case 'F':
+			if (parse_u64(optarg, &v, 1024, 1 << 24))
+				return usage_error("run", "--max-flows: expected 1024..16777216, got '%s'", optarg);
+			cfg.max_flows = v;
 			break;
 		case 'S':
 			if (parse_u64(optarg, &v, 1024, 1 << 24))

@@ -39,6 +39,7 @@ void vg_config_defaults(struct vg_config *cfg)
 	cfg->max_procs = VG_PROCS_DEFAULT;
 	cfg->max_strs = VG_STRS_DEFAULT;
 	cfg->argv_max = VG_ARGV_DEFAULT;
+	cfg->max_flows = VG_FLOWS_DEFAULT;
 	cfg->state_dir = VG_STATE_DIR;
 	cfg->socket_path = VG_SOCKET_PATH;
 }
@@ -242,6 +243,7 @@ static int skel_open(struct vg_sensor *s, bool with_snapshot)
 	bpf_map__set_max_entries(k->maps.vg_strs_s, c->max_strs * 4);
 	bpf_map__set_max_entries(k->maps.vg_strs_m, c->max_strs);
 	bpf_map__set_max_entries(k->maps.vg_strs_l, c->max_strs);
+	bpf_map__set_max_entries(k->maps.vg_flows, c->max_flows);
 	bpf_program__set_autoload(k->progs.vg_snapshot, with_snapshot);
 	/* BPF-LSM programs (lsm.bpf.c) load only where the probe saw LSM work:
 	 * elsewhere the kernel refuses them and the whole load would fail. */

@@ -22,6 +22,7 @@ struct vg_config {
 	uint32_t max_procs;
 	uint32_t max_strs; /* per size class */
 	uint32_t argv_max;
+	uint32_t max_flows; /* network flow table */
 	bool trace;        /* stream exec/exit lines (debug view) */
 	bool reset_state;  /* discard pinned state at start */
 	bool force_proc_snapshot; /* use the /proc fallback (no sleepable iterator, or tests) */

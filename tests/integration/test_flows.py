@@ -216,3 +216,18 @@ u.recvfrom(100)
     srv = lambda: [f for f in d.query("flows") if f["local_addr"] == net.NS_IP
                    and f["local_port"] == UDP_PORT]
     d.wait_for(lambda: not srv(), timeout=30, what="idle UDP flows of the live server gone")
+
+
+def test_full_flow_table_is_counted(make_daemon, net):
+    """--max-flows bounds the table; flows that do not fit are counted, never silently lost,
+    and flows already in the table keep counting."""
+    d = make_daemon(["--max-flows", "1024"]).start(["--reset-state"])
+    pid, _ = net.client(f"""
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for port in range(20000, 21500):
+    u.sendto(b"f", ("127.0.0.1", port))
+""")
+    st = d.status()["network"]
+    assert st["flows_max"] == 1024 and st["flows"] <= 1024
+    assert st["counters"]["flow_table_full"] >= 1500 - 1024
+    assert st["counters"]["flow_table_full"] + st["counters"]["flows_created"] >= 1500
