@@ -8,12 +8,18 @@
  *                    user space: the call may still run, its result is never used.
  *   vg_enforce_exec  called by the exec hook (proc.bpf.c, sched_process_exec):
  *                    the new image never runs its first instruction.
+ *   vg_enf_open      sys_exit of the open family (attached only while file rules
+ *                    exist): the file is open, SIGKILL before the process can use
+ *                    the descriptor (O_CREAT/O_TRUNC have taken effect).
  * Nothing here runs for a syscall no policy names; with a policy, one array and
  * one hash lookup decide for processes it does not target.
  */
 #include "lib/common.bpf.h"
 #include "lib/enforce.bpf.h"
 #include "lib/task.bpf.h"
+#include "lib/file.bpf.h"
+#include "lib/path.bpf.h"
+#include "lib/strings.bpf.h"
 
 #define SIGKILL 9
 #define SIGSTOP 19
@@ -393,5 +399,84 @@ __noinline int vg_enforce_exec(void)
 		sc->ev.a.exec.parent_exe = pp ? pp->exe : 0;
 	}
 	vg_pol_act(c, VG_EH_EXEC, 0);
+	return 0;
+}
+
+/* The file rules whose paths hold for (dentry, mnt): exact (interned id) or
+ * prefix. The path is left in sc->str, its id in sc->ev.path. Integers for
+ * pointers, as vg_path_build takes them. */
+__noinline __u64 vg_pol_file_match(__u64 dentry, __u64 mnt)
+{
+	struct vg_scratch *sc = vg_scratch();
+	struct vg_pol_set *ps;
+	__u64 c = 0, id, *m;
+	__u32 gen, len;
+
+	ps = vg_pol_set_now(&gen);
+	if (!sc || !ps)
+		return 0;
+	sc->ev.path = 0;
+	if (vg_path_build(dentry, mnt) < 0)
+		return 0;
+	len = sc->str.h.len;
+	id = vg_intern_scratch();
+	sc->ev.path = id;
+	if (id)
+		c = vg_pol_lookup(gen, VG_PW_FILE, 0, id);
+	if ((ps->file_prefix & ~c) && len > 1) {
+		len = len - 1 > VG_LPM_MAX ? VG_LPM_MAX : len - 1;
+		sc->lpm.prefixlen = 16 + 8 * len;
+		sc->lpm.gen = gen;
+		sc->lpm.kind = VG_PL_FILE;
+		__builtin_memcpy(sc->lpm.data, sc->str.data, VG_LPM_MAX);
+		m = bpf_map_lookup_elem(&vg_pol_prefix, &sc->lpm);
+		if (m)
+			c |= *m;
+	}
+	return c;
+}
+
+#define VG_FMODE_READ 0x1
+#define VG_FMODE_WRITE 0x2
+
+SEC("tracepoint/syscalls/sys_exit_openat")
+int vg_enf_open(struct vg_sys_exit_ctx *ctx)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct vg_scratch *sc;
+	struct vg_pol_set *ps;
+	struct file *f;
+	__u64 c, path;
+	__u32 gen, fmode;
+
+	ps = vg_pol_set_now(&gen);
+	if (!ps || !((ps->file_read | ps->file_write) & ps->all) || ctx->ret < 0 ||
+	    t->tgid == vg_self_tgid)
+		return 0;
+	f = vg_fd_file(t, (int)ctx->ret);
+	if (!f)
+		return 0;
+	fmode = BPF_CORE_READ(f, f_mode);
+	c = ps->all & (((fmode & VG_FMODE_READ) ? ps->file_read : 0) |
+		       ((fmode & VG_FMODE_WRITE) ? ps->file_write : 0));
+	c &= ~(ps->lsm & ps->block & ~ps->audit); /* the LSM hook denies those */
+	if (!c)
+		return 0;
+	c = vg_pol_target(c, 0);
+	if (!c)
+		return 0;
+	c &= vg_pol_file_match((__u64)BPF_CORE_READ(f, f_path.dentry),
+			       (__u64)BPF_CORE_READ(f, f_path.mnt));
+	sc = vg_scratch();
+	if (!c || !sc)
+		return 0;
+	path = sc->ev.path;
+	__builtin_memset(&sc->ev.a, 0, sizeof(sc->ev.a));
+	sc->ev.a.hdr.time_ns = bpf_ktime_get_boot_ns();
+	sc->ev.a.kind = VG_RK_FILE;
+	sc->ev.a.file.path = path;
+	sc->ev.a.file.actions = ((fmode & VG_FMODE_READ) ? VG_FA_READ : 0) |
+				((fmode & VG_FMODE_WRITE) ? VG_FA_WRITE : 0);
+	vg_pol_act(c, VG_EH_OPEN_EXIT, 0);
 	return 0;
 }

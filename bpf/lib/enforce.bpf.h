@@ -58,6 +58,9 @@ int vg_pol_act(__u64 hits, __u32 hook, __u32 lsm);
  * executable's path in sc->str and the record updated but for comm and creds:
  * the target is the caller as it was before exec. */
 int vg_enforce_exec(void);
+/* File rules whose paths match (dentry, mnt) (pointers as integers); the path
+ * is left in sc->str, its id in sc->ev.path. */
+__u64 vg_pol_file_match(__u64 dentry, __u64 mnt);
 
 static __always_inline struct vg_pol_set *vg_pol_set_now(__u32 *gen)
 {

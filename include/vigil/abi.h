@@ -546,12 +546,14 @@ enum vg_pol_what {
 	VG_PW_SYSCALL = VG_PW_TARGET_MAX, /* value: syscall number */
 	VG_PW_SYSARG,   /* value: an argument's 64-bit value; aux: VG_ARG_AUX(nr, index) */
 	VG_PW_EXEC,     /* value: string id of the new executable (exact) */
+	VG_PW_FILE,     /* value: string id of an opened file's resolved path (exact) */
 	VG_PW_MAX
 };
 /* LPM kinds in vg_pol_prefix (struct vg_lpm_key.kind): exe and cgroup targets, exec prefixes. */
 #define VG_PL_EXE VG_PW_EXE
 #define VG_PL_EXEC VG_PW_EXEC
 #define VG_PL_CGROUP VG_PW_CGROUP
+#define VG_PL_FILE VG_PW_FILE
 
 struct vg_pol_key {
 	__u8 gen;
@@ -567,6 +569,8 @@ struct vg_pol_set {
 	__u64 need_exe_prefix;           /* ... whose exe target has a prefix (LPM) */
 	__u64 need_arg;                  /* syscall rules with an argument condition */
 	__u64 exec_prefix;               /* exec rules with a path prefix (LPM) */
+	__u64 file_read, file_write;     /* file rules, by the access they watch */
+	__u64 file_prefix;               /* file rules with a path prefix (LPM) */
 	__u64 kill, stop, block;         /* by action; the rest only report */
 	__u64 lsm;                       /* block rules an LSM program denies (the signal
 					  * path leaves them alone) */
@@ -592,7 +596,7 @@ struct vg_enforce_msg {
 };
 enum vg_enf_hook {
 	VG_EH_SYS_ENTER, VG_EH_EXEC, VG_EH_LSM_EXEC, VG_EH_LSM_PTRACE, VG_EH_LSM_FILE,
-	VG_EH_LSM_BPF, VG_EH_LSM_OTHER
+	VG_EH_LSM_BPF, VG_EH_LSM_OTHER, VG_EH_OPEN_EXIT
 };
 
 /* ======================= network policy (bpf/netpolicy.bpf.c, src/netpolicy/) ======================= */

@@ -34,6 +34,7 @@ static void pol_rule_free(struct vg_pol_rule *r)
 {
 	vg_strv_free(&r->sysnames);
 	vg_strv_free(&r->exec);
+	vg_strv_free(&r->files);
 	vg_strv_free(&r->detections);
 	free(r->nrs);
 	free(r->argv);
@@ -164,6 +165,11 @@ static bool everything(const struct vg_pol_rule *r)
 	for (size_t i = 0; i < r->exec.n; i++)
 		if (!strcmp(r->exec.v[i], "/") || !strcmp(r->exec.v[i], "/**"))
 			return true;
+	for (size_t i = 0; i < r->files.n; i++)
+		if (!strcmp(r->files.v[i], "/") || !strcmp(r->files.v[i], "/**") ||
+		    !strncmp(r->files.v[i], "/lib", 4) || !strncmp(r->files.v[i], "/usr/lib", 8) ||
+		    !strncmp(r->files.v[i], "/etc/ld.so", 10))
+			return true;
 	if (r->arg >= 0)
 		return false;
 	for (size_t i = 0; i < r->sysnames.n; i++)
@@ -247,6 +253,9 @@ static bool find_container(const char *root, const char *rel, const char *id, in
 	return found;
 }
 
+#define OPEN_HOW "SIGKILL when the open returns: the file was opened (O_CREAT/O_TRUNC took " \
+		 "effect), the process never uses the descriptor"
+
 static void set_how(struct vg_pol_rule *r, const struct vg_policies *set, const struct vg_policy *p,
 		    const struct vg_pol_env *env)
 {
@@ -271,15 +280,18 @@ static void set_how(struct vg_pol_rule *r, const struct vg_policies *set, const 
 			r->by = VG_EB_CGROUP;
 			snprintf(r->how, sizeof(r->how), "%snetwork cut for the process tree after the "
 				 "finding (cgroup connect/sendmsg/egress: EPERM)", pre);
-		} else if ((r->trigger == VG_PT_EXEC && env->lsm) || lsm_sys) {
+		} else if (((r->trigger == VG_PT_EXEC || r->trigger == VG_PT_FILES) && env->lsm) ||
+			   lsm_sys) {
 			r->by = VG_EB_LSM;
 			snprintf(r->how, sizeof(r->how), "%sdenied with EPERM before the operation "
 				 "(BPF-LSM %s); the caller keeps running", pre,
-				 r->trigger == VG_PT_EXEC ? "bprm_check_security" : "ptrace_access_check");
+				 r->trigger == VG_PT_EXEC ? "bprm_check_security" :
+				 r->trigger == VG_PT_FILES ? "file_open" : "ptrace_access_check");
 		} else {
 			r->by = VG_EB_SIGNAL;
 			snprintf(r->how, sizeof(r->how), "%s%s", pre, r->trigger == VG_PT_EXEC ?
 				 "SIGKILL at exec: the new program never runs an instruction" :
+				 r->trigger == VG_PT_FILES ? OPEN_HOW :
 				 "SIGKILL at syscall entry: the call may run, its result never "
 				 "reaches the process");
 		}
@@ -291,6 +303,7 @@ static void set_how(struct vg_pol_rule *r, const struct vg_policies *set, const 
 						    "an instruction" :
 			 r->trigger == VG_PT_SYSCALLS ? "SIGKILL at syscall entry: the call may run, "
 							"its result never reaches the process" :
+			 r->trigger == VG_PT_FILES ? OPEN_HOW :
 			 "SIGKILL from the daemon after the finding (the operation has happened)");
 		return;
 	case VG_PA_FREEZE:
@@ -314,7 +327,8 @@ static void synth_finding_rule(struct vg_pol_rule *r, const struct vg_policy *p,
 	r->finding.id = r->finding_id;
 	r->finding.title = r->message ? r->message : r->finding_id;
 	r->finding.severity = r->action == VG_PA_ALERT ? VG_SEV_MEDIUM : VG_SEV_HIGH;
-	r->finding.kind = r->trigger == VG_PT_EXEC ? VG_RK_EXEC : VG_RK_SYSCALL;
+	r->finding.kind = r->trigger == VG_PT_EXEC ? VG_RK_EXEC :
+			  r->trigger == VG_PT_FILES ? VG_RK_FILE : VG_RK_SYSCALL;
 	r->finding.enabled = true;
 	r->finding.source = p->file;
 	r->finding.source_line = r->line;
@@ -378,7 +392,8 @@ int vg_policies_finish(struct vg_policies *set, const struct vg_pol_env *env,
 						  vg_pol_action_name(r->action),
 						  r->exec.n ? "every exec" : "a syscall every program makes");
 			r->bit = VG_RULE_NOBIT;
-			if (r->trigger == VG_PT_SYSCALLS || r->trigger == VG_PT_EXEC) {
+			if (r->trigger == VG_PT_SYSCALLS || r->trigger == VG_PT_EXEC ||
+			    r->trigger == VG_PT_FILES) {
 				if (bit >= VG_POL_RULES_MAX) {
 					vg_rule_error_add(errs, p->file, r->line, 0, "spec.rules",
 							  "more than %d kernel policy rules in all "
@@ -539,6 +554,22 @@ int vg_policies_compile(const struct vg_policies *set, uint8_t gen, const char *
 				s->need_arg |= m;
 				s->arg_idx |= 1u << r->arg;
 			}
+		} else if (r->trigger == VG_PT_FILES) {
+			for (size_t i = 0; i < r->files.n; i++) {
+				char *pre = prefix_of(r->files.v[i]);
+
+				if (pre) {
+					lpm_add(&b, VG_PL_FILE, pre, m);
+					s->file_prefix |= m;
+					free(pre);
+				} else {
+					name_add(&b, VG_PW_FILE, 0, str_id(r->files.v[i]), m);
+				}
+			}
+			if (r->access & 1)
+				s->file_read |= m;
+			if (r->access & 2)
+				s->file_write |= m;
 		} else {
 			for (size_t i = 0; i < r->exec.n; i++) {
 				char *pre = prefix_of(r->exec.v[i]);
@@ -601,6 +632,19 @@ size_t vg_policies_syscalls(const struct vg_policies *set, const char **names, s
 		}
 	}
 	return n;
+}
+
+bool vg_policies_want_open_hook(const struct vg_policies *set)
+{
+	for (unsigned bit = 0; bit < set->nbits; bit++) {
+		const struct vg_pol_rule *r = set->by_bit[bit];
+
+		if (r && r->trigger == VG_PT_FILES && !(r->by == VG_EB_LSM &&
+							!set->policy_of_bit[bit]->audit &&
+							!set->enforce_off))
+			return true;
+	}
+	return false;
 }
 
 /* ---- user-space matching (detection-triggered rules) ---- */
@@ -725,6 +769,8 @@ struct json_object *vg_policies_json(const struct vg_policies *set)
 				json_object_object_add(ro, "syscalls", strv_json(&r->sysnames));
 			else if (r->trigger == VG_PT_EXEC)
 				json_object_object_add(ro, "exec", strv_json(&r->exec));
+			else if (r->trigger == VG_PT_FILES)
+				json_object_object_add(ro, "files", strv_json(&r->files));
 			else if (r->trigger == VG_PT_DETECTIONS)
 				json_object_object_add(ro, "detections", strv_json(&r->detections));
 			json_object_object_add(ro, "enforced_by", by ? json_object_new_string(by) : NULL);
@@ -752,12 +798,14 @@ void vg_policies_print(const struct vg_policies *set, FILE *out)
 			const struct vg_pol_rule *r = &p->rules[j];
 			const char *by = vg_enforcer_name(r->by);
 			const struct vg_strv *w = r->trigger == VG_PT_SYSCALLS ? &r->sysnames :
-						  r->trigger == VG_PT_EXEC ? &r->exec : &r->detections;
+						  r->trigger == VG_PT_EXEC ? &r->exec :
+						  r->trigger == VG_PT_FILES ? &r->files : &r->detections;
 
 			fprintf(out, "  %-10s %s [", r->quarantine ? "quarantine" :
 				vg_pol_action_name(r->action),
 				r->trigger == VG_PT_SYSCALLS ? "syscalls" :
-				r->trigger == VG_PT_EXEC ? "exec" : "detections");
+				r->trigger == VG_PT_EXEC ? "exec" :
+				r->trigger == VG_PT_FILES ? "files" : "detections");
 			for (size_t k = 0; k < w->n; k++)
 				fprintf(out, "%s%s", k ? ", " : "", w->v[k]);
 			fprintf(out, "] -> %s: %s\n", by ? by : "none", r->how);

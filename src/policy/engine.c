@@ -41,7 +41,9 @@ struct vg_enforce {
 	char dir[PATH_MAX];
 	char cgroup2[PATH_MAX];
 	int fd_names, fd_prefix, fd_sets, fd_protect;
-	struct bpf_program *sys_prog;
+	struct bpf_program *sys_prog, *open_prog;
+	struct bpf_link *open_links[8]; /* vg_enf_open on the open family's exits */
+	size_t nopen;
 	struct sys_hook hooks[MAX_HOOKS];
 	size_t nhooks;
 	struct bpf_link *lsm_links[16];
@@ -62,9 +64,9 @@ static const char *hook_name(unsigned h)
 {
 	static const char *const n[] = { "sys_enter", "exec", "lsm:bprm_check_security",
 					 "lsm:ptrace_access_check", "lsm:file_open", "lsm:bpf",
-					 "lsm" };
+					 "lsm", "open_exit" };
 
-	return h < 7 ? n[h] : "?";
+	return h < 8 ? n[h] : "?";
 }
 
 /* ---- the directory, and its signature (a change triggers a reload) ---- */
@@ -170,6 +172,34 @@ static void sync_hooks(struct vg_enforce *e, const struct vg_policies *set)
 	}
 }
 
+/* File rules on the signal tier: vg_enf_open at the exit of every open syscall,
+ * attached only while some rule needs it. */
+static void sync_open_hooks(struct vg_enforce *e, const struct vg_policies *set)
+{
+	static const char *const calls[] = { "open", "openat", "openat2", "creat",
+					     "open_by_handle_at" };
+	bool want = vg_policies_want_open_hook(set);
+
+	if (!e->open_prog || want == (e->nopen > 0))
+		return;
+	for (size_t i = 0; i < e->nopen; i++)
+		bpf_link__destroy(e->open_links[i]);
+	e->nopen = 0;
+	for (size_t i = 0; want && i < sizeof(calls) / sizeof(calls[0]); i++) {
+		char tp[64];
+		struct bpf_link *l;
+
+		snprintf(tp, sizeof(tp), "sys_exit_%s", calls[i]);
+		l = bpf_program__attach_tracepoint(e->open_prog, "syscalls", tp);
+		if (!l) {
+			vg_warn("policies: cannot hook syscalls:%s (%s): file rules miss it", tp,
+				strerror(errno));
+			continue;
+		}
+		e->open_links[e->nopen++] = l;
+	}
+}
+
 /* ---- load / reload ---- */
 
 static struct vg_policies *load_set(struct vg_enforce *e, struct vg_rule_errors *errs)
@@ -204,6 +234,7 @@ static int install(struct vg_enforce *e, struct vg_policies *set)
 		return err;
 	}
 	sync_hooks(e, set);
+	sync_open_hooks(e, set);
 	pthread_mutex_lock(&e->lock);
 	flip(e, gen);
 	e->tabs[gen] = t;
@@ -740,6 +771,7 @@ struct vg_enforce *vg_enforce_new(struct vg_sensor *s, struct vg_detect *det,
 	e->fd_sets = map_fd(obj, "vg_pol_sets");
 	e->fd_protect = map_fd(obj, "vg_pol_protect");
 	e->sys_prog = bpf_object__find_program_by_name(obj, "vg_enf_sys");
+	e->open_prog = bpf_object__find_program_by_name(obj, "vg_enf_open");
 	if (e->fd_names < 0 || e->fd_prefix < 0 || e->fd_sets < 0 || e->fd_protect < 0) {
 		vg_err("this build has no policy tables: NO ENFORCEMENT");
 		free(e);
@@ -768,6 +800,8 @@ void vg_enforce_free(struct vg_enforce *e)
 		bpf_link__destroy(e->hooks[i].link);
 	for (size_t i = 0; i < e->nlsm; i++)
 		bpf_link__destroy(e->lsm_links[i]);
+	for (size_t i = 0; i < e->nopen; i++)
+		bpf_link__destroy(e->open_links[i]);
 	for (int g = 0; g < 2; g++) {
 		vg_pol_tables_free(&e->tabs[g]);
 		if (e->gens[g]) {
@@ -792,6 +826,7 @@ struct json_object *vg_enforce_json(struct vg_enforce *e)
 	json_object_object_add(o, "policies", set ? vg_policies_json(set) : json_object_new_array());
 	json_object_object_add(o, "kernel_rules", json_object_new_int64(set ? set->nbits : 0));
 	json_object_object_add(o, "syscalls_hooked", json_object_new_int64(e->nhooks));
+	json_object_object_add(o, "open_hooks", json_object_new_int64(e->nopen));
 	json_object_object_add(o, "enforced", json_object_new_int64(e->enforced));
 	json_object_object_add(o, "audited", json_object_new_int64(e->audited));
 	json_object_object_add(o, "on_detection", json_object_new_int64(e->on_detection));

@@ -213,8 +213,10 @@ static int parse_rule(struct y_ctx *c, yaml_node_t *n, const char *field, struct
 {
 	static const char *const keys[] = { "action", "syscalls", "exec", "files", "network",
 					    "detections", "message", "request", "family", "cmd",
-					    "args", NULL };
-	static const char *const triggers[] = { "syscalls", "exec", "detections", NULL };
+					    "args", "access", NULL };
+	static const char *const triggers[] = { "syscalls", "exec", "detections", "files", NULL };
+	static const char *const accesses[] = { "read", "write", NULL };
+	static const uint32_t access_bits[] = { 1, 2 };
 	char f[Y_FIELD_MAX];
 	yaml_node_t *v;
 	int bad = 0, ntrig = 0, act = 0;
@@ -240,16 +242,22 @@ static int parse_rule(struct y_ctx *c, yaml_node_t *n, const char *field, struct
 			ntrig++;
 			r->trigger = k;
 		}
-	if ((v = y_get(c, n, "files"))) {
-		y_field(f, field, "files");
-		y_err(c, y_key_node(c, n, "files"), f, "file rules are not enforced by this version "
-		      "of vigil yet: use exec, syscalls (open, openat...) or detections");
-		bad = 1;
+	bad |= !!get_strv(c, n, field, "files", &r->files, kernel_path);
+	if ((v = y_get(c, n, "access"))) {
+		y_field(f, field, "access");
+		if (r->trigger != VG_PT_FILES) {
+			y_err(c, y_key_node(c, n, "access"), f, "access goes with files");
+			bad = 1;
+		} else if (y_get_enum_mask(c, v, f, "access", accesses, access_bits, &r->access)) {
+			bad = 1;
+		}
 	}
-	if (ntrig != 1 && !(v && !ntrig)) {
-		y_err(c, n, field, ntrig ? "one trigger per rule: syscalls, exec or detections "
+	if (r->trigger == VG_PT_FILES && !r->access)
+		r->access = 3; /* read and write */
+	if (ntrig != 1) {
+		y_err(c, n, field, ntrig ? "one trigger per rule: syscalls, exec, files or detections "
 				       "(split it into several rules)"
-				     : "no trigger: give syscalls, exec or detections");
+				     : "no trigger: give syscalls, exec, files or detections");
 		bad = 1;
 	}
 	bad |= !!get_strv(c, n, field, "syscalls", &r->sysnames, NULL);
@@ -269,7 +277,7 @@ static int parse_rule(struct y_ctx *c, yaml_node_t *n, const char *field, struct
 	if (r->trigger == VG_PT_SYSCALLS)
 		bad |= !!parse_arg(c, n, field, r);
 	else
-		for (int k = 7; keys[k]; k++)
+		for (int k = 7; keys[k] && k < 11; k++)
 			if ((v = y_get(c, n, keys[k]))) {
 				y_field(f, field, keys[k]);
 				y_err(c, y_key_node(c, n, keys[k]), f, "argument conditions go with "

@@ -36,7 +36,7 @@ struct vg_pol_target {
 	int line;
 };
 
-enum vg_pol_trigger { VG_PT_SYSCALLS, VG_PT_EXEC, VG_PT_DETECTIONS, VG_PT_NONE };
+enum vg_pol_trigger { VG_PT_SYSCALLS, VG_PT_EXEC, VG_PT_DETECTIONS, VG_PT_FILES, VG_PT_NONE };
 
 struct vg_pol_rule {
 	enum vg_pol_action action;
@@ -52,13 +52,16 @@ struct vg_pol_rule {
 	size_t nargv;
 	/* exec: exact paths and prefixes */
 	struct vg_strv exec;
+	/* files: exact paths and prefixes, and the accesses (bit 0 read, bit 1 write) */
+	struct vg_strv files;
+	uint32_t access;
 	/* detections: rule ids, tactics (TA0040) or techniques (T1496) */
 	struct vg_strv detections;
 	bool quarantine;    /* network: quarantine (the process tree's network is cut) */
 	/* filled at compile time */
 	unsigned bit;       /* kernel bit, VG_RULE_NOBIT for detection rules */
 	enum vg_enforcer by;        /* what enforces it on this kernel */
-	char how[160];              /* ... and the guarantee, one phrase */
+	char how[256];              /* ... and the guarantee, one phrase */
 	struct vg_rule finding;     /* what findings of this rule show as "rule" */
 	char finding_id[160];
 };
@@ -124,6 +127,8 @@ int vg_policies_compile(const struct vg_policies *set, uint8_t gen, const char *
 void vg_pol_tables_free(struct vg_pol_tables *t);
 /* Syscall names the rules need hooked at sys_enter (pointers into set). */
 size_t vg_policies_syscalls(const struct vg_policies *set, const char **names, size_t max);
+/* Does some rule need the open-family exit hook (file rules the signal tier enforces)? */
+bool vg_policies_want_open_hook(const struct vg_policies *set);
 
 /* `vigil policy list`: one object per policy with each rule's tier. */
 struct json_object *vg_policies_json(const struct vg_policies *set);

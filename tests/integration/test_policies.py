@@ -402,3 +402,32 @@ def test_kill_at_syscall_entry(vigil, pdir, base):
     assert st["enforced"] >= 1 and st["tier"] == "signal" and st["syscalls_hooked"] >= 1
     assert "enforcement: on, tier signal" in vigil.cli("status").stdout
     remove(vigil, pdir, "kill-getppid")
+
+
+def test_file_rule_kills_at_open(vigil, pdir, base):
+    """files + access read: the targeted reader is killed when its open returns, before it
+    reads a byte; a write-only rule leaves reads alone; another file is fine."""
+    secret = os.path.join(base, "keys-" + uuid.uuid4().hex[:6])
+    os.mkdir(secret)
+    with open(os.path.join(secret, "id_key"), "w") as f:
+        f.write("PRIVATE-" + uuid.uuid4().hex)
+    with open(os.path.join(base, "other"), "w") as f:
+        f.write("fine")
+    prog = unique_bin(base, "/usr/bin/cat", "cat")
+    install(vigil, pdir, "no-key-read", policy(
+        "no-key-read", f"    exe: [{prog}]",
+        f"    - action: block\n      files: [{secret}/**]\n      access: [read]\n"
+        f"    - action: block\n      files: [{base}/other]\n      access: [write]"))
+    fs = Findings(vigil)
+    r = subprocess.run([prog, os.path.join(secret, "id_key")], capture_output=True, text=True,
+                       timeout=30)
+    ok = subprocess.run([prog, os.path.join(base, "other")], capture_output=True, text=True,
+                        timeout=30)
+    assert r.returncode == -signal.SIGKILL and "PRIVATE" not in r.stdout, r
+    assert ok.returncode == 0 and ok.stdout == "fine", ok
+    f = fs.wait(lambda f: f["rule"]["id"] == "policy/no-key-read/0")[0]
+    assert f["kind"] == "file" and f["file"]["path"] == os.path.join(secret, "id_key")
+    assert f["action"] == "block" and f["enforced_by"] == "signal"
+    assert f["enforcement"]["hook"] == "open_exit" and "descriptor" in f["enforcement"]["guarantee"]
+    assert not [x for x in fs.all() if x["rule"]["id"] == "policy/no-key-read/1"]
+    remove(vigil, pdir, "no-key-read")

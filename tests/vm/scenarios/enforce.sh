@@ -32,7 +32,18 @@ spec:
     - action: block
       exec: [/tmp/drop/**]
       message: "exec from a drop dir"
+---
+apiVersion: vigil.dev/v1
+kind: RuntimePolicy
+metadata: {name: vm-no-key-read}
+spec:
+  target: {all: true}
+  rules:
+    - action: block
+      files: [/tmp/keys/**]
+      access: [read]
 Y
+mkdir -p /tmp/keys && echo PRIVATE-KEY >/tmp/keys/id && echo public >/tmp/pub
 vigil policy check /tmp/pol/mem.yaml || fail "policy check"
 
 : >/tmp/err
@@ -68,6 +79,14 @@ expect 'the blocked binary created nothing' test ! -e /tmp/made
 expect 'the same binary from another directory runs' test -e /tmp/made-ok
 expect 'the calling shell is alive (this line runs)' true
 
+rc=0
+cat /tmp/keys/id >/tmp/cat.out 2>/tmp/cat.err || rc=$?
+cat /tmp/cat.err
+expect 'reading /tmp/keys/id refused (EPERM)' grep -q 'Operation not permitted' /tmp/cat.err
+expect 'nothing of it was read' sh -c '! grep -q PRIVATE /tmp/cat.out'
+expect 'another file reads fine' sh -c 'cat /tmp/pub | grep -q public'
+echo x >>/tmp/keys/id || fail "writing is not covered by a read rule"
+
 sleep 1
 kill -TERM $pid
 wait $pid
@@ -75,3 +94,4 @@ f=$(cat /tmp/out | tr -d ' ')
 expect 'a finding for the memory read, enforced_by lsm' has "$f" '"id":"policy/vm-no-mem-read/0"'
 expect '... hook ptrace_access_check' has "$f" '"hook":"lsm:ptrace_access_check"'
 expect 'a finding for the exec, enforced_by lsm' has "$f" '"action":"block","enforced_by":"lsm","enforcement":{"policy":"vm-no-exec-drop"'
+expect 'a finding for the file, hook file_open' has "$f" '"hook":"lsm:file_open"'
