@@ -431,3 +431,59 @@ def test_file_rule_kills_at_open(vigil, pdir, base):
     assert f["enforcement"]["hook"] == "open_exit" and "descriptor" in f["enforcement"]["guarantee"]
     assert not [x for x in fs.all() if x["rule"]["id"] == "policy/no-key-read/1"]
     remove(vigil, pdir, "no-key-read")
+
+
+def cgroup2_root():
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            parts = line.split()
+            if parts[parts.index("-") + 1] == "cgroup2":
+                return parts[4]
+    pytest.skip("no cgroup v2 mount")
+
+
+def test_freeze_in_a_container_freezes_its_cgroup(vigil, pdir, base):
+    """A cgroup target (kernel LPM on the cgroup path) + freeze on a syscall: SIGSTOP from
+    the kernel, the container's cgroup frozen (cgroup.freeze), `vigil unfreeze CGROUP`
+    thaws it and the process finishes."""
+    root = cgroup2_root()
+    top = "/vg-pol-" + uuid.uuid4().hex[:8]
+    rel = f"{top}/docker-{uuid.uuid4().hex}{uuid.uuid4().hex}.scope"
+    os.makedirs(root + rel)
+    prog = unique_bin(base, PY)
+    try:
+        install(vigil, pdir, "freeze-ct", policy(
+            "freeze-ct", f"    cgroup: [{top}/]",
+            "    - action: freeze\n      syscalls: [getppid]\n      message: frozen in a container"))
+        fs = Findings(vigil)
+        # near miss: the same program outside the cgroup is not targeted
+        free = subprocess.run([prog, "-c", "import os; os.getppid(); print('free')"],
+                              capture_output=True, text=True, timeout=30)
+        assert free.returncode == 0 and "free" in free.stdout
+        p = subprocess.Popen(["/bin/sh", "-c", f"echo $$ > {root}{rel}/cgroup.procs && exec {prog} "
+                              "-c \"import os; os.getppid(); print('after', flush=True)\""],
+                             stdout=subprocess.PIPE, text=True)
+        f = fs.wait(lambda f: f["rule"]["id"] == "policy/freeze-ct/0" and
+                    f["process"]["pid"] == p.pid, what="freeze finding")[0]
+        assert f["action"] == "freeze" and f["enforced_by"] == "signal"
+        e = f["enforcement"]
+        assert e["cgroup_frozen"] == rel and e["cgroup_by"] == "cgroup", e
+        assert e["process_state"].startswith("T")
+        assert f["container"]["id"] and f["container"]["runtime"] == "docker"
+        with open(f"{root}{rel}/cgroup.freeze") as c:
+            assert c.read().strip() == "1"
+        time.sleep(0.3)
+        assert p.poll() is None  # stopped, not dead
+        assert vigil.query("procs", "--pid", str(p.pid))[0]["frozen"] is True
+        out = vigil.cli("unfreeze", rel).stdout
+        assert "thawed" in out and "1 processes resumed" in out, out
+        assert p.wait(timeout=30) == 0 and "after" in p.stdout.read()
+        with open(f"{root}{rel}/cgroup.freeze") as c:
+            assert c.read().strip() == "0"
+    finally:
+        try:
+            os.rmdir(root + rel)
+            os.rmdir(root + top)
+        except OSError:
+            pass
+    remove(vigil, pdir, "freeze-ct")
