@@ -531,12 +531,19 @@ int vg_np_ingress(struct __sk_buff *skb)
 			continue;
 		}
 		ttl = sc->addr[k].ttl < DNS_TTL_MIN ? DNS_TTL_MIN : sc->addr[k].ttl;
-		__builtin_memset(v, 0, sizeof(*v));
+		{
+			struct vg_np_learned *old = bpf_map_lookup_elem(&vg_np_learned, &sc->key);
+
+			/* keep the other generation's slot (a reload may be preparing it) */
+			if (old)
+				__builtin_memcpy(v, old, sizeof(*v));
+			else
+				__builtin_memset(v, 0, sizeof(*v));
+		}
 		v->expire_ns = bpf_ktime_get_boot_ns() + (__u64)ttl * 1000000000ULL;
 		v->name_hash = d.name_hash;
-		v->entry = d.entry;
-		v->verdict = d.verdict;
-		v->gen = g.gen;
+		v->entry[g.gen & 1] = d.entry;
+		v->verdict[g.gen & 1] = d.verdict;
 		if (bpf_map_update_elem(&vg_np_learned, &sc->key, v, BPF_ANY))
 			np_count(VG_NPS_LEARNED_FAIL);
 		else

@@ -309,17 +309,16 @@ static __always_inline void np_decide_addr(const struct np_gen *g, const struct 
 		np_try_cands(g, c, a, proto, port, -1, d, VG_NPR_ENTRY);
 	key->prefixlen = 0;
 	l = bpf_map_lookup_elem(&vg_np_learned, key);
-	if (l && l->gen == g->gen && l->expire_ns > bpf_ktime_get_boot_ns()) {
-		__u32 id = l->entry;
+	if (l && l->verdict[g->gen & 1] && l->expire_ns > bpf_ktime_get_boot_ns()) {
+		__u32 id = l->entry[g->gen & 1];
+		__u8 verdict = l->verdict[g->gen & 1];
 		struct vg_np_entry *e = bpf_map_lookup_elem(g->ent, &id);
-
-		/* A learned address ranks as a host route, with its name entry's tie-breakers. */
 		__u32 rank = e ? VG_NP_RANK(VG_NP_SPEC_HOST, e->rank & VG_NP_TIE_MASK) : 0;
 
-		if (e && np_entry_applies(e, a, proto, port) && np_better(d, rank, l->verdict)) {
+		if (e && np_entry_applies(e, a, proto, port) && np_better(d, rank, verdict)) {
 			d->entry = id;
 			d->rank = rank;
-			d->verdict = l->verdict;
+			d->verdict = verdict;
 			d->reason = VG_NPR_LEARNED;
 			d->name_hash = l->name_hash;
 			np_count(VG_NPS_LEARNED_HITS);

@@ -671,14 +671,15 @@ struct vg_np_state {
 	__u32 _pad;
 };
 
-/* An address learned from a DNS answer for a name some entry matched. */
+/* An address learned from a DNS answer for a matched name. One slot per
+ * generation: a reload prepares the new generation's slot (names resolved
+ * earlier) while the kernel still reads the old one. */
 struct vg_np_learned {
-	__u64 expire_ns;  /* CLOCK_BOOTTIME: answer time + TTL */
-	__u64 name_hash;  /* vg domain hash of the matched name (VG_DOM_*) */
-	__u32 entry;      /* the entry the name matched (of generation gen) */
-	__u8 verdict;
-	__u8 gen;
-	__u16 _pad;
+	__u64 expire_ns;   /* CLOCK_BOOTTIME: answer time + TTL */
+	__u64 name_hash;   /* vg domain hash of the matched name (VG_DOM_*) */
+	__u32 entry[2];    /* the entry the name matched, per generation */
+	__u8 verdict[2];   /* per generation; VG_NP_NONE: nothing learned for it */
+	__u8 _pad[6];
 };
 
 /*

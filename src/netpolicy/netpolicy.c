@@ -286,6 +286,27 @@ static int install(struct vg_netpolicy *np, int gen, struct vg_np_policy *p,
 	return 0;
 }
 
+/* Clear generation gen's slot of every learned address (it will be reused). */
+static void learned_clear(struct vg_netpolicy *np, int gen)
+{
+	struct vg_np_lpm_key key, next;
+	struct vg_np_learned l;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(np->learned_fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(np->learned_fd, &key, &l) || !l.verdict[gen & 1])
+			continue;
+		l.verdict[gen & 1] = VG_NP_NONE;
+		l.entry[gen & 1] = 0;
+		if (l.verdict[!(gen & 1)])
+			bpf_map_update_elem(np->learned_fd, &key, &l, BPF_EXIST);
+		else
+			bpf_map_delete_elem(np->learned_fd, &key);
+	}
+}
+
 /* Forget generation gen in the kernel (its maps are freed with the last reference). */
 static void retire(struct vg_netpolicy *np, int gen)
 {
@@ -296,6 +317,7 @@ static void retire(struct vg_netpolicy *np, int gen)
 	for (int i = 0; i < 3; i++)
 		bpf_map_delete_elem(np->outer[i], &key);
 	vg_np_kmaps_close(&np->km[gen]);
+	learned_clear(np, gen);
 }
 
 static void set_result(struct vg_netpolicy *np, bool ok, const char *fmt, ...)
@@ -411,11 +433,15 @@ static size_t learn_resolved(struct vg_netpolicy *np, int gen, const struct vg_n
 		}
 		if (best) {
 			struct vg_np_lpm_key lk = {};
-			struct vg_np_learned l = { .expire_ns = val.expires_ns, .name_hash = hash,
-						   .entry = best, .verdict = p->ents[best - 1].k.verdict,
-						   .gen = gen };
+			struct vg_np_learned l = {};
 
 			memcpy(lk.addr, key.addr.w, 16);
+			bpf_map_lookup_elem(np->learned_fd, &lk, &l); /* keep the active slot */
+			if (val.expires_ns > l.expire_ns)
+				l.expire_ns = val.expires_ns;
+			l.name_hash = hash;
+			l.entry[gen & 1] = best;
+			l.verdict[gen & 1] = p->ents[best - 1].k.verdict;
 			if (bpf_map_update_elem(np->learned_fd, &lk, &l, BPF_ANY) == 0)
 				n++;
 		}
