@@ -67,6 +67,8 @@ struct vg_netpolicy {
 	struct vg_np_policy *pol[2];
 	struct vg_np_kmaps km[2];
 	int gen;       /* active generation, -1: no policy installed */
+	uint64_t fp;   /* fingerprint of the policy files last loaded (a file event with no change
+			* — the one behind a SIGHUP already handled — doesn't reload 1M entries again) */
 	int ino_fd, timer_fd;
 	struct vg_rule rules[R_MAX];
 	char *tags[1];
@@ -185,6 +187,27 @@ static char **policy_files(const struct vg_netpolicy *np, size_t *n)
 		globfree(&g);
 	}
 	return v;
+}
+
+static uint64_t files_fingerprint(char **v, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < n; i++) {
+		struct stat st = {};
+		uint64_t w[4];
+
+		stat(v[i], &st);
+		w[0] = st.st_ino;
+		w[1] = st.st_size;
+		w[2] = st.st_mtim.tv_sec;
+		w[3] = st.st_mtim.tv_nsec;
+		for (const char *c = v[i]; *c; c++)
+			h = (h ^ (uint8_t)*c) * 0x100000001b3ULL;
+		for (int j = 0; j < 4; j++)
+			h = (h ^ w[j]) * 0x9e3779b97f4a7c15ULL;
+	}
+	return h ? h : 1;
 }
 
 static void strv_free(char **v, size_t n)
@@ -458,11 +481,17 @@ static int load(struct vg_netpolicy *np, const char *why)
 	size_t n;
 	char **files = policy_files(np, &n);
 	int gen = np->gen < 0 ? 0 : !np->gen;
+	uint64_t fp;
 	uint64_t t0, t1;
 	int err;
 
 	if (!files)
 		return -ENOMEM;
+	fp = files_fingerprint(files, n);
+	if (!strcmp(why, "policy file changed") && fp == np->fp) {
+		strv_free(files, n);
+		return 0; /* already loaded as it is (a SIGHUP came first) */
+	}
 	if (!n) {
 		strv_free(files, n);
 		if (np->gen >= 0) {
@@ -485,6 +514,7 @@ static int load(struct vg_netpolicy *np, const char *why)
 	p = vg_np_policy_load(files, n, &errs);
 	strv_free(files, n);
 	if (!p) {
+		np->fp = fp; /* the same bad files: reported once */
 		vg_err("network policy (%s): not loaded, %s", why,
 		       np->gen >= 0 ? "the previous policy stays in force" : "no policy in force");
 		vg_rule_errors_print(&errs, stderr);
@@ -528,6 +558,7 @@ static int load(struct vg_netpolicy *np, const char *why)
 	np->pol[gen] = p;
 	np->km[gen] = k;
 	np->gen = gen;
+	np->fp = fp;
 	if (k.truncated)
 		vg_warn("network policy: %zu prefixes/names have more than %d entries: the "
 			"lowest-ranked are ignored", k.truncated, VG_NP_CAND);
