@@ -47,10 +47,11 @@ static __always_inline void owner_current(struct vg_proc_key *k)
 static __always_inline int sock_record(__u64 cookie, struct vg_proc_key *owner, __u32 init,
 				       __u16 family, __u16 proto)
 {
+	struct vg_scratch *sc = vg_scratch();
 	struct vg_sock s = {};
 
 	s.proc = *owner;
-	s.created_ns = bpf_ktime_get_boot_ns();
+	s.created_ns = sc ? vg_now_tick(sc) : 0; /* tick resolution: the clock costs ~100 ns in a VM */
 	s.init = init;
 	s.family = family;
 	s.proto = proto;

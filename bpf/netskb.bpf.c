@@ -90,6 +90,7 @@ static __noinline int flow_new(struct vg_flow_key *k, __u32 proto, bool egress, 
 		__sync_fetch_and_add(&e->rx_pkts, 1);
 		__sync_fetch_and_add(&e->rx_bytes, payload);
 	}
+	e->last_ns = now;
 	return 0;
 }
 
@@ -312,8 +313,14 @@ static __always_inline void dns(struct __sk_buff *skb, const struct vg_flow_key 
 	if (w->response == egress)
 		return;
 	f = bpf_map_lookup_elem(&vg_flows, fk);
-	if (f)
+	if (f) {
 		proc = f->proc;
+	} else { /* the flow did not fit the table: the socket still names its owner */
+		struct vg_sock *s = bpf_map_lookup_elem(&vg_socks, &fk->cookie);
+
+		if (s)
+			proc = s->proc;
+	}
 	if (egress)
 		dns_query(&proc, now);
 	else
