@@ -160,12 +160,12 @@ int BPF_PROG(vg_sock_state, const struct sock *sk, int oldstate, int newstate)
 
 		listen_key(sk, &lk);
 		s = bpf_map_lookup_elem(&vg_socks, &cookie);
-		if (s) {
-			bpf_map_update_elem(&vg_listen, &lk, &s->proc, BPF_ANY);
-		} else {
+		if (s)
+			cur = s->proc;
+		else
 			owner_current(&cur);
-			bpf_map_update_elem(&vg_listen, &lk, &cur, BPF_ANY);
-		}
+		if (bpf_map_update_elem(&vg_listen, &lk, &cur, BPF_ANY))
+			vg_net_count(VG_NS_SOCK_INSERT_FAIL); /* listener table full */
 		return 0;
 	}
 	if (oldstate == VG_TCP_LISTEN) {

@@ -495,7 +495,7 @@ struct vg_dnsa {
  * for the daemon's own). Never silent: every skip and every full table is here. */
 enum vg_net_stat {
 	VG_NS_SOCK_NEW,         /* sockets recorded (created or accepted) */
-	VG_NS_SOCK_INSERT_FAIL, /* socket table full */
+	VG_NS_SOCK_INSERT_FAIL, /* socket table (or listener table) full */
 	VG_NS_SOCK_NO_OWNER,    /* socket created by a process with no record (owner by tgid only) */
 	VG_NS_SOCK_UNKNOWN,     /* packets of a socket with no owner record (older than vigil) */
 	VG_NS_FLOW_NEW,         /* flows created */
