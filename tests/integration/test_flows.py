@@ -231,3 +231,26 @@ for port in range(20000, 21500):
     assert st["flows_max"] == 1024 and st["flows"] <= 1024
     assert st["counters"]["flow_table_full"] >= 1500 - 1024
     assert st["counters"]["flow_table_full"] + st["counters"]["flows_created"] >= 1500
+
+
+def test_socket_counts_for_its_creator_after_fork_and_exec(vigil, net):
+    """A socket passed to a child (fork + exec, inherited fd) keeps counting for the process
+    that created it; the child, which created no socket, has no flow."""
+    pid, out = net.client(f"""
+import subprocess
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.connect((NS_IP, {UDP_PORT}))
+u.send(b"p" * 11)
+fd = u.fileno()
+child = subprocess.Popen([sys.executable, "-c",
+    "import socket; s = socket.socket(fileno=%d); s.send(b'c' * 222); s.recv(1000); s.recv(1000)" % fd],
+    pass_fds=[fd])
+child.wait()
+assert child.returncode == 0
+print(child.pid)
+""")
+    child = int(out)
+    f = one_flow(flows_of(vigil, pid), "udp", net.NS_IP, UDP_PORT)
+    assert (f["tx_bytes"], f["tx_packets"], f["rx_bytes"]) == (11 + 222, 2, 11 + 222)
+    assert f["initiator"] == "connect"
+    assert flows_of(vigil, child) == []
