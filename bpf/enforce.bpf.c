@@ -111,8 +111,6 @@ static __always_inline __u64 comm_hash(const char *comm)
 	return h;
 }
 
-/* c &= have | ~need: a predicate some candidate rules need. */
-#define NEED(c, need, have) ((c) &= (have) | ~(need))
 
 __noinline __u64 vg_pol_target(__u64 cand, __u32 in_exec)
 {
@@ -292,21 +290,6 @@ static __always_inline void sys_prepare(struct vg_scratch *sc, struct task_struc
 	ev->a.sys.args[3] = r->r10;
 	ev->a.sys.args[4] = r->r8;
 	ev->a.sys.args[5] = r->r9;
-}
-
-/* Rules of this syscall whose argument condition (if any) holds. */
-static __always_inline __u64 sys_rules(struct vg_pol_set *ps, __u32 gen, __u32 nr,
-				       const __u64 *args)
-{
-	__u64 c = vg_pol_lookup(gen, VG_PW_SYSCALL, 0, nr) & ps->all, have = 0;
-
-	if (c & ps->need_arg) {
-		for (int i = 0; i < 6; i++)
-			if (ps->arg_idx & (1u << i))
-				have |= vg_pol_lookup(gen, VG_PW_SYSARG, VG_ARG_AUX(nr, i), args[i]);
-		NEED(c, ps->need_arg, have);
-	}
-	return c;
 }
 
 struct vg_sys_enter_ctx {

@@ -11,6 +11,10 @@
  *   ptrace_access_check   attach-mode access to another process: ptrace attach,
  *                         process_vm_readv/writev, /proc/PID/mem
  *   file_open             file rules (read/write opens of paths/prefixes)
+ *   bpf, sb_mount, task_kill, task_fix_setuid, capset, kernel_read_file,
+ *   kernel_load_data      syscall rules on bpf, mount, kill/tkill/tgkill, the setuid
+ *                         family, capset, finit_module/init_module: the rules of the
+ *                         syscall being made (orig_ax), argument conditions included
  * Kernel: BPF-LSM (CONFIG_BPF_LSM, "bpf" in lsm=), 5.7+.
  */
 #include "lib/common.bpf.h"
@@ -170,4 +174,77 @@ int BPF_PROG(vg_lsm_file_open, struct file *file, int ret)
 	sc->ev.a.file.actions = ((fmode & 0x1) ? VG_FA_READ : 0) | ((fmode & 0x2) ? VG_FA_WRITE : 0) |
 				VG_FA_FAILED;
 	return vg_pol_act(c, VG_EH_LSM_FILE, 1) ? -1 /* -EPERM */ : 0;
+}
+
+/* Syscall rules the LSM tier enforces at a hook reached from that syscall: the
+ * rules of the current syscall number (its arguments from the saved registers). */
+static __always_inline int lsm_sys_deny(__u32 hook)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct vg_scratch *sc;
+	struct vg_pol_set *ps;
+	__u64 c;
+	__u32 gen;
+
+	ps = vg_pol_set_now(&gen);
+	if (!ps || !lsm_rules(ps) || t->tgid == vg_self_tgid)
+		return 0;
+	sc = vg_scratch();
+	if (!sc)
+		return 0;
+	lsm_sys_prepare(sc, t);
+	c = sys_rules(ps, gen, sc->ev.a.sys.nr, sc->ev.a.sys.args) & lsm_rules(ps);
+	if (!c)
+		return 0;
+	c = vg_pol_target(c, 0);
+	if (!c)
+		return 0;
+	lsm_sys_prepare(sc, t); /* the target walk may have used the scratch */
+	return vg_pol_act(c, hook, 1) ? -EPERM : 0;
+}
+
+SEC("lsm/bpf")
+int BPF_PROG(vg_lsm_bpf, int cmd, union bpf_attr *attr, unsigned int size, int ret)
+{
+	return ret ? ret : lsm_sys_deny(VG_EH_LSM_BPF);
+}
+
+SEC("lsm/sb_mount")
+int BPF_PROG(vg_lsm_mount, const char *dev, const struct path *path, const char *type,
+	     unsigned long flags, void *data, int ret)
+{
+	return ret ? ret : lsm_sys_deny(VG_EH_LSM_MOUNT);
+}
+
+SEC("lsm/task_kill")
+int BPF_PROG(vg_lsm_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
+	     const struct cred *cred, int ret)
+{
+	return ret ? ret : lsm_sys_deny(VG_EH_LSM_KILL);
+}
+
+SEC("lsm/task_fix_setuid")
+int BPF_PROG(vg_lsm_setuid, struct cred *new, const struct cred *old, int flags, int ret)
+{
+	return ret ? ret : lsm_sys_deny(VG_EH_LSM_SETUID);
+}
+
+SEC("lsm/capset")
+int BPF_PROG(vg_lsm_capset, struct cred *new, const struct cred *old, const kernel_cap_t *eff,
+	     const kernel_cap_t *inh, const kernel_cap_t *perm, int ret)
+{
+	return ret ? ret : lsm_sys_deny(VG_EH_LSM_CAPSET);
+}
+
+SEC("lsm/kernel_read_file")
+int BPF_PROG(vg_lsm_read_file, struct file *file, enum kernel_read_file_id id, bool contents,
+	     int ret)
+{
+	return ret ? ret : lsm_sys_deny(VG_EH_LSM_MODULE);
+}
+
+SEC("lsm/kernel_load_data")
+int BPF_PROG(vg_lsm_load_data, enum kernel_load_data_id id, bool contents, int ret)
+{
+	return ret ? ret : lsm_sys_deny(VG_EH_LSM_MODULE);
 }

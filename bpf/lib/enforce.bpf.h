@@ -80,4 +80,22 @@ static __always_inline __u64 vg_pol_lookup(__u32 gen, __u32 what, __u32 aux, __u
 	return m ? *m : 0;
 }
 
+/* c &= have | ~need: a predicate some candidate rules need. */
+#define NEED(c, need, have) ((c) &= (have) | ~(need))
+
+/* Rules of this syscall whose argument condition (if any) holds. */
+static __always_inline __u64 sys_rules(struct vg_pol_set *ps, __u32 gen, __u32 nr,
+				       const __u64 *args)
+{
+	__u64 c = vg_pol_lookup(gen, VG_PW_SYSCALL, 0, nr) & ps->all, have = 0;
+
+	if (c & ps->need_arg) {
+		for (int i = 0; i < 6; i++)
+			if (ps->arg_idx & (1u << i))
+				have |= vg_pol_lookup(gen, VG_PW_SYSARG, VG_ARG_AUX(nr, i), args[i]);
+		NEED(c, ps->need_arg, have);
+	}
+	return c;
+}
+
 #endif /* VG_ENFORCE_BPF_H */

@@ -596,7 +596,8 @@ struct vg_enforce_msg {
 };
 enum vg_enf_hook {
 	VG_EH_SYS_ENTER, VG_EH_EXEC, VG_EH_LSM_EXEC, VG_EH_LSM_PTRACE, VG_EH_LSM_FILE,
-	VG_EH_LSM_BPF, VG_EH_LSM_OTHER, VG_EH_OPEN_EXIT
+	VG_EH_LSM_BPF, VG_EH_LSM_OTHER, VG_EH_OPEN_EXIT, VG_EH_LSM_MOUNT, VG_EH_LSM_KILL,
+	VG_EH_LSM_SETUID, VG_EH_LSM_CAPSET, VG_EH_LSM_MODULE
 };
 
 /* ======================= network policy (bpf/netpolicy.bpf.c, src/netpolicy/) ======================= */

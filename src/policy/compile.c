@@ -253,6 +253,23 @@ static bool find_container(const char *root, const char *rel, const char *id, in
 	return found;
 }
 
+/* The LSM hook a syscall's rules are enforced at (NULL: none). ptrace_access_check
+ * sees no arguments (it is also reached from /proc/PID/mem): only whole-syscall rules. */
+static const char *lsm_hook_of(uint32_t nr, bool has_arg)
+{
+	switch (nr) {
+	case 101: case 310: case 311: return has_arg ? NULL : "ptrace_access_check";
+	case 321: return "bpf";
+	case 165: return "sb_mount";
+	case 62: case 200: case 234: return "task_kill";
+	case 105: case 113: case 117: case 122: return "task_fix_setuid";
+	case 126: return "capset";
+	case 175: return "kernel_load_data";
+	case 313: return "kernel_read_file";
+	default: return NULL;
+	}
+}
+
 #define OPEN_HOW "SIGKILL when the open returns: the file was opened (O_CREAT/O_TRUNC took " \
 		 "effect), the process never uses the descriptor"
 
@@ -263,12 +280,16 @@ static void set_how(struct vg_pol_rule *r, const struct vg_policies *set, const 
 	const char *pre = audit ? (set->enforce_off ? "reported only (--enforce=off); would be: "
 						     : "reported only (mode: audit); would be: ")
 				: "";
+	const char *hook = NULL;
 	bool lsm_sys = env->lsm && r->trigger == VG_PT_SYSCALLS && r->nnrs;
 
-	for (size_t i = 0; lsm_sys && i < r->nnrs; i++)
-		lsm_sys = r->nrs[i] == 101 || r->nrs[i] == 310 || r->nrs[i] == 311;
-	if (r->trigger == VG_PT_SYSCALLS && r->nrs)
-		lsm_sys = lsm_sys && r->arg < 0;
+	/* every syscall of the rule must reach one of the LSM programs (lsm.bpf.c) */
+	for (size_t i = 0; lsm_sys && i < r->nnrs; i++) {
+		const char *h = lsm_hook_of(r->nrs[i], r->arg >= 0);
+
+		lsm_sys = h != NULL;
+		hook = h;
+	}
 	r->by = VG_EB_NONE;
 	switch (r->action) {
 	case VG_PA_ALERT:
@@ -286,7 +307,7 @@ static void set_how(struct vg_pol_rule *r, const struct vg_policies *set, const 
 			snprintf(r->how, sizeof(r->how), "%sdenied with EPERM before the operation "
 				 "(BPF-LSM %s); the caller keeps running", pre,
 				 r->trigger == VG_PT_EXEC ? "bprm_check_security" :
-				 r->trigger == VG_PT_FILES ? "file_open" : "ptrace_access_check");
+				 r->trigger == VG_PT_FILES ? "file_open" : hook);
 		} else {
 			r->by = VG_EB_SIGNAL;
 			snprintf(r->how, sizeof(r->how), "%s%s", pre, r->trigger == VG_PT_EXEC ?

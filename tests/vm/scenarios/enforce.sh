@@ -42,7 +42,19 @@ spec:
     - action: block
       files: [/tmp/keys/**]
       access: [read]
+---
+apiVersion: vigil.dev/v1
+kind: RuntimePolicy
+metadata: {name: vm-no-mount-kill}
+spec:
+  target: {exe: [/tmp/tools/busybox]}
+  rules:
+    - action: block
+      syscalls: [mount]
+    - action: block
+      syscalls: [kill]
 Y
+mkdir -p /tmp/tools /tmp/mnt && cp /bin/busybox /tmp/tools/busybox
 mkdir -p /tmp/keys && echo PRIVATE-KEY >/tmp/keys/id && echo public >/tmp/pub
 vigil policy check /tmp/pol/mem.yaml || fail "policy check"
 
@@ -87,6 +99,19 @@ expect 'nothing of it was read' sh -c '! grep -q PRIVATE /tmp/cat.out'
 expect 'another file reads fine' sh -c 'cat /tmp/pub | grep -q public'
 echo x >>/tmp/keys/id || fail "writing is not covered by a read rule"
 
+rc=0
+/tmp/tools/busybox mount -t tmpfs none /tmp/mnt 2>/tmp/mount.err || rc=$?
+cat /tmp/mount.err
+expect 'mount refused with EPERM (sb_mount; busybox says "permission denied")' grep -qiE 'not permitted|permission denied' /tmp/mount.err
+expect 'nothing mounted' sh -c '! grep -q " /tmp/mnt " /proc/mounts'
+sleep 60 &
+victim=$!
+rc=0
+/tmp/tools/busybox kill -TERM $victim 2>/tmp/kill.err || rc=$?
+cat /tmp/kill.err
+expect 'kill refused (task_kill): the victim lives' kill -0 $victim
+kill $victim
+
 sleep 1
 kill -TERM $pid
 wait $pid
@@ -95,3 +120,5 @@ expect 'a finding for the memory read, enforced_by lsm' has "$f" '"id":"policy/v
 expect '... hook ptrace_access_check' has "$f" '"hook":"lsm:ptrace_access_check"'
 expect 'a finding for the exec, enforced_by lsm' has "$f" '"action":"block","enforced_by":"lsm","enforcement":{"policy":"vm-no-exec-drop"'
 expect 'a finding for the file, hook file_open' has "$f" '"hook":"lsm:file_open"'
+expect 'a finding for the mount, hook sb_mount' has "$f" '"hook":"lsm:sb_mount"'
+expect 'a finding for the kill, hook task_kill' has "$f" '"hook":"lsm:task_kill"'
