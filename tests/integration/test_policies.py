@@ -487,3 +487,39 @@ def test_freeze_in_a_container_freezes_its_cgroup(vigil, pdir, base):
         except OSError:
             pass
     remove(vigil, pdir, "freeze-ct")
+
+
+def test_targets_ancestor_uid_and_exe_prefix(vigil, pdir, base):
+    """The kernel's other target predicates: an ancestor's exe (exec rule), the effective
+    uid and an exe prefix (syscall rule). Each with the near miss that must not match."""
+    launcher = unique_bin(base, "/usr/bin/bash", "bash")
+    tool_dir = os.path.join(base, "tools-" + uuid.uuid4().hex[:6])
+    os.mkdir(tool_dir)
+    tool = os.path.join(tool_dir, "tool")
+    shutil.copy2(PY, tool)
+    os.chmod(base, 0o755)
+    for d in (tool_dir, os.path.dirname(launcher)):
+        os.chmod(d, 0o755)
+    mark = os.path.join(base, "ran-" + uuid.uuid4().hex[:6])
+    install(vigil, pdir, "targets", policy(
+        "targets", f"    ancestor: [{launcher}]",
+        f"    - action: block\n      exec: [{tool}]") +
+        "---\n" + policy("targets-uid", f"    uid: [65534]\n    exe: [{tool_dir}/**]",
+                         "    - action: kill\n      syscalls: [getppid]"))
+    # ancestor: the tool under the copied bash is blocked, under the system bash it runs
+    code = f"open('{mark}', 'a').write('x')"
+    under = subprocess.run([launcher, "-c", f"{tool} -c \"{code}\"; echo rc=$?"],
+                           capture_output=True, text=True, timeout=30)
+    assert "rc=137" in under.stdout and not os.path.exists(mark), under
+    free = subprocess.run(["/usr/bin/bash", "-c", f"{tool} -c \"{code}\"; echo rc=$?"],
+                          capture_output=True, text=True, timeout=30)
+    assert "rc=0" in free.stdout and os.path.exists(mark), free
+    # uid + exe prefix: nobody running the tool is killed at getppid, root is not
+    call = "import os; os.getppid(); print('after')"
+    nobody = subprocess.run(["/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+                             "--clear-groups", tool, "-c", call],
+                            capture_output=True, text=True, timeout=30)
+    root = subprocess.run([tool, "-c", call], capture_output=True, text=True, timeout=30)
+    assert nobody.returncode == -signal.SIGKILL and "after" not in nobody.stdout, nobody
+    assert root.returncode == 0 and "after" in root.stdout, root
+    remove(vigil, pdir, "targets")
