@@ -405,8 +405,9 @@ static size_t frozen_json(uint32_t pid, char *out, size_t len)
 	DIR *d;
 	FILE *f;
 
-	/* SIGSTOP is delivered on the way back to user space: give it a moment. */
-	for (int i = 0; i < 20; i++) {
+	/* SIGSTOP is delivered on the way back to user space: give it a moment (500 ms at
+	 * most, on a loaded machine). */
+	for (int i = 0; i < 100; i++) {
 		snprintf(path, sizeof(path), "/proc/%u/status", pid);
 		f = fopen(path, "r");
 		if (!f)
@@ -512,12 +513,15 @@ void vg_enforce_msg(struct vg_enforce *e, const void *data, size_t len)
 		      (unsigned long long)(m->a.hdr.time_ns - m->enter_ns));
 	if (m->action == VG_PA_FREEZE && !m->audit) {
 		char cg[PATH_MAX];
-		const char *how = freeze_container(e, m->a.proc.tgid, cg, sizeof(cg));
+		const char *how;
 
+		/* stopped first (its state says so), then its container's cgroup frozen: a
+		 * task the cgroup freezer holds shows as sleeping and never takes the stop */
+		n += frozen_json(m->a.proc.tgid, e->extra + n, sizeof(e->extra) - n);
+		how = freeze_container(e, m->a.proc.tgid, cg, sizeof(cg));
 		if (how)
 			n += snprintf(e->extra + n, sizeof(e->extra) - n,
 				      ",\"cgroup_frozen\":\"%s\",\"cgroup_by\":\"%s\"", cg, how);
-		n += frozen_json(m->a.proc.tgid, e->extra + n, sizeof(e->extra) - n);
 	}
 	act.extra_json = e->extra;
 	vg_detect_enforced(e->det, &m->a, &r->finding, &act);
@@ -629,13 +633,13 @@ static bool on_finding(void *ctx, const struct vg_detect_hit *h, struct vg_detec
 				break;
 			act->enforced_by = "signal";
 			proc_flags(e, &h->proc->key, VG_PF_FROZEN, 0);
+			n += frozen_json(pp.pid, e->extra + n, sizeof(e->extra) - n);
 			how = freeze_container(e, pp.pid, cg, sizeof(cg));
 			if (how) {
 				act->enforced_by = how;
 				n += snprintf(e->extra + n, sizeof(e->extra) - n,
-					      ",\"cgroup_frozen\":\"%s\"", cg);
+					      ",\"cgroup_frozen\":\"%s\",\"cgroup_by\":\"%s\"", cg, how);
 			}
-			n += frozen_json(pp.pid, e->extra + n, sizeof(e->extra) - n);
 			break;
 		}
 		case VG_PA_BLOCK:
