@@ -98,6 +98,7 @@ bench: all $(BUILD)/bench/execstorm $(BUILD)/bench/enforce $(BUILD)/bench/connst
 	@scripts/install-deps.sh bench
 	@bench/run
 	@bench/enforce-latency
+	@bench/netpolicy-lookup
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > bpf/vmlinux.h.new

@@ -84,7 +84,10 @@ static __always_inline int np_sock_addr(struct bpf_sock_addr *ctx, __u8 hook, bo
 		return 1;
 	np_actor_current(&a);
 	a.skb = NULL;
-	np_own(ctx->sk, &a);
+	/* DNS sockets: their answers arrive in softirq context, where only the socket
+	 * tells whose they are (the other sockets don't pay for the storage) */
+	if (ctx->user_port == bpf_htons(DNS_PORT))
+		np_own(ctx->sk, &a);
 	if (np_quarantined(&a)) {
 		np_count(VG_NPS_QUARANTINE);
 		d.reason = VG_NPR_QUARANTINE;
@@ -365,7 +368,11 @@ int vg_np_egress(struct __sk_buff *skb)
 	bool enforce;
 	int n;
 
+	/* quarantine: the socket's owner if known (DNS sockets), else the sending task
+	 * (egress of a process's own sends runs in its context) */
 	np_actor_sk(skb, &a);
+	if (!a.rec)
+		np_actor_current(&a);
 	if (np_quarantined(&a)) {
 		np_count(VG_NPS_QUARANTINE);
 		return 0;
@@ -386,8 +393,6 @@ int vg_np_egress(struct __sk_buff *skb)
 		np_count(VG_NPS_DNS_MALFORMED);
 		return 1;
 	}
-	if (!a.key.tgid)
-		np_actor_current(&a); /* the socket was never seen at connect/sendmsg */
 	a.skb = skb;
 	np_decide_name(&g, &a, sc, n, &d);
 	if (!d.entry) {
