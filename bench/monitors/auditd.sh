@@ -10,7 +10,14 @@ _audit_status() { auditctl -s 2>/dev/null | awk -v k="$1" '$1 == k {print $2}'; 
 _auditd_registered() { [[ $(_audit_status pid) == "$MON_PID" ]]; }
 
 mon_auditd_describe() {
-	echo "auditd $(dpkg-query -W -f='${Version}' auditd 2>/dev/null): \`auditctl $(wl_param audit_rules "$AUDIT_RULES_DEFAULT")\`"
+	local rules n
+	rules=$(wl_param audit_rules "$AUDIT_RULES_DEFAULT")
+	n=$(grep -c . <<<"$rules")
+	if [[ $n -le 1 ]]; then
+		echo "auditd $(dpkg-query -W -f='${Version}' auditd 2>/dev/null): \`auditctl $rules\`"
+	else # a rule set: one line, first and last rule
+		echo "auditd $(dpkg-query -W -f='${Version}' auditd 2>/dev/null): $n audit rules (\`$(head -n1 <<<"$rules")\` … \`$(tail -n1 <<<"$rules")\`; the workload's \`audit_rules\`)"
+	fi
 }
 
 mon_auditd_check() {

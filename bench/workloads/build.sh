@@ -1,5 +1,5 @@
 # Build: compile a mid-size C code base with make -j2 — vigil's own user-space sources
-# (src/, 37 files, ~13k lines, with their headers), BUILD_COPIES times per run (default 2,
+# (src/ with its headers), BUILD_COPIES times per run (default 2,
 # each copy into its own object directory), then archive each copy's objects with ar. The
 # tree is copied to the bench scratch directory once; every run starts from `make clean`.
 #   BUILD_COPIES  compilations of the tree per run (default 2)
