@@ -55,7 +55,7 @@ static __always_inline void np_msg_fill(struct vg_np_scratch *sc, const struct n
 	m->gen = gen;
 	m->entry = d->entry;
 	m->name_hash = d->name_hash;
-	m->name_len = 0;
+	/* name_len: set by the caller (np_msg_name, or 0) */
 }
 
 /* Store the socket's owner: the egress and ingress hooks run where "current" may be anybody. */
@@ -70,37 +70,67 @@ static __always_inline void np_own(struct bpf_sock *sk, const struct np_actor *a
 		*o = a->key;
 }
 
+/* Send a built-in detection's candidate (rate-limited like the decisions). */
+static __always_inline void np_watch_send(struct vg_np_scratch *sc, const struct np_actor *a,
+					  __u8 hook, __u32 watch, __u64 dest)
+{
+	struct np_decision d = { .entry = watch, .reason = VG_NPR_WATCH };
+
+	np_count(VG_NPS_WATCH);
+	if (!np_rate_ok(a->tgid, watch | VG_NP_SUB, dest, &sc->msg.suppressed))
+		return;
+	np_msg_fill(sc, a, hook, &d, 0, 0);
+	np_send(sc);
+}
+
+/* Cloud metadata endpoint, stratum ports: candidates for user space (which knows
+ * the expected processes). Decided before any policy, with or without one. The
+ * destination is in sc->key (v4-mapped for IPv4). */
+static __always_inline void np_watch_addr(struct vg_np_scratch *sc, const struct np_actor *a,
+					  __u8 hook, __u8 proto, __u16 port, bool v6)
+{
+	static const __u8 md4[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 169, 254, 169, 254 };
+	static const __u8 md6[16] = { 0xfd, 0, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54 };
+	__u64 k0, k1, a0, a1, b0, b1;
+	__u32 watch = 0;
+
+	__builtin_memcpy(&k0, &sc->key.addr[0], 8);
+	__builtin_memcpy(&k1, &sc->key.addr[8], 8);
+	__builtin_memcpy(&a0, &md4[0], 8);
+	__builtin_memcpy(&a1, &md4[8], 8);
+	__builtin_memcpy(&b0, &md6[0], 8);
+	__builtin_memcpy(&b1, &md6[8], 8);
+	if ((k0 == a0 && k1 == a1) || (k0 == b0 && k1 == b1))
+		watch = VG_NPW_METADATA;
+	else if (proto == IPPROTO_TCP_ &&
+		 (port == 3333 || port == 4444 || port == 5555 || port == 7777 || port == 14444 ||
+		  port == 14433 || port == 45700))
+		watch = VG_NPW_STRATUM;
+	if (!watch)
+		return;
+	sc->msg.family = v6 ? 6 : 4;
+	sc->msg.proto = proto;
+	sc->msg.port = port;
+	sc->msg.name_len = 0;
+	__builtin_memcpy(sc->msg.addr, sc->key.addr, 16);
+	np_watch_send(sc, a, hook, watch, port);
+}
+
 static __always_inline int np_sock_addr(struct bpf_sock_addr *ctx, __u8 hook, bool v6)
 {
 	struct vg_np_scratch *sc = np_scratch();
 	struct np_decision d = {};
 	struct np_actor a;
 	struct np_gen g;
-	__u16 port = 0;
+	__u16 port;
 	__u8 proto;
 	bool enforce;
 
 	if (!sc)
 		return 1;
-	np_actor_current(&a);
-	a.skb = NULL;
-	/* DNS sockets: their answers arrive in softirq context, where only the socket
-	 * tells whose they are (the other sockets don't pay for the storage) */
-	if (ctx->user_port == bpf_htons(DNS_PORT))
-		np_own(ctx->sk, &a);
-	if (np_quarantined(&a)) {
-		np_count(VG_NPS_QUARANTINE);
-		d.reason = VG_NPR_QUARANTINE;
-		d.verdict = VG_NP_DENY;
-		enforce = true;
-		if (!np_gen_get(&g))
-			g.gen = 0;
-		goto refuse;
-	}
-	if (!np_gen_get(&g))
-		return 1;
-	if (!a.rec)
-		np_count(VG_NPS_NO_PROC);
+	/* every ctx field read once, up front (the verifier wants plain ctx loads) */
+	port = bpf_ntohs((__u16)ctx->user_port);
+	proto = ctx->protocol;
 	if (v6) {
 		/* one load per word: the verifier refuses a ctx pointer moved by a loop */
 		__u32 w0 = ctx->user_ip6[0], w1 = ctx->user_ip6[1];
@@ -113,8 +143,26 @@ static __always_inline int np_sock_addr(struct bpf_sock_addr *ctx, __u8 hook, bo
 	} else {
 		np_v4mapped(&sc->key, ctx->user_ip4);
 	}
-	port = bpf_ntohs((__u16)ctx->user_port);
-	proto = ctx->protocol;
+	np_actor_current(&a);
+	a.skb = NULL;
+	/* DNS sockets: their answers arrive in softirq context, where only the socket
+	 * tells whose they are (the other sockets don't pay for the storage) */
+	if (port == DNS_PORT)
+		np_own(ctx->sk, &a);
+	if (np_quarantined(&a)) {
+		np_count(VG_NPS_QUARANTINE);
+		d.reason = VG_NPR_QUARANTINE;
+		d.verdict = VG_NP_DENY;
+		enforce = true;
+		if (!np_gen_get(&g))
+			g.gen = 0;
+		goto refuse;
+	}
+	np_watch_addr(sc, &a, hook, proto, port, v6);
+	if (!np_gen_get(&g))
+		return 1;
+	if (!a.rec)
+		np_count(VG_NPS_NO_PROC);
 	np_count(VG_NPS_CHECKED);
 	np_decide_addr(&g, &a, &sc->key, proto, port, &d);
 	if (d.verdict != VG_NP_DENY) {
@@ -127,8 +175,9 @@ refuse:
 	if (np_rate_ok(a.tgid, d.entry, np_addr_hash(&sc->key, port), &sc->msg.suppressed)) {
 		np_msg_fill(sc, &a, hook, &d, enforce, g.gen);
 		sc->msg.family = v6 ? 6 : 4;
-		sc->msg.proto = ctx->protocol;
-		sc->msg.port = bpf_ntohs((__u16)ctx->user_port);
+		sc->msg.proto = proto;
+		sc->msg.port = port;
+		sc->msg.name_len = 0;
 		__builtin_memcpy(sc->msg.addr, sc->key.addr, 16);
 		np_send(sc);
 	}
@@ -242,6 +291,8 @@ static long np_walk_step(__u64 i, void *arg)
 	w->total += len + 1;
 	if (w->total > 255)
 		goto bad;
+	if (len > sc->maxlab)
+		sc->maxlab = len;
 	__builtin_memset(sc->label, 0, sizeof(sc->label));
 	if (bpf_skb_load_bytes(w->skb, w->pos + 1, sc->label, len))
 		goto bad;
@@ -268,6 +319,7 @@ __noinline int vg_np_dns_name(struct __sk_buff *skb, __u32 dns, __u32 off,
 
 	if (!sc || !end)
 		return -1;
+	sc->maxlab = 0;
 	bpf_loop(136, np_walk_step, &w, 0);
 	if (w.n < 0 || !w.done)
 		return -1;
@@ -377,7 +429,7 @@ int vg_np_egress(struct __sk_buff *skb)
 		np_count(VG_NPS_QUARANTINE);
 		return 0;
 	}
-	if (!np_gen_get(&g) || np_l4(skb, &l) || l.dport != DNS_PORT)
+	if (np_l4(skb, &l) || l.dport != DNS_PORT)
 		return 1;
 	sc = np_scratch();
 	if (!sc)
@@ -394,6 +446,18 @@ int vg_np_egress(struct __sk_buff *skb)
 		return 1;
 	}
 	a.skb = skb;
+	/* tunnelling shape: a long label or a long name (user space judges the rest) */
+	if (sc->maxlab >= VG_NPW_LABEL_MIN || end - q >= VG_NPW_NAME_MIN) {
+		sc->msg.family = l.family;
+		sc->msg.proto = IPPROTO_UDP_;
+		sc->msg.port = DNS_PORT;
+		__builtin_memset(sc->msg.addr, 0, 16);
+		sc->msg.name_len = 0;
+		np_msg_name(skb, sc, q, end);
+		np_watch_send(sc, &a, VG_NPH_DNS_QUERY, VG_NPW_DNS_SHAPE, sc->lh[0]);
+	}
+	if (!np_gen_get(&g))
+		return 1;
 	np_decide_name(&g, &a, sc, n, &d);
 	if (!d.entry) {
 		/* Default deny covers names: only names an entry allows are asked for. */
@@ -412,6 +476,7 @@ int vg_np_egress(struct __sk_buff *skb)
 		sc->msg.proto = IPPROTO_UDP_;
 		sc->msg.port = DNS_PORT;
 		__builtin_memset(sc->msg.addr, 0, 16);
+		sc->msg.name_len = 0;
 		np_msg_name(skb, sc, q, end);
 		np_send(sc);
 	}
@@ -562,6 +627,7 @@ int vg_np_ingress(struct __sk_buff *skb)
 		sc->msg.port = 0;
 		__builtin_memcpy(sc->msg.addr, sc->key.addr, 16);
 		/* the question: its name may differ from the matched CNAME target */
+		sc->msg.name_len = 0;
 		if (vg_np_dns_name(skb, dns, q, sc, &end) >= 0)
 			np_msg_name(skb, sc, q, end);
 		np_send(sc);

@@ -132,6 +132,7 @@ struct vg_np_scratch {
 		__u32 off, ttl, len, _pad;
 	} addr[DNS_ADDRS_MAX];
 	__u32 cname[DNS_CNAMES_MAX]; /* offsets of its CNAME targets */
+	__u32 maxlab;                /* longest label of the last name walked */
 	struct vg_np_learned learned;
 };
 struct {

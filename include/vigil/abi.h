@@ -738,7 +738,18 @@ enum vg_np_reason {
 	VG_NPR_DEFAULT,       /* nothing matched: the policy's default */
 	VG_NPR_LEARNED,       /* the address was learned from a DNS answer for a matched name */
 	VG_NPR_QUARANTINE,    /* the process (tree) is network-quarantined */
+	VG_NPR_WATCH,         /* not a decision: a built-in network detection's candidate
+			       * (entry = enum vg_np_watch); user space judges it */
 };
+
+/* Built-in network detections: what the kernel watches for (docs/network-policy.md). */
+enum vg_np_watch {
+	VG_NPW_METADATA = 1, /* connect/send to the cloud metadata endpoint */
+	VG_NPW_STRATUM,      /* TCP connect to a port mining pools (stratum) listen on */
+	VG_NPW_DNS_SHAPE,    /* DNS question with a long label or a long name (tunnelling shape) */
+};
+#define VG_NPW_LABEL_MIN 24 /* longest label at least this long: a DNS_SHAPE candidate */
+#define VG_NPW_NAME_MIN 120 /* or the name at least this long */
 
 /* One denial (or, in audit mode, would-be denial) sent to user space. */
 struct vg_np_msg {
@@ -781,6 +792,7 @@ enum vg_np_stat {
 	VG_NPS_MSG_SUPPRESSED, /* identical hits within a second: counted, not sent */
 	VG_NPS_MSG_DROP,       /* ring buffer full */
 	VG_NPS_NO_PROC,        /* decisions for a process with no record (scopes can't match) */
+	VG_NPS_WATCH,          /* built-in detection candidates sent (before the rate limit) */
 	VG_NPS_MAX
 };
 

@@ -36,7 +36,8 @@ static const char *const prog_names[] = { "vg_np_connect4", "vg_np_connect6", "v
 #define NPROGS (sizeof(prog_names) / sizeof(prog_names[0]))
 
 /* The findings' rules: documented in docs/network-policy.md ("Findings"). */
-enum np_rule { R_DENY, R_C2, R_MINING, R_DYNDNS, R_QUARANTINE, R_MAX };
+enum np_rule { R_DENY, R_C2, R_MINING, R_DYNDNS, R_QUARANTINE, R_METADATA, R_STRATUM,
+	       R_DNS_TUNNEL, R_MAX };
 static const struct {
 	const char *id, *title, *tactic, *technique;
 	enum vg_severity sev;
@@ -51,6 +52,21 @@ static const struct {
 		       "TA0011", "T1568", VG_SEV_MEDIUM },
 	[R_QUARANTINE] = { "net-quarantine", "Network access by a quarantined process", "TA0011",
 			   NULL, VG_SEV_HIGH },
+	[R_METADATA] = { "net-cloud-metadata",
+			 "Cloud metadata endpoint contacted by an unexpected process", "TA0006",
+			 "T1552.005", VG_SEV_HIGH },
+	[R_STRATUM] = { "net-stratum-port", "Connection to a mining-pool (stratum) port", "TA0040",
+			"T1496", VG_SEV_MEDIUM },
+	[R_DNS_TUNNEL] = { "net-dns-tunnel-shape",
+			   "DNS query shaped like tunnelling (long or high-entropy label)", "TA0010",
+			   "T1048", VG_SEV_MEDIUM },
+};
+
+/* Processes expected to ask the cloud metadata endpoint (executable basenames). */
+static const char *const metadata_clients[] = {
+	"google_guest_agent", "google_metadata_script_runner", "google_osconfig_agent",
+	"gce_workload_cert_refresh", "amazon-ssm-agent", "ssm-agent-worker", "ec2-instance-connect",
+	"cloud-init", "waagent", "WALinuxAgent", "kubelet", "aws-node", "ecs-agent", NULL
 };
 
 struct vg_netpolicy {
@@ -79,6 +95,7 @@ struct vg_netpolicy {
 		bool last_ok;
 		char last[768];
 		uint64_t findings, messages, unknown;
+		uint64_t watch_expected; /* detection candidates judged benign (expected process, shape) */
 	} st;
 };
 
@@ -727,6 +744,149 @@ static void json_str(char *out, size_t len, const char *s)
 	json_object_put(o);
 }
 
+/* log2 without libm (the static binary doesn't link it for one call). */
+static double lg2(double x)
+{
+	double y, y2, t, sum = 0;
+	int e = 0;
+
+	while (x < 1) {
+		x *= 2;
+		e--;
+	}
+	while (x >= 2) {
+		x /= 2;
+		e++;
+	}
+	/* ln x = 2 atanh((x-1)/(x+1)), x in [1, 2) */
+	y = (x - 1) / (x + 1);
+	y2 = y * y;
+	t = y;
+	for (int k = 1; k < 40; k += 2) {
+		sum += t / k;
+		t *= y2;
+	}
+	return e + 2 * sum / 0.6931471805599453;
+}
+
+/* Shannon entropy of s in bits per character. */
+static double entropy(const char *s, size_t n)
+{
+	unsigned cnt[256] = { 0 };
+	double h = 0;
+
+	for (size_t i = 0; i < n; i++)
+		cnt[(uint8_t)s[i]]++;
+	for (int c = 0; c < 256; c++)
+		if (cnt[c]) {
+			double p = (double)cnt[c] / n;
+
+			h -= p * lg2(p);
+		}
+	return h;
+}
+
+/* The executable's basename of a process (from the process table), "" if unknown. */
+static void proc_exe_base(struct vg_netpolicy *np, const struct vg_proc_key *k, char *out,
+			  size_t len)
+{
+	struct vg_proc rec;
+	char exe[VG_STR_MAX];
+	const char *b;
+
+	out[0] = 0;
+	if (!k->tgid || bpf_map_lookup_elem(np->maps->procs, k, &rec) ||
+	    vg_str_read(np->maps, rec.exe, exe, sizeof(exe), NULL) < 0)
+		return;
+	b = strrchr(exe, '/');
+	snprintf(out, len, "%.255s", b ? b + 1 : exe);
+}
+
+/* A built-in detection's candidate: judge it; NULL rule: benign. *why: the evidence. */
+static const struct vg_rule *watch_judge(struct vg_netpolicy *np, const struct vg_np_msg *m,
+					 const char *name, char *why, size_t whylen)
+{
+	char exe[256];
+
+	why[0] = 0;
+	switch (m->entry) {
+	case VG_NPW_METADATA:
+		proc_exe_base(np, &m->proc, exe, sizeof(exe));
+		for (const char *const *c = metadata_clients; *c; c++)
+			if (!strcmp(exe, *c))
+				return NULL;
+		snprintf(why, whylen, "%s is not a cloud agent", exe[0] ? exe : "an unknown process");
+		return &np->rules[R_METADATA];
+	case VG_NPW_STRATUM:
+		snprintf(why, whylen, "TCP port %u: a stratum (mining pool) port", m->port);
+		return &np->rules[R_STRATUM];
+	case VG_NPW_DNS_SHAPE: {
+		const char *lab = name, *best = name;
+		size_t bl = 0, n = strlen(name);
+		double h;
+
+		for (const char *p = name;; p++)
+			if (!*p || *p == '.') {
+				if ((size_t)(p - lab) > bl) {
+					bl = p - lab;
+					best = lab;
+				}
+				if (!*p)
+					break;
+				lab = p + 1;
+			}
+		h = entropy(best, bl);
+		if (bl >= 40 || (bl >= VG_NPW_LABEL_MIN && h >= 3.5) || n >= 150) {
+			snprintf(why, whylen, "longest label %zu bytes, %.2f bits/char; name %zu bytes",
+				 bl, h, n);
+			return &np->rules[R_DNS_TUNNEL];
+		}
+		return NULL;
+	}
+	default:
+		return NULL;
+	}
+}
+
+static void watch_msg(struct vg_netpolicy *np, const struct vg_np_msg *m, const char *addr,
+		      const char *name)
+{
+	struct vg_ext_finding x = {};
+	const struct vg_rule *r;
+	char why[256], jwhy[600], jname[700], jaddr[80], net[2048], text[1024], port[16] = "null";
+
+	r = watch_judge(np, m, name, why, sizeof(why));
+	if (!r) {
+		__atomic_fetch_add(&np->st.watch_expected, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	json_str(jwhy, sizeof(jwhy), why);
+	json_str(jname, sizeof(jname), name);
+	json_str(jaddr, sizeof(jaddr), addr);
+	if (m->port)
+		snprintf(port, sizeof(port), "%u", m->port);
+	snprintf(net, sizeof(net),
+		 "{\"direction\":\"egress\",\"hook\":\"%s\",\"protocol\":\"%s\",\"family\":%u,"
+		 "\"address\":%s,\"port\":%s,\"domain\":%s,\"blocked\":false,\"policy\":null,"
+		 "\"detection\":%s}",
+		 hook_name(m->hook), m->proto == 6 ? "tcp" : m->proto == 17 ? "udp" : "other",
+		 m->family, addr[0] ? jaddr : "null", port, name[0] ? jname : "null", jwhy);
+	snprintf(text, sizeof(text), "%s %s%s%s%s%s (%s)", hook_name(m->hook), addr,
+		 addr[0] && name[0] ? " " : "", name, m->port ? ":" : "", m->port ? port : "", why);
+	x.rule = r;
+	x.proc = m->proc;
+	x.uid = m->uid;
+	x.time_ns = m->hdr.time_ns;
+	memcpy(&x.id_parts[0], m->addr, 16);
+	x.id_parts[2] = m->port | (uint64_t)m->hook << 16 | (uint64_t)m->entry << 32 | 1ULL << 63;
+	x.id_parts[3] = m->name_hash;
+	x.network_json = net;
+	x.text = text;
+	x.suppressed = m->suppressed;
+	vg_detect_emit_ext(np->det, &x);
+	__atomic_fetch_add(&np->st.findings, 1, __ATOMIC_RELAXED);
+}
+
 void vg_netpolicy_msg(struct vg_netpolicy *np, const void *data, size_t len)
 {
 	const struct vg_np_msg *m = data;
@@ -744,6 +904,15 @@ void vg_netpolicy_msg(struct vg_netpolicy *np, const void *data, size_t len)
 		return;
 	}
 	__atomic_fetch_add(&np->st.messages, 1, __ATOMIC_RELAXED);
+	if (m->reason == VG_NPR_WATCH) {
+		if (m->hook != VG_NPH_DNS_QUERY)
+			vg_np_addr_str(m->addr, addr, sizeof(addr));
+		if (m->name_len)
+			wire_name(m->name, m->name_len < VG_NP_NAME ? m->name_len : VG_NP_NAME, name,
+				  sizeof(name));
+		watch_msg(np, m, addr, name);
+		return;
+	}
 	p = np->pol[m->gen & 1];
 	if (m->entry && p && m->entry <= p->nents)
 		e = &p->ents[m->entry - 1];
@@ -831,6 +1000,7 @@ static const char *const np_stat_names[VG_NPS_MAX] = {
 	[VG_NPS_MSG_SUPPRESSED] = "messages_suppressed",
 	[VG_NPS_MSG_DROP] = "messages_dropped",
 	[VG_NPS_NO_PROC] = "no_process_record",
+	[VG_NPS_WATCH] = "detection_candidates",
 };
 
 static uint64_t np_stat(struct vg_netpolicy *np, uint32_t k)
@@ -903,6 +1073,8 @@ struct json_object *vg_netpolicy_status(struct vg_netpolicy *np)
 	json_object_object_add(o, "findings", json_object_new_uint64(np->st.findings));
 	json_object_object_add(o, "messages_read", json_object_new_uint64(np->st.messages));
 	json_object_object_add(o, "messages_stale_generation", json_object_new_uint64(np->st.unknown));
+	json_object_object_add(o, "detection_candidates_benign",
+			       json_object_new_uint64(np->st.watch_expected));
 	pthread_mutex_unlock(&np->lock);
 	for (uint32_t i = 0; i < VG_NPS_MAX; i++)
 		json_object_object_add(c, np_stat_names[i], json_object_new_uint64(np_stat(np, i)));

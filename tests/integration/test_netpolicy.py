@@ -9,6 +9,7 @@ cgroup root, where other tests' processes run too.
 import datetime
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -354,3 +355,62 @@ print(json.dumps({{"pid": os.getpid(), "ip": connect({net.ip[3]!r}), "ok": conne
         assert f["network"]["policy"]["source"] == str(bl), f
     finally:
         reload(vigil, pol)
+
+
+# ---------------------------------------------------------------- built-in network detections
+
+
+def test_cloud_metadata_by_an_unexpected_process_not_by_the_cloud_agent(vigil, net, tmp_path):
+    script = """
+s = socket.socket(); s.settimeout(0.5)
+try:
+    s.connect(("169.254.169.254", 80))
+except OSError:
+    pass
+print(json.dumps(os.getpid()))"""
+    pid = net.run(script)
+    f = wait_findings(vigil, pid, rule="net-cloud-metadata")[0]
+    assert f["rule"]["mitre"]["tactic"]["id"] == "TA0006", f
+    assert f["rule"]["mitre"]["technique"]["id"] == "T1552.005", f
+    n = f["network"]
+    assert (n["address"], n["port"], n["blocked"]) == ("169.254.169.254", 80, False), n
+    assert "not a cloud agent" in n["detection"], n
+    assert f["action"] == "alert" and f["enforced_by"] is None, f
+    # the same from a process whose executable is a cloud agent's: expected, no finding
+    agent = tmp_path / "google_guest_agent"
+    shutil.copy(os.path.realpath(PY), agent)
+    before = np_status(vigil)["detection_candidates_benign"]
+    p = subprocess.run([str(agent), "-c", "import json, os, socket" + script.replace(
+        "print(json.dumps(os.getpid()))", "print(os.getpid())")], capture_output=True,
+        text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    vigil.wait_for(lambda: np_status(vigil)["detection_candidates_benign"] > before,
+                   timeout=30, what="the agent's candidate judged benign")
+    assert not findings(vigil, int(p.stdout), rule="net-cloud-metadata")
+
+
+def test_stratum_port(vigil, net):
+    r = net.run(f"""
+print(json.dumps({{"pid": os.getpid(), "c": connect({net.NS_IP!r}, 3333)}}))""")
+    assert r["c"] == "ECONNREFUSED", r  # detected, not refused by vigil
+    f = wait_findings(vigil, r["pid"], rule="net-stratum-port")[0]
+    assert f["rule"]["mitre"]["tactic"]["id"] == "TA0040" and f["network"]["port"] == 3333, f
+    # the near miss: the same connection to a port no pool uses (8080) is no finding
+    r = net.run(f"""
+print(json.dumps({{"pid": os.getpid(), "c": connect({net.NS_IP!r}, 8080)}}))""")
+    assert r["c"] == "ok"
+    time.sleep(1)
+    assert not findings(vigil, r["pid"])
+
+
+def test_dns_tunnelling_shape(vigil, net):
+    label = "k7f3q9z2x8w1v6b4n0m5c8a2s7d3f9g1h6j4"  # 36 bytes, high entropy
+    r = net.run(f"""
+print(json.dumps({{"pid": os.getpid(), "t": resolve("{label}.exfil.{ZONE}"),
+                  "ok": resolve("ok.{ZONE}"), "long": resolve("aaaaaaaaaaaaaaaaaaaaaaaaaaaa.{ZONE}")}}))""")
+    assert r["ok"] == [net.NS_IP], r
+    fs = wait_findings(vigil, r["pid"], rule="net-dns-tunnel-shape")
+    assert len(fs) == 1, fs  # the long but low-entropy label is no finding
+    f = fs[0]
+    assert f["network"]["domain"] == f"{label}.exfil.{ZONE}", f
+    assert f["rule"]["mitre"]["tactic"]["id"] == "TA0010" and f["action"] == "alert", f
