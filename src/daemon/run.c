@@ -394,6 +394,8 @@ static int loop(struct vg_daemon *d, struct loop_fds *f)
 				drain_timer(fd);
 				ticks++;
 				vg_gc_run(d, ticks % STRING_GC_EVERY == 0);
+				if (d->np)
+					vg_netpolicy_tick(d->np);
 				vg_enforce_poll(d->enf); /* policy files changed? */
 				if (ticks % STRING_GC_EVERY == 0)
 					vg_meta_sync_clock(&d->sensor.maps);

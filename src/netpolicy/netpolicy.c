@@ -37,7 +37,7 @@ static const char *const prog_names[] = { "vg_np_connect4", "vg_np_connect6", "v
 
 /* The findings' rules: documented in docs/network-policy.md ("Findings"). */
 enum np_rule { R_DENY, R_C2, R_MINING, R_DYNDNS, R_QUARANTINE, R_METADATA, R_STRATUM,
-	       R_DNS_TUNNEL, R_MAX };
+	       R_DNS_TUNNEL, R_PORTSCAN, R_MAX };
 static const struct {
 	const char *id, *title, *tactic, *technique;
 	enum vg_severity sev;
@@ -60,7 +60,20 @@ static const struct {
 	[R_DNS_TUNNEL] = { "net-dns-tunnel-shape",
 			   "DNS query shaped like tunnelling (long or high-entropy label)", "TA0010",
 			   "T1048", VG_SEV_MEDIUM },
+	[R_PORTSCAN] = { "net-port-scan",
+			 "Port scan shape: one process, many destinations, mostly refused", "TA0007",
+			 "T1046", VG_SEV_MEDIUM },
 };
+
+/* Port scan shape, judged every SCAN_EVERY_NS over the flow table (net-state's
+ * vg_flows: per process and destination, TCP state): in the last SCAN_WINDOW_NS
+ * at least SCAN_MIN_DESTS distinct (address, port) connected to, SCAN_REFUSED_PCT
+ * percent refused. Once per process. */
+#define SCAN_EVERY_NS 2000000000ULL
+#define SCAN_WINDOW_NS 30000000000ULL
+#define SCAN_MIN_DESTS 20
+#define SCAN_REFUSED_PCT 70
+#define SCAN_PROCS 256
 
 /* Processes expected to ask the cloud metadata endpoint (executable basenames). */
 static const char *const metadata_clients[] = {
@@ -96,7 +109,11 @@ struct vg_netpolicy {
 		char last[768];
 		uint64_t findings, messages, unknown;
 		uint64_t watch_expected; /* detection candidates judged benign (expected process, shape) */
+		uint64_t scans;          /* flow-table scans for the port scan shape */
 	} st;
+	uint64_t scan_last_ns;
+	struct vg_proc_key scanned[SCAN_PROCS]; /* processes already reported (ring) */
+	unsigned nscanned;
 };
 
 static int map_fd(struct bpf_object *obj, const char *name)
@@ -977,6 +994,118 @@ void vg_netpolicy_msg(struct vg_netpolicy *np, const void *data, size_t len)
 	x.suppressed = m->suppressed;
 	vg_detect_emit_ext(np->det, &x);
 	__atomic_fetch_add(&np->st.findings, 1, __ATOMIC_RELAXED);
+}
+
+/* ---- port scan shape (periodic, over the flow table) ---- */
+
+struct scan_proc {
+	struct vg_proc_key key;
+	uint32_t dests, refused;
+	uint32_t uid;
+	uint64_t last_ns;
+	uint8_t addr[16];
+	uint16_t port;
+};
+
+static bool reported(struct vg_netpolicy *np, const struct vg_proc_key *k)
+{
+	for (unsigned i = 0; i < SCAN_PROCS && i < np->nscanned; i++)
+		if (!memcmp(&np->scanned[i], k, sizeof(*k)))
+			return true;
+	return false;
+}
+
+void vg_netpolicy_tick(struct vg_netpolicy *np)
+{
+	int fd = map_fd(np->obj, "vg_flows");
+	uint64_t now = vg_now_boot_ns();
+	struct vg_flow_key *keys;
+	struct vg_flow *vals;
+	struct scan_proc *sp;
+	size_t nsp = 0, cap = 4096;
+	uint32_t n, batch = 1024;
+	uint64_t in = 0, out;
+	bool first = true;
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+
+	if (fd < 0 || now - np->scan_last_ns < SCAN_EVERY_NS)
+		return;
+	np->scan_last_ns = now;
+	keys = calloc(batch, sizeof(*keys));
+	vals = calloc(batch, sizeof(*vals));
+	sp = calloc(cap, sizeof(*sp));
+	if (!keys || !vals || !sp)
+		goto out;
+	__atomic_fetch_add(&np->st.scans, 1, __ATOMIC_RELAXED);
+	/* one pass, batched: distinct TCP destinations connected to per process */
+	for (;;) {
+		int err;
+
+		n = batch;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &n, &o);
+		first = false;
+		for (uint32_t i = 0; i < n; i++) {
+			const struct vg_flow_key *k = &keys[i];
+			const struct vg_flow *v = &vals[i];
+			size_t j;
+
+			if (k->proto != 6 || v->init != VG_FI_CONNECT || !v->proc.tgid ||
+			    now - v->last_ns > SCAN_WINDOW_NS)
+				continue;
+			for (j = 0; j < nsp && memcmp(&sp[j].key, &v->proc, sizeof(v->proc)); j++)
+				;
+			if (j == nsp) {
+				if (nsp == cap)
+					continue;
+				memset(&sp[nsp], 0, sizeof(sp[nsp]));
+				sp[nsp++].key = v->proc;
+			}
+			/* a flow is one socket: one destination (a retry is another socket) */
+			sp[j].dests++;
+			sp[j].refused += v->state == VG_FS_REFUSED;
+			if (v->last_ns >= sp[j].last_ns) {
+				sp[j].last_ns = v->last_ns;
+				memcpy(sp[j].addr, k->raddr.w, 16);
+				sp[j].port = k->rport;
+			}
+		}
+		if (err)
+			break; /* ENOENT: the end */
+		in = out;
+	}
+	for (size_t j = 0; j < nsp; j++) {
+		struct scan_proc *p = &sp[j];
+		struct vg_ext_finding x = {};
+		char net[1024], text[256], addr[64];
+
+		if (p->dests < SCAN_MIN_DESTS || p->refused * 100 < p->dests * SCAN_REFUSED_PCT ||
+		    reported(np, &p->key))
+			continue;
+		np->scanned[np->nscanned++ % SCAN_PROCS] = p->key;
+		vg_np_addr_str(p->addr, addr, sizeof(addr));
+		snprintf(net, sizeof(net),
+			 "{\"direction\":\"egress\",\"hook\":\"flows\",\"protocol\":\"tcp\","
+			 "\"family\":%u,\"address\":\"%s\",\"port\":%u,\"domain\":null,"
+			 "\"blocked\":false,\"policy\":null,\"detection\":\"%u TCP connections in "
+			 "%llu s, %u refused\",\"connections\":%u,\"refused\":%u}",
+			 strchr(addr, ':') ? 6 : 4, addr, p->port, p->dests,
+			 (unsigned long long)(SCAN_WINDOW_NS / 1000000000ULL), p->refused, p->dests,
+			 p->refused);
+		snprintf(text, sizeof(text), "%u TCP connections, %u refused (last %s:%u)", p->dests,
+			 p->refused, addr, p->port);
+		x.rule = &np->rules[R_PORTSCAN];
+		x.proc = p->key;
+		x.time_ns = p->last_ns;
+		x.id_parts[0] = p->dests;
+		x.network_json = net;
+		x.text = text;
+		vg_detect_emit_ext(np->det, &x);
+		__atomic_fetch_add(&np->st.findings, 1, __ATOMIC_RELAXED);
+	}
+out:
+	free(keys);
+	free(vals);
+	free(sp);
 }
 
 /* ---- status ---- */

@@ -98,6 +98,8 @@ int vg_netpolicy_watch_fd(const struct vg_netpolicy *np);
 int vg_netpolicy_timer_fd(const struct vg_netpolicy *np);
 bool vg_netpolicy_on_inotify(struct vg_netpolicy *np);
 void vg_netpolicy_on_timer(struct vg_netpolicy *np);
+/* Periodic work (the daemon's GC tick): the port scan shape over the flow table. */
+void vg_netpolicy_tick(struct vg_netpolicy *np);
 /* A VG_MSG_NET message from the ring buffer. */
 void vg_netpolicy_msg(struct vg_netpolicy *np, const void *data, size_t len);
 struct json_object *vg_netpolicy_status(struct vg_netpolicy *np);

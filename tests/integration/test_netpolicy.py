@@ -414,3 +414,17 @@ print(json.dumps({{"pid": os.getpid(), "t": resolve("{label}.exfil.{ZONE}"),
     f = fs[0]
     assert f["network"]["domain"] == f"{label}.exfil.{ZONE}", f
     assert f["rule"]["mitre"]["tactic"]["id"] == "TA0010" and f["action"] == "alert", f
+
+
+def test_port_scan_shape(vigil, net):
+    # near miss first: many connections to one open port, none refused
+    busy = net.run(f"""
+print(json.dumps({{"pid": os.getpid(), "r": [connect({net.NS_IP!r}, 8080) for _ in range(30)]}}))""")
+    assert set(busy["r"]) == {"ok"}, busy
+    scan = net.run(f"""
+print(json.dumps({{"pid": os.getpid(), "r": [connect({net.NS_IP!r}, p) for p in range(20000, 20030)]}}))""")
+    assert set(scan["r"]) == {"ECONNREFUSED"}, scan
+    f = wait_findings(vigil, scan["pid"], rule="net-port-scan")[0]
+    assert f["rule"]["mitre"]["technique"]["id"] == "T1046", f
+    assert f["network"]["connections"] >= 20 and f["network"]["refused"] >= 20, f
+    assert not findings(vigil, busy["pid"], rule="net-port-scan")
