@@ -41,11 +41,15 @@ VG_MAP struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } vg_listen SEC(".maps");
 
-/* Flows: live while their process's record lives (src/daemon/gc.c). */
+/*
+ * Flows: live while their process's record lives (src/net/state.c). An LRU hash, like
+ * vg_files: when it is full the least recently used flow makes room — a connection storm
+ * must not leave the table refusing every new flow until the old ones age out (the
+ * daemon counts those pushed out: flows created - present - removed).
+ */
 VG_MAP struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, VG_FLOWS_DEFAULT);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct vg_flow_key);
 	__type(value, struct vg_flow);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

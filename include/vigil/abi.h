@@ -499,8 +499,9 @@ enum vg_net_stat {
 	VG_NS_SOCK_NO_OWNER,    /* socket created by a process with no record (owner by tgid only) */
 	VG_NS_SOCK_UNKNOWN,     /* packets of a socket with no owner record (older than vigil) */
 	VG_NS_FLOW_NEW,         /* flows created */
-	VG_NS_FLOW_INSERT_FAIL, /* flow table full: packets of a new flow not counted */
-	VG_NS_FLOW_EVICT,       /* flows removed with their process (user space) */
+	VG_NS_FLOW_INSERT_FAIL, /* a new flow could not be inserted (LRU: only under memory pressure) */
+	VG_NS_FLOW_EVICT,       /* flows that left: with their process, after retention, or pushed
+				 * out by the LRU when the table was full (user space) */
 	VG_NS_PKT_SHORT,        /* packet too short for its IP/L4 header: not counted */
 	VG_NS_PKT_OTHER,        /* not TCP/UDP (ICMP, ...): not accounted */
 	VG_NS_DNS_QUERY,        /* DNS queries seen */

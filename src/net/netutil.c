@@ -46,7 +46,7 @@ const char *vg_net_stat_name(enum vg_net_stat st)
 		[VG_NS_SOCK_NO_OWNER] = "socket_owner_by_tgid_only",
 		[VG_NS_SOCK_UNKNOWN] = "flows_of_unknown_socket",
 		[VG_NS_FLOW_NEW] = "flows_created",
-		[VG_NS_FLOW_INSERT_FAIL] = "flow_table_full",
+		[VG_NS_FLOW_INSERT_FAIL] = "flow_insert_failures",
 		[VG_NS_FLOW_EVICT] = "flows_evicted",
 		[VG_NS_PKT_SHORT] = "packets_too_short",
 		[VG_NS_PKT_OTHER] = "packets_not_tcp_udp",

@@ -92,13 +92,15 @@ uint64_t *vg_net_gc(struct vg_daemon *d, const struct vg_proctab *t, size_t *nid
 {
 	const struct vg_maps *m = &d->sensor.maps;
 	uint64_t now = vg_now_boot_ns(), retention = d->sensor.cfg.retention_ns;
-	uint64_t *ids = NULL;
+	uint64_t *ids = NULL, created, evicted, freed, kept;
 	size_t cap = 0, ngone;
 	struct vg_maptab mt;
 	char *gone;
 
 	*nids = 0;
-	/* flows */
+	/* flows; created is read before the copy, so a flow made meanwhile can only make the
+	 * count of those the LRU pushed out lag, never run ahead (as for file entries) */
+	created = vg_net_stat_get(m, VG_NS_FLOW_NEW);
 	if (vg_maptab_load(&mt, m->flows, sizeof(struct vg_flow_key), sizeof(struct vg_flow)) == 0) {
 		gone = malloc((mt.n ? mt.n : 1) * mt.ksz);
 		ngone = 0;
@@ -113,7 +115,12 @@ uint64_t *vg_net_gc(struct vg_daemon *d, const struct vg_proctab *t, size_t *nid
 			if (done || !keep(m, t, &v->proc, v->last_ns, now, retention))
 				memcpy(gone + ngone++ * mt.ksz, k, mt.ksz);
 		}
-		vg_net_ustat_add(m, VG_NS_FLOW_EVICT, delete_all(m->flows, gone, mt.ksz, ngone));
+		freed = delete_all(m->flows, gone, mt.ksz, ngone);
+		vg_net_ustat_add(m, VG_NS_FLOW_EVICT, freed);
+		evicted = vg_net_stat_get(m, VG_NS_FLOW_EVICT);
+		kept = mt.n - freed;
+		if (created > kept + evicted) /* pushed out by the LRU when the table was full */
+			vg_net_ustat_add(m, VG_NS_FLOW_EVICT, created - kept - evicted);
 		free(gone);
 		vg_maptab_free(&mt);
 	}

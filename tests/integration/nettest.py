@@ -58,6 +58,7 @@ class NetEnv:
         self.HOST_IP, self.NS_IP = f"10.213.{n}.1", f"10.213.{n}.2"
         self.HOST_IP6, self.NS_IP6 = f"fd77:{n:x}::1", f"fd77:{n:x}::2"
         self.procs = []
+        self.vigil = None  # the daemon clients are identified with (see client)
         self.zone = {
             f"web.{ZONE_SUFFIX}": [["CNAME", f"svc.{ZONE_SUFFIX}"]],
             f"svc.{ZONE_SUFFIX}": [["A", self.NS_IP]],
@@ -97,13 +98,22 @@ class NetEnv:
         subprocess.run(f"ip link del {self.host_if}", shell=True, capture_output=True)
 
     def client(self, script, check=True):
-        """Run a Python client in a process of its own; returns (pid, stdout)."""
+        """Run a Python client in a process of its own; returns (pid, stdout).
+
+        The client waits at its start until its vigil id (pid@start) is known: pids wrap
+        fast on a busy machine (pid_max 32768), so queries name the process by id (ref)."""
         pre = (f"import os, socket, sys, time\nsys.path.insert(0, {HERE!r})\n"
                f"import dnsserver\nNS_IP = {self.NS_IP!r}\nNS_IP6 = {self.NS_IP6!r}\n"
-               f"DNS = (NS_IP, 53)\n")
-        p = subprocess.Popen([PY, "-c", pre + script], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
-        out, err = p.communicate(timeout=60)
+               f"DNS = (NS_IP, 53)\nsys.stdout.write('@@\\n'); sys.stdout.flush(); "
+               f"sys.stdin.readline()\n")
+        p = subprocess.Popen([PY, "-c", pre + script], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert p.stdout.readline() == "@@\n"
+        if self.vigil:
+            alive = [x for x in self.vigil.query("procs", "--pid", p.pid) if x["alive"]]
+            assert len(alive) == 1, alive
+            IDS[p.pid] = alive[0]["id"]
+        out, err = p.communicate(input="go\n", timeout=60)
         if check:
             assert p.returncode == 0, err
         return p.pid, out
@@ -118,8 +128,16 @@ def net():
         env.down()
 
 
+IDS = {}
+
+
+def ref(pid):
+    """The process's exact id if the client was identified, else the pid."""
+    return IDS.get(pid, pid)
+
+
 def flows_of(vigil, pid, *args):
-    return vigil.query("flows", "--pid", pid, *args)
+    return vigil.query("flows", "--pid", ref(pid), *args)
 
 
 def one_flow(flows, proto, remote, rport):

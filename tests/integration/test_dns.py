@@ -6,11 +6,18 @@ A DNS responder of the test's own (dnsserver.py) runs in a network namespace.
 import struct
 
 import dnsserver
-from nettest import ZONE_SUFFIX, net  # noqa: F401
+import pytest
+
+from nettest import ZONE_SUFFIX, net, ref  # noqa: F401
+
+
+@pytest.fixture(autouse=True)
+def _ids(net, vigil):
+    net.vigil = vigil  # clients are identified by id with this daemon
 
 
 def dns_of(vigil, pid, *args):
-    return vigil.query("dns", "--pid", pid, *args)
+    return vigil.query("dns", "--pid", ref(pid), *args)
 
 
 def test_questions_answers_and_cname_chain(vigil, net):
@@ -34,10 +41,10 @@ assert dnsserver.resolve(DNS, "V6.Vigil-Test.Example", "AAAA") == NS_IP6
     v6 = rows[(f"v6.{ZONE_SUFFIX}", "AAAA")]
     assert [a["addr"] for a in v6["addresses"]] == [net.NS_IP6]
     # --domain: the name and names under it; --exe
-    assert {r["name"] for r in vigil.query("dns", "--pid", pid, "--domain", ZONE_SUFFIX)} == \
+    assert {r["name"] for r in vigil.query("dns", "--pid", ref(pid), "--domain", ZONE_SUFFIX)} == \
         {web, f"missing.{ZONE_SUFFIX}", f"v6.{ZONE_SUFFIX}"}
-    assert [r["name"] for r in vigil.query("dns", "--pid", pid, "--domain", web)] == [web]
-    text = vigil.cli("query", "dns", "--pid", pid).stdout
+    assert [r["name"] for r in vigil.query("dns", "--pid", ref(pid), "--domain", web)] == [web]
+    text = vigil.cli("query", "dns", "--pid", ref(pid)).stdout
     assert "NXDOMAIN" in text and web in text
 
 
@@ -123,5 +130,5 @@ assert rcode == 0 and ans == [("A", NS_IP, dnsserver.TTL)], ans
     assert [(r["name"], r["queries"], r["responses"], r["rcode"]) for r in rows] == \
         [(name, 1, 1, "NOERROR")]
     assert [a["addr"] for a in rows[0]["addresses"]] == [net.NS_IP]
-    tcp = [f for f in vigil.query("flows", "--pid", pid) if f["proto"] == "tcp"]
+    tcp = [f for f in vigil.query("flows", "--pid", ref(pid)) if f["proto"] == "tcp"]
     assert [f["remote_port"] for f in tcp] == [53]
