@@ -3,12 +3,14 @@
  * Per-packet accounting and DNS, on cgroup_skb/egress and ingress attached at
  * the cgroup v2 root. Both only observe: they always return 1 (pass).
  *
- * Hot path, every packet: parse the IP and L4 headers (bpf_skb_load_bytes,
- * the IP header is at offset 0 on these hooks), one hash lookup of the flow
- * (socket cookie + addresses), atomic adds. A first packet of a flow looks the
- * socket's owner up (vg_socks) and inserts the flow. UDP with remote port 53
- * (and TCP segments holding one whole length-prefixed message) is also handed to the DNS parser (lib/dns.bpf.h): queries a process sent
- * (egress) and responses it received (ingress) become vg_dnsq / vg_dnsa state.
+ * Hot path, every packet: read the IP and L4 headers in place (direct packet
+ * access; bpf_skb_load_bytes when they are not linear — the IP header is at
+ * offset 0 on these hooks), one hash lookup of the flow (socket cookie +
+ * addresses), atomic adds. A first packet of a flow looks the socket's owner
+ * up (vg_socks) and inserts the flow. UDP with remote port 53 (and TCP
+ * segments holding one whole length-prefixed message) also goes to the DNS
+ * parser (lib/dns.bpf.h): queries a process sent (egress) and responses it
+ * received (ingress) become vg_dnsq / vg_dnsa state.
  */
 #include "lib/common.bpf.h"
 #include "lib/net.bpf.h"
