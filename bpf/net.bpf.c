@@ -152,6 +152,10 @@ int BPF_PROG(vg_sock_state, const struct sock *sk, int oldstate, int newstate)
 	struct vg_sock *s;
 	__u64 cookie;
 
+	/* only listen(), a connection cloned from a listener, and CLOSE matter: the other
+	 * transitions (half of a connection's) leave at once */
+	if (newstate != VG_TCP_LISTEN && newstate != VG_TCP_CLOSE && oldstate != VG_TCP_LISTEN)
+		return 0;
 	if (sk->sk_protocol != VG_IPPROTO_TCP)
 		return 0;
 	cookie = bpf_get_socket_cookie((void *)sk);
