@@ -11,6 +11,9 @@
  *   ptrace_access_check   attach-mode access to another process: ptrace attach,
  *                         process_vm_readv/writev, /proc/PID/mem
  *   file_open             file rules (read/write opens of paths/prefixes)
+ *   path_unlink, path_rmdir, path_rename, path_chmod
+ *                         file rules with access unlink / rename / chmod (the
+ *                         object's path: its parent directory's mount + its dentry)
  *   bpf, sb_mount, task_kill, task_fix_setuid, capset, kernel_read_file,
  *   kernel_load_data      syscall rules on bpf, mount, kill/tkill/tgkill, the setuid
  *                         family, capset, finit_module/init_module: the rules of the
@@ -247,4 +250,87 @@ SEC("lsm/kernel_load_data")
 int BPF_PROG(vg_lsm_load_data, enum kernel_load_data_id id, bool contents, int ret)
 {
 	return ret ? ret : lsm_sys_deny(VG_EH_LSM_MODULE);
+}
+
+/* File rules of one path operation (mask: the rules watching that access). */
+static __always_inline int lsm_path_deny(__u64 dentry, __u64 mnt, __u64 (*pick)(struct vg_pol_set *),
+					 __u32 action)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct vg_scratch *sc;
+	struct vg_pol_set *ps;
+	__u64 c, path;
+	__u32 gen;
+
+	ps = vg_pol_set_now(&gen);
+	if (!ps || t->tgid == vg_self_tgid)
+		return 0;
+	c = lsm_rules(ps) & pick(ps);
+	if (!c)
+		return 0;
+	c = vg_pol_target(c, 0);
+	if (!c)
+		return 0;
+	c &= vg_pol_file_match(dentry, mnt);
+	sc = vg_scratch();
+	if (!c || !sc)
+		return 0;
+	path = sc->ev.path;
+	__builtin_memset(&sc->ev.a, 0, sizeof(sc->ev.a));
+	sc->ev.a.hdr.time_ns = bpf_ktime_get_boot_ns();
+	sc->ev.a.kind = VG_RK_FILE;
+	sc->ev.a.file.path = path;
+	sc->ev.a.file.actions = action | VG_FA_FAILED;
+	return vg_pol_act(c, VG_EH_LSM_PATH, 1) ? -EPERM : 0;
+}
+
+/* A hook argument as an integer (global functions take pointers as integers; a cast
+ * keeps the verifier's pointer type, a read of the context slot gives a scalar). */
+static __always_inline __u64 arg_u64(unsigned long long *ctx, int i)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), &ctx[i]);
+	return v;
+}
+
+static __always_inline __u64 pick_unlink(struct vg_pol_set *ps) { return ps->file_unlink; }
+static __always_inline __u64 pick_rename(struct vg_pol_set *ps) { return ps->file_rename; }
+static __always_inline __u64 pick_chmod(struct vg_pol_set *ps) { return ps->file_chmod; }
+
+SEC("lsm/path_unlink")
+int BPF_PROG(vg_lsm_unlink, const struct path *dir, struct dentry *dentry, int ret)
+{
+	if (ret)
+		return ret;
+	return lsm_path_deny(arg_u64(ctx, 1), (__u64)BPF_CORE_READ(dir, mnt), pick_unlink,
+			     VG_FA_UNLINK);
+}
+
+SEC("lsm/path_rmdir")
+int BPF_PROG(vg_lsm_rmdir, const struct path *dir, struct dentry *dentry, int ret)
+{
+	if (ret)
+		return ret;
+	return lsm_path_deny(arg_u64(ctx, 1), (__u64)BPF_CORE_READ(dir, mnt), pick_unlink,
+			     VG_FA_UNLINK);
+}
+
+SEC("lsm/path_rename")
+int BPF_PROG(vg_lsm_rename, const struct path *old_dir, struct dentry *old_dentry,
+	     const struct path *new_dir, struct dentry *new_dentry, unsigned int flags, int ret)
+{
+	if (ret)
+		return ret;
+	return lsm_path_deny(arg_u64(ctx, 1), (__u64)BPF_CORE_READ(old_dir, mnt), pick_rename,
+			     VG_FA_RENAME_FROM);
+}
+
+SEC("lsm/path_chmod")
+int BPF_PROG(vg_lsm_chmod, const struct path *path, umode_t mode, int ret)
+{
+	if (ret)
+		return ret;
+	return lsm_path_deny((__u64)BPF_CORE_READ(path, dentry), (__u64)BPF_CORE_READ(path, mnt),
+			     pick_chmod, VG_FA_CHMOD);
 }

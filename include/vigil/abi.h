@@ -571,6 +571,7 @@ struct vg_pol_set {
 	__u64 need_arg;                  /* syscall rules with an argument condition */
 	__u64 exec_prefix;               /* exec rules with a path prefix (LPM) */
 	__u64 file_read, file_write;     /* file rules, by the access they watch */
+	__u64 file_unlink, file_rename, file_chmod; /* ... (BPF-LSM path hooks only) */
 	__u64 file_prefix;               /* file rules with a path prefix (LPM) */
 	__u64 kill, stop, block;         /* by action; the rest only report */
 	__u64 lsm;                       /* block rules an LSM program denies (the signal
@@ -598,7 +599,7 @@ struct vg_enforce_msg {
 enum vg_enf_hook {
 	VG_EH_SYS_ENTER, VG_EH_EXEC, VG_EH_LSM_EXEC, VG_EH_LSM_PTRACE, VG_EH_LSM_FILE,
 	VG_EH_LSM_BPF, VG_EH_LSM_OTHER, VG_EH_OPEN_EXIT, VG_EH_LSM_MOUNT, VG_EH_LSM_KILL,
-	VG_EH_LSM_SETUID, VG_EH_LSM_CAPSET, VG_EH_LSM_MODULE
+	VG_EH_LSM_SETUID, VG_EH_LSM_CAPSET, VG_EH_LSM_MODULE, VG_EH_LSM_PATH
 };
 
 /* ======================= network policy (bpf/netpolicy.bpf.c, src/netpolicy/) ======================= */

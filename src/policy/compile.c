@@ -273,8 +273,32 @@ static const char *lsm_hook_of(uint32_t nr, bool has_arg)
 #define OPEN_HOW "SIGKILL when the open returns: the file was opened (O_CREAT/O_TRUNC took " \
 		 "effect), the process never uses the descriptor"
 
+static void set_how_one(struct vg_pol_rule *r, const struct vg_policies *set,
+			const struct vg_policy *p, const struct vg_pol_env *env);
+
+/* unlink/rename/chmod are enforced by BPF-LSM path hooks only: say so where there are none. */
 static void set_how(struct vg_pol_rule *r, const struct vg_policies *set, const struct vg_policy *p,
 		    const struct vg_pol_env *env)
+{
+	size_t n;
+
+	set_how_one(r, set, p, env);
+	if (r->trigger != VG_PT_FILES || !(r->access & VG_PACC_PATH) || env->lsm ||
+	    r->action == VG_PA_ALERT)
+		return;
+	if (!(r->access & (VG_PACC_READ | VG_PACC_WRITE))) {
+		r->by = VG_EB_NONE;
+		snprintf(r->how, sizeof(r->how), "not enforced on this kernel: unlink/rename/chmod "
+			 "rules need BPF-LSM (path hooks)");
+		return;
+	}
+	n = strlen(r->how);
+	snprintf(r->how + n, sizeof(r->how) - n, "; unlink/rename/chmod not enforced here (needs "
+		 "BPF-LSM)");
+}
+
+static void set_how_one(struct vg_pol_rule *r, const struct vg_policies *set,
+			const struct vg_policy *p, const struct vg_pol_env *env)
 {
 	bool audit = p->audit || set->enforce_off;
 	const char *pre = audit ? (set->enforce_off ? "reported only (--enforce=off); would be: "
@@ -307,7 +331,9 @@ static void set_how(struct vg_pol_rule *r, const struct vg_policies *set, const 
 			snprintf(r->how, sizeof(r->how), "%sdenied with EPERM before the operation "
 				 "(BPF-LSM %s); the caller keeps running", pre,
 				 r->trigger == VG_PT_EXEC ? "bprm_check_security" :
-				 r->trigger == VG_PT_FILES ? "file_open" : hook);
+				 r->trigger == VG_PT_FILES ? (r->access & VG_PACC_PATH ?
+							      "file_open/path hooks" : "file_open") :
+				 hook);
 		} else {
 			r->by = VG_EB_SIGNAL;
 			snprintf(r->how, sizeof(r->how), "%s%s", pre, r->trigger == VG_PT_EXEC ?
@@ -587,10 +613,16 @@ int vg_policies_compile(const struct vg_policies *set, uint8_t gen, const char *
 					name_add(&b, VG_PW_FILE, 0, str_id(r->files.v[i]), m);
 				}
 			}
-			if (r->access & 1)
+			if (r->access & VG_PACC_READ)
 				s->file_read |= m;
-			if (r->access & 2)
+			if (r->access & VG_PACC_WRITE)
 				s->file_write |= m;
+			if (r->access & VG_PACC_UNLINK)
+				s->file_unlink |= m;
+			if (r->access & VG_PACC_RENAME)
+				s->file_rename |= m;
+			if (r->access & VG_PACC_CHMOD)
+				s->file_chmod |= m;
 		} else {
 			for (size_t i = 0; i < r->exec.n; i++) {
 				char *pre = prefix_of(r->exec.v[i]);
@@ -660,7 +692,8 @@ bool vg_policies_want_open_hook(const struct vg_policies *set)
 	for (unsigned bit = 0; bit < set->nbits; bit++) {
 		const struct vg_pol_rule *r = set->by_bit[bit];
 
-		if (r && r->trigger == VG_PT_FILES && !(r->by == VG_EB_LSM &&
+		if (r && r->trigger == VG_PT_FILES && (r->access & (VG_PACC_READ | VG_PACC_WRITE)) &&
+		    !(r->by == VG_EB_LSM &&
 							!set->policy_of_bit[bit]->audit &&
 							!set->enforce_off))
 			return true;

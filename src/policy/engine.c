@@ -65,7 +65,8 @@ static const char *hook_name(unsigned h)
 	static const char *const n[] = { "sys_enter", "exec", "lsm:bprm_check_security",
 					 "lsm:ptrace_access_check", "lsm:file_open", "lsm:bpf",
 					 "lsm", "open_exit", "lsm:sb_mount", "lsm:task_kill",
-					 "lsm:task_fix_setuid", "lsm:capset", "lsm:kernel_read_file" };
+					 "lsm:task_fix_setuid", "lsm:capset", "lsm:kernel_read_file",
+					 "lsm:path" };
 
 	return h < sizeof(n) / sizeof(n[0]) ? n[h] : "?";
 }

@@ -215,8 +215,8 @@ static int parse_rule(struct y_ctx *c, yaml_node_t *n, const char *field, struct
 					    "detections", "message", "request", "family", "cmd",
 					    "args", "access", NULL };
 	static const char *const triggers[] = { "syscalls", "exec", "detections", "files", NULL };
-	static const char *const accesses[] = { "read", "write", NULL };
-	static const uint32_t access_bits[] = { 1, 2 };
+	static const char *const accesses[] = { "read", "write", "unlink", "rename", "chmod", NULL };
+	static const uint32_t access_bits[] = { 1, 2, 4, 8, 16 };
 	char f[Y_FIELD_MAX];
 	yaml_node_t *v;
 	int bad = 0, ntrig = 0, act = 0;

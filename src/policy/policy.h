@@ -36,6 +36,10 @@ struct vg_pol_target {
 	int line;
 };
 
+enum vg_pol_access { VG_PACC_READ = 1, VG_PACC_WRITE = 2, VG_PACC_UNLINK = 4, VG_PACC_RENAME = 8,
+		     VG_PACC_CHMOD = 16 };
+#define VG_PACC_PATH (VG_PACC_UNLINK | VG_PACC_RENAME | VG_PACC_CHMOD) /* BPF-LSM only */
+
 enum vg_pol_trigger { VG_PT_SYSCALLS, VG_PT_EXEC, VG_PT_DETECTIONS, VG_PT_FILES, VG_PT_NONE };
 
 struct vg_pol_rule {
@@ -52,7 +56,7 @@ struct vg_pol_rule {
 	size_t nargv;
 	/* exec: exact paths and prefixes */
 	struct vg_strv exec;
-	/* files: exact paths and prefixes, and the accesses (bit 0 read, bit 1 write) */
+	/* files: exact paths and prefixes, and the accesses: VG_PACC_* */
 	struct vg_strv files;
 	uint32_t access;
 	/* detections: rule ids, tactics (TA0040) or techniques (T1496) */

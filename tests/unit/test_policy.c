@@ -207,7 +207,7 @@ static void test_tables_prefixes_args_and_actions(void **state)
 			       "  rules:\n"
 			       "    - {action: kill, exec: [/tmp/**, /tmp/x/**, /usr/bin/nc]}\n"
 			       "    - {action: freeze, syscalls: [bpf], cmd: [BPF_PROG_LOAD]}\n"
-			       "    - {action: block, files: [/root/.ssh/**], access: [read]}\n"
+			       "    - {action: block, files: [/root/.ssh/**], access: [read, unlink, chmod]}\n"
 			       "---\n" HEAD("q")
 			       "spec:\n  mode: audit\n  target: {cgroup: [/system.slice/docker-]}\n"
 			       "  rules:\n    - {action: kill, syscalls: [ptrace]}\n"
@@ -230,6 +230,11 @@ static void test_tables_prefixes_args_and_actions(void **state)
 	assert_int_equal(t.set.exec_prefix, 1);
 	assert_int_equal(t.set.file_read, 4);
 	assert_int_equal(t.set.file_write, 0);
+	assert_int_equal(t.set.file_unlink, 4);
+	assert_int_equal(t.set.file_chmod, 4);
+	assert_int_equal(t.set.file_rename, 0);
+	/* no BPF-LSM here: the unlink/chmod part says it is not enforced */
+	assert_non_null(strstr(set.v[0].rules[2].how, "needs BPF-LSM"));
 	assert_int_equal(t.set.file_prefix, 4);
 	assert_int_equal(t.set.need_arg, 2);
 	assert_int_equal(t.set.arg_idx, 1);

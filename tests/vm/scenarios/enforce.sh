@@ -42,6 +42,9 @@ spec:
     - action: block
       files: [/tmp/keys/**]
       access: [read]
+    - action: block
+      files: [/tmp/keys/**]
+      access: [unlink, rename, chmod]
 ---
 apiVersion: vigil.dev/v1
 kind: RuntimePolicy
@@ -98,6 +101,10 @@ expect 'reading /tmp/keys/id refused (EPERM)' grep -q 'Operation not permitted' 
 expect 'nothing of it was read' sh -c '! grep -q PRIVATE /tmp/cat.out'
 expect 'another file reads fine' sh -c 'cat /tmp/pub | grep -q public'
 echo x >>/tmp/keys/id || fail "writing is not covered by a read rule"
+expect 'rm refused (path_unlink)' sh -c '! rm -f /tmp/keys/id 2>/dev/null && test -e /tmp/keys/id'
+expect 'mv refused (path_rename)' sh -c '! mv /tmp/keys/id /tmp/keys/id2 2>/dev/null && test -e /tmp/keys/id'
+expect 'chmod refused (path_chmod)' sh -c '! chmod 777 /tmp/keys/id 2>/dev/null'
+expect 'a file outside is removed fine' sh -c 'rm /tmp/pub && test ! -e /tmp/pub'
 
 rc=0
 /tmp/tools/busybox mount -t tmpfs none /tmp/mnt 2>/tmp/mount.err || rc=$?
@@ -121,4 +128,5 @@ expect '... hook ptrace_access_check' has "$f" '"hook":"lsm:ptrace_access_check"
 expect 'a finding for the exec, enforced_by lsm' has "$f" '"action":"block","enforced_by":"lsm","enforcement":{"policy":"vm-no-exec-drop"'
 expect 'a finding for the file, hook file_open' has "$f" '"hook":"lsm:file_open"'
 expect 'a finding for the mount, hook sb_mount' has "$f" '"hook":"lsm:sb_mount"'
+expect 'a finding for the unlink, hook path' has "$f" '"hook":"lsm:path"'
 expect 'a finding for the kill, hook task_kill' has "$f" '"hook":"lsm:task_kill"'
