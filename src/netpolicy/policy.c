@@ -675,11 +675,12 @@ static void load_blocklist(struct y_ctx *c, yaml_node_t *n, const char *field, c
 		if ((e = strpbrk(s, " \t"))) {
 			char *name = e;
 
-			while (isspace((unsigned char)*name))
-				name++;
+			*e = 0;
+			while (isspace((unsigned char)*++name))
+				;
 			if (!strcmp(s, "0.0.0.0") || !strcmp(s, "127.0.0.1"))
-				s = name;
-			else
+				s = name; /* the name (the rest of the line is ignored) */
+			if ((e = strpbrk(s, " \t")))
 				*e = 0;
 		}
 		if (strchr(s, ':') || (isdigit((unsigned char)s[0]) && strspn(s, "0123456789./") == strlen(s))) {
@@ -774,10 +775,10 @@ static void parse_blocklists(struct y_ctx *c, yaml_node_t *n, struct vg_np_polic
 		} else if (strstr(file, "dyndns") || strstr(file, "dynamic-dns")) {
 			category = VG_NPC_DYNDNS;
 		}
-		if (file[0] == '/')
+		if (file[0] == '/' || strlen(dir) + strlen(file) + 2 > sizeof(path))
 			snprintf(path, sizeof(path), "%s", file);
 		else
-			snprintf(path, sizeof(path), "%s/%s", dir, file);
+			snprintf(path, sizeof(path), "%.*s/%s", (int)strlen(dir), dir, file);
 		load_blocklist(c, item, field, path, category, p);
 	}
 }
