@@ -37,7 +37,7 @@ static const char *const prog_names[] = { "vg_np_connect4", "vg_np_connect6", "v
 
 /* The findings' rules: documented in docs/network-policy.md ("Findings"). */
 enum np_rule { R_DENY, R_C2, R_MINING, R_DYNDNS, R_QUARANTINE, R_METADATA, R_STRATUM,
-	       R_DNS_TUNNEL, R_PORTSCAN, R_MAX };
+	       R_DNS_TUNNEL, R_PORTSCAN, R_DNS_MANY, R_MAX };
 static const struct {
 	const char *id, *title, *tactic, *technique;
 	enum vg_severity sev;
@@ -60,6 +60,9 @@ static const struct {
 	[R_DNS_TUNNEL] = { "net-dns-tunnel-shape",
 			   "DNS query shaped like tunnelling (long or high-entropy label)", "TA0010",
 			   "T1048", VG_SEV_MEDIUM },
+	[R_DNS_MANY] = { "net-dns-many-subdomains",
+			 "Many unique subdomains of one domain asked (DNS tunnelling shape)", "TA0010",
+			 "T1048", VG_SEV_MEDIUM },
 	[R_PORTSCAN] = { "net-port-scan",
 			 "Port scan shape: one process, many destinations, mostly refused", "TA0007",
 			 "T1046", VG_SEV_MEDIUM },
@@ -74,6 +77,12 @@ static const struct {
 #define SCAN_MIN_DESTS 20
 #define SCAN_REFUSED_PCT 70
 #define SCAN_PROCS 256
+/* Many unique subdomains: in the last MANY_WINDOW_NS one process asked at least
+ * MANY_MIN distinct names under one parent domain (its last two labels), read
+ * from net-state's question table (vg_dnsq) every MANY_EVERY_NS. */
+#define MANY_EVERY_NS 5000000000ULL
+#define MANY_WINDOW_NS 60000000000ULL
+#define MANY_MIN 40
 
 /* Processes expected to ask the cloud metadata endpoint (executable basenames). */
 static const char *const metadata_clients[] = {
@@ -111,7 +120,9 @@ struct vg_netpolicy {
 		uint64_t watch_expected; /* detection candidates judged benign (expected process, shape) */
 		uint64_t scans;          /* flow-table scans for the port scan shape */
 	} st;
-	uint64_t scan_last_ns;
+	uint64_t scan_last_ns, many_last_ns;
+	struct { struct vg_proc_key key; uint64_t parent; } many_seen[SCAN_PROCS];
+	unsigned nmany;
 	struct vg_proc_key scanned[SCAN_PROCS]; /* processes already reported (ring) */
 	unsigned nscanned;
 };
@@ -1015,6 +1026,128 @@ static bool reported(struct vg_netpolicy *np, const struct vg_proc_key *k)
 	return false;
 }
 
+/* ---- many unique subdomains (periodic, over the question table) ---- */
+
+struct many_grp {
+	struct vg_proc_key key;
+	uint64_t parent; /* hash of the last two labels */
+	uint32_t names;
+	uint64_t last_ns;
+	char parent_name[256], example[256];
+};
+
+static void dns_many_tick(struct vg_netpolicy *np, uint64_t now)
+{
+	int fd = map_fd(np->obj, "vg_dnsq");
+	struct vg_dnsq_key *keys;
+	struct vg_dnsq *vals;
+	struct many_grp *g;
+	size_t ng = 0, cap = 1024;
+	uint32_t n, batch = 1024;
+	uint64_t in = 0, out;
+	bool first = true;
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+
+	if (fd < 0 || now - np->many_last_ns < MANY_EVERY_NS)
+		return;
+	np->many_last_ns = now;
+	keys = calloc(batch, sizeof(*keys));
+	vals = calloc(batch, sizeof(*vals));
+	g = calloc(cap, sizeof(*g));
+	if (!keys || !vals || !g)
+		goto out;
+	for (;;) {
+		int err;
+
+		n = batch;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &n, &o);
+		first = false;
+		for (uint32_t i = 0; i < n; i++) {
+			char name[300];
+			const char *par;
+			uint64_t ph;
+			size_t j;
+			int dots = 0;
+
+			if (now - vals[i].last_ns > MANY_WINDOW_NS || !keys[i].proc.tgid ||
+			    vg_str_read(np->maps, vals[i].name, name, sizeof(name), NULL) < 0)
+				continue;
+			/* each (name, qtype) is one entry: count a name once (qtype A only,
+			 * or any when it is the only one asked: good enough for a shape) */
+			if (keys[i].qtype != 1 && keys[i].qtype != 28)
+				continue;
+			par = name + strlen(name);
+			while (par > name && dots < 2)
+				if (*--par == '.' && ++dots == 2)
+					par++;
+			if (par == name)
+				continue; /* the parent itself, or a one-label name */
+			ph = vg_np_domain_hash(par, NULL);
+			for (j = 0; j < ng && (g[j].parent != ph ||
+					       memcmp(&g[j].key, &keys[i].proc, sizeof(g[j].key)));
+			     j++)
+				;
+			if (j == ng) {
+				if (ng == cap)
+					continue;
+				memset(&g[ng], 0, sizeof(g[ng]));
+				g[ng].key = keys[i].proc;
+				g[ng].parent = ph;
+				snprintf(g[ng].parent_name, sizeof(g[ng].parent_name), "%s", par);
+				ng++;
+			}
+			if (keys[i].qtype == 1 || !g[j].names)
+				g[j].names++;
+			if (vals[i].last_ns >= g[j].last_ns) {
+				g[j].last_ns = vals[i].last_ns;
+				snprintf(g[j].example, sizeof(g[j].example), "%s", name);
+			}
+		}
+		if (err)
+			break;
+		in = out;
+	}
+	for (size_t j = 0; j < ng; j++) {
+		struct vg_ext_finding x = {};
+		char net[2048], text[1400], jpar[600], jex[600];
+		bool seen = false;
+
+		if (g[j].names < MANY_MIN)
+			continue;
+		for (unsigned i = 0; i < SCAN_PROCS && i < np->nmany && !seen; i++)
+			seen = np->many_seen[i].parent == g[j].parent &&
+			       !memcmp(&np->many_seen[i].key, &g[j].key, sizeof(g[j].key));
+		if (seen)
+			continue;
+		np->many_seen[np->nmany % SCAN_PROCS].key = g[j].key;
+		np->many_seen[np->nmany++ % SCAN_PROCS].parent = g[j].parent;
+		json_str(jpar, sizeof(jpar), g[j].parent_name);
+		json_str(jex, sizeof(jex), g[j].example);
+		snprintf(net, sizeof(net),
+			 "{\"direction\":\"egress\",\"hook\":\"dns\",\"protocol\":\"udp\","
+			 "\"family\":null,\"address\":null,\"port\":53,\"domain\":%s,\"blocked\":false,"
+			 "\"policy\":null,\"detection\":\"%u distinct names under %s in %llu s\","
+			 "\"parent_domain\":%s,\"names\":%u}",
+			 jex, g[j].names, g[j].parent_name,
+			 (unsigned long long)(MANY_WINDOW_NS / 1000000000ULL), jpar, g[j].names);
+		snprintf(text, sizeof(text), "%u distinct names under %s (e.g. %s)", g[j].names,
+			 g[j].parent_name, g[j].example);
+		x.rule = &np->rules[R_DNS_MANY];
+		x.proc = g[j].key;
+		x.time_ns = g[j].last_ns;
+		x.id_parts[0] = g[j].parent;
+		x.id_parts[1] = g[j].names;
+		x.network_json = net;
+		x.text = text;
+		vg_detect_emit_ext(np->det, &x);
+		__atomic_fetch_add(&np->st.findings, 1, __ATOMIC_RELAXED);
+	}
+out:
+	free(keys);
+	free(vals);
+	free(g);
+}
+
 void vg_netpolicy_tick(struct vg_netpolicy *np)
 {
 	int fd = map_fd(np->obj, "vg_flows");
@@ -1028,6 +1161,7 @@ void vg_netpolicy_tick(struct vg_netpolicy *np)
 	bool first = true;
 	LIBBPF_OPTS(bpf_map_batch_opts, o);
 
+	dns_many_tick(np, now);
 	if (fd < 0 || now - np->scan_last_ns < SCAN_EVERY_NS)
 		return;
 	np->scan_last_ns = now;

@@ -428,3 +428,20 @@ print(json.dumps({{"pid": os.getpid(), "r": [connect({net.NS_IP!r}, p) for p in 
     assert f["rule"]["mitre"]["technique"]["id"] == "T1046", f
     assert f["network"]["connections"] >= 20 and f["network"]["refused"] >= 20, f
     assert not findings(vigil, busy["pid"], rule="net-port-scan")
+
+
+def test_many_unique_subdomains_of_one_domain(vigil, net):
+    few = net.run(f"""
+for i in range(8):
+    resolve("f%d.few.{ZONE}" % i)
+print(json.dumps(os.getpid()))""")
+    many = net.run(f"""
+for i in range(45):
+    resolve("c%d.many.{ZONE}" % i)
+print(json.dumps(os.getpid()))""")
+    f = wait_findings(vigil, many, rule="net-dns-many-subdomains")[0]
+    assert f["rule"]["mitre"]["tactic"]["id"] == "TA0010", f
+    # the parent is the last two labels (a registrable domain, roughly)
+    assert f["network"]["parent_domain"] == "vigil-test.example", f
+    assert f["network"]["names"] >= 40, f
+    assert not findings(vigil, few, rule="net-dns-many-subdomains")
