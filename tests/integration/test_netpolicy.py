@@ -186,7 +186,7 @@ def findings(vigil, pid=None, rule=None):
 
 def wait_findings(vigil, pid, n=1, rule=None):
     return vigil.wait_for(lambda: (lambda f: f if len(f) >= n else None)(
-        findings(vigil, pid, rule)), timeout=30, what=f"{n} network finding(s) of {pid}")
+        findings(vigil, pid, rule)), timeout=60, what=f"{n} network finding(s) of {pid}")
 
 
 def test_deny_by_cidr_eperm_allowed_still_works(vigil, net, pol):
