@@ -555,7 +555,10 @@ static void emit(struct vg_detect *d, const struct vg_rule *r, const struct vg_f
 	else
 		vg_finding_render_json(d, r, f, &d->line);
 	vg_output_write(d->out, d->line.p, d->line.len);
-	BUMP(d->c.findings, 1);
+	if (f->ext)
+		BUMP(d->c.network_findings, 1);
+	else
+		BUMP(d->c.findings, 1);
 }
 
 void vg_detect_set_hook(struct vg_detect *d, vg_detect_hook fn, void *ctx)

@@ -37,6 +37,8 @@ struct vg_detect_counters {
 	uint64_t self;         /* alerts about the daemon's own operations (its map reads are
 				* bpf() calls): ignored, or reading them would raise more */
 	uint64_t busy_ns;      /* CPU time reading the ring buffer (enrich, match, render, write) */
+	uint64_t network_findings; /* findings of the network policy and network detections
+				    * (src/netpolicy): not rule candidates, counted apart */
 };
 
 /* Per rule, since its set was loaded: which rules wake user space for what. */

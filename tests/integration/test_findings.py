@@ -494,6 +494,8 @@ def test_alert_pressure_100k_delivered_or_counted_exactly(make_daemon, tmp):
     lines = 0
     with open(out, "rb") as fh:
         for line in fh:
+            if b'"kind":"network"' in line:
+                continue  # network findings (host-wide detections): counted apart
             lines += 1
             if lines % 10007 == 1:  # a sample is parsed, all are counted
                 f = json.loads(line)
@@ -543,7 +545,7 @@ def test_losses_are_counted_exactly_when_the_reader_stalls(make_daemon, tmp):
                         got["lines"] += 1
                     elif b'"kind":"network"' in l:
                         # built-in network detections see the whole host: another
-                        # test's port scan or DNS shape may land here, counted apart
+                        # test's port scan or DNS shape may land here (network_findings)
                         got["net"] += 1
                     else:
                         got["other"] += 1
@@ -567,7 +569,7 @@ def test_losses_are_counted_exactly_when_the_reader_stalls(make_daemon, tmp):
             final.update(c)
             return c["alerts_sent"] - before["alerts_sent"] == n and \
                 c["alerts_sent"] == c["alerts_received"] + c["alerts_lost"] and \
-                c["findings"] - before["findings"] == got["lines"] + got["net"]
+                c["findings"] - before["findings"] == got["lines"]
 
         d.wait_for(drained, timeout=120, what="the backlog read")
     finally:
@@ -575,7 +577,7 @@ def test_losses_are_counted_exactly_when_the_reader_stalls(make_daemon, tmp):
         d.stop()
         stop.set()
     t.join(timeout=10)
-    found = final["findings"] - before["findings"] - got["net"]
+    found = final["findings"] - before["findings"]
     lost = final["alerts_lost"] - before["alerts_lost"]
     assert got["other"] == 0 and got["lines"] == found
     for k in ("not_matched", "rate_limited", "stale_generation", "object_lost"):
