@@ -206,6 +206,7 @@ static struct json_object *detections_json(struct vg_daemon *d)
 	add_u64(c, "candidates", dc.candidates);
 	add_u64(c, "findings", dc.findings);
 	add_u64(c, "network_findings", dc.network_findings);
+	add_u64(c, "policy_findings", dc.policy_findings);
 	add_u64(c, "not_matched", dc.not_matched);
 	add_u64(c, "rate_limited", dc.rate_limited);
 	add_u64(c, "stale_generation", dc.stale);

@@ -609,7 +609,7 @@ void vg_detect_enforced(struct vg_detect *d, const struct vg_alert *a, const str
 	else
 		vg_finding_render_json(d, r, &f, &d->line);
 	vg_output_write(d->out, d->line.p, d->line.len);
-	BUMP(d->c.findings, 1);
+	BUMP(d->c.policy_findings, 1);
 }
 
 void vg_detect_alert(struct vg_detect *d, const void *data, size_t len)

@@ -39,6 +39,8 @@ struct vg_detect_counters {
 	uint64_t busy_ns;      /* CPU time reading the ring buffer (enrich, match, render, write) */
 	uint64_t network_findings; /* findings of the network policy and network detections
 				    * (src/netpolicy): not rule candidates, counted apart */
+	uint64_t policy_findings;  /* findings of kernel enforcements (src/policy): not from rule
+				    * candidates, outside the equation above */
 };
 
 /* Per rule, since its set was loaded: which rules wake user space for what. */

@@ -398,6 +398,7 @@ def test_kill_at_syscall_entry(vigil, pdir, base):
     f = fs.wait(lambda f: f["rule"]["id"] == "policy/kill-getppid/0")[0]
     assert f["action"] == "kill" and f["enforced_by"] == "signal"
     assert f["syscall"]["name"] == "getppid"
+    assert vigil.status()["detections"]["counters"]["policy_findings"] >= 1
     st = vigil.status()["enforcement"]
     assert st["enforced"] >= 1 and st["tier"] == "signal" and st["syscalls_hooked"] >= 1
     assert "enforcement: on, tier signal" in vigil.cli("status").stdout
