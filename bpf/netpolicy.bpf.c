@@ -294,9 +294,13 @@ static long np_walk_step(__u64 i, void *arg)
 	if (len > sc->maxlab)
 		sc->maxlab = len;
 	__builtin_memset(sc->label, 0, sizeof(sc->label));
-	if (bpf_skb_load_bytes(w->skb, w->pos + 1, sc->label, len))
+	/* 1..63 in a form the verifier keeps: 6.1 rejects a size that may be 0. */
+	if (bpf_skb_load_bytes(w->skb, w->pos + 1, sc->label, ((len - 1) & 63) + 1))
 		goto bad;
-	sc->lh[vg_idx(w->n, VG_NP_LABELS - 1)] = vg_dom_label_hash(sc->label, len);
+	/* aligned: word loads, not bytes assembled on the stack (176 B of it, too
+	 * deep a stack for 6.1 under the name walker) */
+	sc->lh[vg_idx(w->n, VG_NP_LABELS - 1)] =
+		vg_dom_label_hash(__builtin_assume_aligned(sc->label, 8), len);
 	w->n++;
 	w->pos += len + 1;
 	return 0;
@@ -313,7 +317,7 @@ bad:
  * function: the verifier checks it once, not at every call.
  */
 __noinline int vg_np_dns_name(struct __sk_buff *skb, __u32 dns, __u32 off,
-			      struct vg_np_scratch *sc, __u32 *end)
+					  struct vg_np_scratch *sc, __u32 *end)
 {
 	struct np_walk w = { .skb = skb, .sc = sc, .dns = dns, .pos = off };
 
@@ -380,6 +384,7 @@ static __always_inline void np_actor_sk(struct __sk_buff *skb, struct np_actor *
 	__builtin_memset(a, 0, sizeof(*a));
 	a->uid = (__u32)-2;
 	a->skb = skb;
+	a->is_skb = 1;
 	if (!sk)
 		return;
 	sk = bpf_sk_fullsock(sk);
@@ -402,8 +407,10 @@ static __always_inline void np_msg_name(struct __sk_buff *skb, struct vg_np_scra
 
 	if (len > VG_NP_NAME)
 		len = VG_NP_NAME;
-	len = vg_idx(len, 0x1ff);
-	if (len >= 1 && len <= VG_NP_NAME && bpf_skb_load_bytes(skb, off, sc->msg.name, len) == 0)
+	/* 1..VG_NP_NAME (a power of two) in a form 6.1's verifier keeps: it
+	 * rejects a size that may be 0. */
+	if (len >= 1 && bpf_skb_load_bytes(skb, off, sc->msg.name,
+					   ((len - 1) & (VG_NP_NAME - 1)) + 1) == 0)
 		sc->msg.name_len = len;
 }
 
@@ -423,7 +430,7 @@ int vg_np_egress(struct __sk_buff *skb)
 	/* quarantine: the socket's owner if known (DNS sockets), else the sending task
 	 * (egress of a process's own sends runs in its context) */
 	np_actor_sk(skb, &a);
-	if (!a.rec)
+	if (!a.rec && vg_skb_current)
 		np_actor_current(&a);
 	if (np_quarantined(&a)) {
 		np_count(VG_NPS_QUARANTINE);
@@ -496,6 +503,34 @@ struct np_answers {
 	__s32 bad;
 };
 
+/*
+ * Where the name at pos ends (its labels, up to a terminator or a compression
+ * pointer), without reading it: an answer's owner name. Kept inline in the
+ * answer callback — calling the name walker from there makes a third stack
+ * frame, more than 6.1's verifier allows (512 bytes for the whole chain).
+ */
+static __always_inline int np_skip_name(struct __sk_buff *skb, __u32 pos, __u32 *end)
+{
+	for (int i = 0; i < 128; i++) {
+		__u8 len;
+
+		if (bpf_skb_load_bytes(skb, pos, &len, 1))
+			return -1;
+		if (len == 0) {
+			*end = pos + 1;
+			return 0;
+		}
+		if ((len & 0xc0) == 0xc0) {
+			*end = pos + 2;
+			return 0;
+		}
+		if (len > 63)
+			return -1;
+		pos += len + 1;
+	}
+	return -1;
+}
+
 /* Answer record i: a bpf_loop callback. CNAME targets and A/AAAA
  * records are noted, to be judged and learned after the walk. */
 static long np_answer(__u64 i, void *arg)
@@ -505,7 +540,7 @@ static long np_answer(__u64 i, void *arg)
 	__u32 end, rd;
 	if (i >= x->ancount)
 		return 1;
-	if (vg_np_dns_name(x->skb, x->dns, x->pos, x->sc, &end) < 0)
+	if (np_skip_name(x->skb, x->pos, &end) < 0)
 		goto bad;
 	if (bpf_skb_load_bytes(x->skb, end, &rr, sizeof(rr)))
 		goto bad;

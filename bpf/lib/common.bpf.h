@@ -25,6 +25,8 @@ VG_KNOB(__u32, vg_argv_max, VG_ARGV_DEFAULT); /* argv bytes kept, <= VG_STR_MAX 
 VG_KNOB(__u32, vg_procs_high, VG_PROCS_DEFAULT - VG_PROCS_DEFAULT / 16); /* evict above */
 VG_KNOB(bool, vg_trace, false);               /* stream exec/exit to user space */
 VG_KNOB(__u32, vg_self_tgid, 0);              /* the daemon, never acted upon */
+/* cgroup_skb programs may ask who is current (bpf_get_current_pid_tgid: not on 6.1) */
+VG_KNOB(bool, vg_skb_current, false);
 
 /* ---- shared state, pinned under /sys/fs/bpf/vigil/ ---- */
 VG_MAP struct {

@@ -158,6 +158,10 @@ struct np_actor {
 	__u32 uid;
 	__u32 tgid;
 	struct __sk_buff *skb; /* skb hooks: the cgroup is the socket's, not current's */
+	/* 1 on skb hooks: a scalar the verifier follows, so each program type sees
+	 * only its own cgroup helper (6.1 has no current-ancestor helper for skb
+	 * programs and does not prune a NULL test of a ctx pointer). */
+	__u32 is_skb;
 };
 
 static __always_inline void np_actor_current(struct np_actor *a)
@@ -168,6 +172,7 @@ static __always_inline void np_actor_current(struct np_actor *a)
 
 	a->tgid = tgid;
 	a->skb = NULL;
+	a->is_skb = 0;
 	a->uid = (__u32)bpf_get_current_uid_gid();
 	a->rec = NULL;
 	__builtin_memset(&a->key, 0, sizeof(a->key));
@@ -196,7 +201,7 @@ static __always_inline bool np_entry_applies(const struct vg_np_entry *e, const 
 	if (e->exe && (!a->rec || a->rec->exe != e->exe))
 		return false;
 	if (e->cgroup_id) {
-		__u64 cg = a->skb ? bpf_skb_ancestor_cgroup_id(a->skb, e->cg_level) :
+		__u64 cg = a->is_skb ? bpf_skb_ancestor_cgroup_id(a->skb, e->cg_level) :
 				    bpf_get_current_ancestor_cgroup_id(e->cg_level);
 
 		if (cg != e->cgroup_id)

@@ -146,6 +146,7 @@ enum vg_stat {
 	VG_ST_ALERT_DROP,      /* ... of which did not fit the ring buffer */
 	VG_ST_EXEC_SCAN,       /* execs sent for argv-only rules */
 	VG_ST_FILE_NEW,        /* (process, file) entries created */
+	VG_ST_NOT_FOUND,       /* file calls that failed ENOENT/ENOTDIR: counted, not recorded */
 	VG_ST_MAX
 };
 
@@ -710,6 +711,10 @@ static inline __attribute__((always_inline)) __u64 vg_dom_label_hash(const __u8 
 {
 	__u64 h = 0xcbf29ce484222325ULL ^ len;
 
+	/* not unrolled: eight words live at once spill to the BPF stack */
+#ifdef __clang__
+#pragma clang loop unroll(disable)
+#endif
 	for (int i = 0; i < 8; i++) {
 		__u64 w;
 

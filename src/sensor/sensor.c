@@ -144,6 +144,14 @@ static int state_check(struct vg_sensor *s, char *why, size_t whylen)
 			snprintf(why, whylen, "pinned map %s has another layout", bpf_map__name(map));
 			return -EPROTO;
 		}
+		/* An array indexed by an enum (counters) grows with the enum: a
+		 * smaller pinned one would drop the new counters silently. */
+		if (info.max_entries != bpf_map__max_entries(map) &&
+		    (info.type == BPF_MAP_TYPE_ARRAY || info.type == BPF_MAP_TYPE_PERCPU_ARRAY)) {
+			snprintf(why, whylen, "pinned map %s has %u entries, this vigil uses %u",
+				 bpf_map__name(map), info.max_entries, bpf_map__max_entries(map));
+			return -EPROTO;
+		}
 		if (info.max_entries != bpf_map__max_entries(map)) {
 			vg_warn("%s: pinned with %u entries, keeping that (restart with --reset-state "
 				"to apply %u)", bpf_map__name(map), info.max_entries,
@@ -235,6 +243,9 @@ static int skel_open(struct vg_sensor *s, bool with_snapshot)
 	k->rodata->vg_procs_high = procs_high;
 	k->rodata->vg_trace = c->trace;
 	k->rodata->vg_self_tgid = getpid();
+	k->rodata->vg_skb_current =
+		libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SKB, BPF_FUNC_get_current_pid_tgid,
+					NULL) == 1;
 	bpf_map__set_max_entries(k->maps.vg_procs, c->max_procs);
 	bpf_map__set_max_entries(k->maps.vg_exitq, c->max_procs);
 	bpf_map__set_max_entries(k->maps.vg_live, c->max_procs);
