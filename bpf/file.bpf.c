@@ -230,6 +230,20 @@ __noinline int vg_file_fd(__s32 fd, __u32 actions, __u32 mode)
 	return vg_file_slow((__u64)f, actions, mode, 0);
 }
 
+/*
+ * A call that failed because nothing has that name (ENOENT, ENOTDIR) touched
+ * no object: compilers and loaders probe search paths by the thousand (two
+ * opens in three of a C build). Counted, not recorded; a refused attempt on
+ * something that exists (EACCES, EPERM, EEXIST, EISDIR, EROFS...) is.
+ */
+static __always_inline bool not_found(long ret)
+{
+	if (ret != -2 /* ENOENT */ && ret != -20 /* ENOTDIR */)
+		return false;
+	vg_count(VG_ST_NOT_FOUND);
+	return true;
+}
+
 /* A raw user string (a symlink's target: its content, not a path to normalise). */
 static __always_inline __u64 ustr_intern(struct vg_scratch *sc, __u64 uptr)
 {
@@ -320,6 +334,8 @@ int vg_file_open(struct vg_sys_exit_ctx *ctx)
 	if (flags & VG_O_PATH)
 		return 0; /* a handle on a name: nothing was read or written */
 	actions = open_actions(flags);
+	if (not_found(ret))
+		return 0;
 	if (ret < 0) {
 		vg_file_upath(uptr, dfd, actions | VG_FA_FAILED, mode, 0);
 		return 0;
@@ -425,7 +441,7 @@ int vg_file_op(struct vg_sys_exit_ctx *ctx)
 	struct pt_regs *r;
 	__u32 fail = ctx->ret < 0 ? VG_FA_FAILED : 0;
 
-	if (t->tgid == vg_self_tgid)
+	if (t->tgid == vg_self_tgid || not_found(ctx->ret))
 		return 0;
 	sc = vg_scratch();
 	if (!sc)

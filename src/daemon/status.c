@@ -35,6 +35,7 @@ static const char *const stat_names[VG_ST_MAX] = {
 	[VG_ST_ALERT_DROP] = "alert_drops",
 	[VG_ST_EXEC_SCAN] = "exec_scans",
 	[VG_ST_FILE_NEW] = "file_entries_created",
+	[VG_ST_NOT_FOUND] = "file_lookups_not_found",
 };
 
 const char *vg_stat_name(enum vg_stat s)

@@ -81,30 +81,40 @@ os.close(os.open("{real}", os.O_RDONLY))
 
 
 def test_failed_open_keeps_the_user_string(vigil, tmp):
-    """A failed attempt is kept as the caller named it: absolute, normalised, unresolved."""
-    os.mkdir(os.path.join(tmp, "sub"))
-    before = vigil.counters()["paths_unresolved"]
+    """A refused attempt on something that exists is kept as the caller named it:
+    absolute, normalised, unresolved. A name that leads nowhere (ENOENT, ENOTDIR:
+    a compiler probing its include path) is counted, not recorded."""
+    os.makedirs(os.path.join(tmp, "sub", "d"))
+    open(os.path.join(tmp, "sub", "x"), "w").close()
+    before = vigil.counters()
     pid = run_py(f"""
-for p in ("missing/../nope.txt", "{tmp}//a/./b/../c.txt"):
+import errno
+for p, flags in (("sub/d/..//./d", os.O_WRONLY),                   # EISDIR
+                 ("{tmp}//sub/d/../x", os.O_WRONLY | os.O_CREAT | os.O_EXCL),  # EEXIST
+                 ("missing/../nope.txt", os.O_RDONLY),             # ENOENT
+                 ("sub/x/y", os.O_RDONLY)):                        # ENOTDIR
     try:
-        open(p)
-    except FileNotFoundError:
-        pass
+        os.open(p, flags)
+    except OSError as e:
+        assert e.errno in (errno.EISDIR, errno.EEXIST, errno.ENOENT, errno.ENOTDIR), e
 d = os.open("sub", os.O_RDONLY | os.O_DIRECTORY)
 try:
-    os.open("zz/../none/x", os.O_WRONLY | os.O_CREAT | os.O_EXCL, dir_fd=d)
-except FileNotFoundError:
+    os.open("d/../x", os.O_WRONLY | os.O_CREAT | os.O_EXCL, dir_fd=d)  # EEXIST, dirfd-relative
+except FileExistsError:
     pass
 """, cwd=tmp)
     entries = files_of(vigil, pid)
-    e = one(entries, os.path.join(tmp, "nope.txt"), resolved=False)
-    assert set(e["actions"]) == {"read", "failed"}, e
+    e = one(entries, os.path.join(tmp, "sub/d"), resolved=False)
+    assert set(e["actions"]) == {"write", "failed"}, e
     assert e["inode"] is None and e["dev"] is None
-    e = one(entries, os.path.join(tmp, "a/c.txt"), resolved=False)
-    assert set(e["actions"]) == {"read", "failed"}, e
-    e = one(entries, os.path.join(tmp, "sub/none/x"), resolved=False)
+    e = one(entries, os.path.join(tmp, "sub/x"), resolved=False)
     assert set(e["actions"]) == {"write", "create", "failed"}, e
-    assert vigil.counters()["paths_unresolved"] >= before + 3
+    assert e["count"] == 2, e
+    assert not by_path(entries, os.path.join(tmp, "nope.txt")), entries
+    assert not by_path(entries, os.path.join(tmp, "sub/x/y")), entries
+    after = vigil.counters()
+    assert after["paths_unresolved"] >= before["paths_unresolved"] + 2
+    assert after["file_lookups_not_found"] >= before["file_lookups_not_found"] + 2
 
 
 def test_changes_recorded_with_their_actions(vigil, tmp):

@@ -28,7 +28,8 @@ echo data >/tmp/w/real.txt
 ln -s /tmp/w/real.txt /tmp/w/link
 cd /tmp/w/sub
 cat ../real.txt ../link ./../sub/../real.txt >/dev/null
-cat ../missing/../nope.txt 2>/dev/null
+cat ../missing/../nope.txt 2>/dev/null      # ENOENT: counted, not recorded
+echo x 2>/dev/null >../sub/./../sub         # EISDIR: a refused attempt, recorded
 echo x >new.txt
 chmod 4755 new.txt
 mv new.txt moved.txt
@@ -45,8 +46,9 @@ expect 'relative, symlinked and ".." opens land on /tmp/w/real.txt (3 opens by o
 	sh -c "echo '$real' | grep -q '\"count\":3'"
 expect 'nothing read under the symlink name' sh -c "! echo '$flat' | grep -q '\"path\":\"/tmp/w/link\",\"actions\":\[\"read'"
 expect 'ln -s made the link' has '"path":"/tmp/w/link","actions":["symlink"]'
-expect 'the failed open is kept as named, normalised' has '"path":"/tmp/w/nope.txt","actions":["read","failed"]'
-expect 'the failed open is flagged unresolved' sh -c "echo '$flat' | grep -o '\"path\":\"/tmp/w/nope.txt\"[^}]*' | grep -q unresolved"
+expect 'the refused open is kept as named, normalised' has '"path":"/tmp/w/sub","actions":["write","create","truncate","failed"]'
+expect 'the refused open is flagged unresolved' sh -c "echo '$flat' | grep -o '\"path\":\"/tmp/w/sub\",\"actions\":\[\"write[^}]*' | grep -q unresolved"
+expect 'a name that leads nowhere is not recorded' sh -c "! echo '$flat' | grep -q '/tmp/w/nope.txt'"
 expect 'the shell redirection created new.txt' has '"path":"/tmp/w/sub/new.txt","actions":["write","create","truncate"]'
 expect 'chmod 4755 is chmod + setid' has '"actions":["chmod","setid"]'
 expect 'mv is rename_from + rename_to' has '"path":"/tmp/w/sub/new.txt","actions":["rename_from"]'
