@@ -214,6 +214,7 @@ static struct json_object *detections_json(struct vg_daemon *d)
 	add_u64(c, "malformed", dc.malformed);
 	add_u64(c, "process_missing", dc.proc_missing);
 	add_u64(c, "object_lost", dc.object_lost);
+	add_u64(c, "argv_from_proc", dc.argv_from_proc);
 	add_u64(c, "self", dc.self);
 	json_object_object_add(o, "counters", c);
 	json_object_object_add(o, "rules_activity", activity_json(d));

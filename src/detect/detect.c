@@ -7,8 +7,10 @@
  * Nothing here copies the process table.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/utsname.h>
@@ -448,6 +450,43 @@ static const char *str_get(struct vg_detect *d, uint64_t id, uint32_t *len)
 	return id ? vg_strcache_get(d->strs, id, len, NULL) : NULL;
 }
 
+/*
+ * The command line of a process whose argv the kernel could not intern
+ * (string table full), from /proc while it runs — the same process if its
+ * exe is the one the exec alert named. NULL otherwise (counted as lost).
+ */
+static char *argv_from_proc(uint32_t pid, const char *exe, uint32_t *len)
+{
+	char path[64], link[4096];
+	char *buf;
+	ssize_t n;
+	int fd;
+
+	if (!exe)
+		return NULL;
+	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return NULL;
+	link[n] = 0;
+	if (strcmp(link, exe))
+		return NULL;
+	snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	buf = malloc(VG_STR_MAX + 1);
+	n = buf ? read(fd, buf, VG_STR_MAX) : -1;
+	close(fd);
+	if (n <= 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
 /* Everything the rule and the finding need, from current state. */
 static void enrich(struct vg_detect *d, const struct vg_alert *a, struct vg_fctx *f,
 		   struct vg_match *m, uint64_t now)
@@ -516,6 +555,10 @@ static void enrich(struct vg_detect *d, const struct vg_alert *a, struct vg_fctx
 		free(d->xargv_buf);
 		free(d->xargv);
 		d->xargv_buf = s ? dup_len(s, len) : NULL;
+		if (!s && (d->xargv_buf = argv_from_proc(a->proc.tgid, f->exe, &len)))
+			BUMP(d->c.argv_from_proc, 1);
+		else if (!s)
+			BUMP(d->c.object_lost, 1);
 		d->xargv = NULL;
 		d->xargc = d->xargv_buf ? split_argv(d->xargv_buf, len, &d->xargv) : 0;
 		f->argv = d->xargv;

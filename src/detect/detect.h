@@ -34,6 +34,8 @@ struct vg_detect_counters {
 	uint64_t proc_missing; /* alerts whose process had no record: finding from the alert alone */
 	uint64_t object_lost;  /* alerts whose path/exe string was not in the string table (full,
 				* or collected): a rule that needs it can't match */
+	uint64_t argv_from_proc; /* exec alerts whose command line was not interned (string
+				  * table full): read from /proc/PID/cmdline, the process still alive */
 	uint64_t self;         /* alerts about the daemon's own operations (its map reads are
 				* bpf() calls): ignored, or reading them would raise more */
 	uint64_t busy_ns;      /* CPU time reading the ring buffer (enrich, match, render, write) */

@@ -250,9 +250,11 @@ static int skel_open(struct vg_sensor *s, bool with_snapshot)
 	bpf_map__set_max_entries(k->maps.vg_exitq, c->max_procs);
 	bpf_map__set_max_entries(k->maps.vg_live, c->max_procs);
 	/* Short strings are mostly file paths: one per file entry can be live, so
-	 * the short class gets room for four times as many (memory follows use). */
+	 * the short class gets room for four times as many; medium ones are mostly
+	 * command lines (a compiler's), one per process record, and the process
+	 * table is as large as a class: twice that (memory follows use). */
 	bpf_map__set_max_entries(k->maps.vg_strs_s, c->max_strs * 4);
-	bpf_map__set_max_entries(k->maps.vg_strs_m, c->max_strs);
+	bpf_map__set_max_entries(k->maps.vg_strs_m, c->max_strs * 2);
 	bpf_map__set_max_entries(k->maps.vg_strs_l, c->max_strs);
 	bpf_map__set_max_entries(k->maps.vg_flows, c->max_flows);
 	bpf_program__set_autoload(k->progs.vg_snapshot, with_snapshot);
