@@ -672,3 +672,67 @@ malformed:
 	np_count(VG_NPS_DNS_MALFORMED);
 	return 1;
 }
+
+/* ---- new listening sockets (a built-in detection's candidates) ---- */
+
+/* tid -> the fd listen() was called with, from entry to exit */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u32);
+} vg_np_listen_fd SEC(".maps");
+
+SEC("tracepoint/syscalls/sys_enter_listen")
+int vg_np_listen_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 fd = (__u32)ctx->args[0];
+
+	bpf_map_update_elem(&vg_np_listen_fd, &tid, &fd, BPF_ANY);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_listen")
+int vg_np_listen_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 *fdp = bpf_map_lookup_elem(&vg_np_listen_fd, &tid);
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct vg_np_scratch *sc;
+	struct np_actor a;
+	struct file **fds, *f;
+	struct socket *sock;
+	struct sock *sk;
+	__u32 fd, max;
+	__u16 family;
+
+	if (!fdp)
+		return 0;
+	fd = *fdp;
+	bpf_map_delete_elem(&vg_np_listen_fd, &tid);
+	if (ctx->ret != 0)
+		return 0;
+	max = BPF_CORE_READ(t, files, fdt, max_fds);
+	if (fd >= max)
+		return 0;
+	fds = BPF_CORE_READ(t, files, fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+		return 0;
+	sock = BPF_CORE_READ(f, private_data);
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return 0;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	sc = np_scratch();
+	if (!sc)
+		return 0;
+	np_actor_current(&a);
+	sc->msg.family = family == 10 ? 6 : 4;
+	sc->msg.proto = IPPROTO_TCP_;
+	sc->msg.port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	sc->msg.name_len = 0;
+	__builtin_memset(sc->msg.addr, 0, 16);
+	np_watch_send(sc, &a, VG_NPH_LISTEN, VG_NPW_LISTEN, sc->msg.port);
+	return 0;
+}

@@ -738,6 +738,7 @@ enum vg_np_hook {
 	VG_NPH_DNS_QUERY,    /* a query leaving (cgroup_skb/egress) */
 	VG_NPH_DNS_ANSWER,   /* an answer arriving (cgroup_skb/ingress): IPs learned */
 	VG_NPH_EGRESS,       /* a packet of a quarantined process (cgroup_skb/egress) */
+	VG_NPH_LISTEN,       /* listen() (syscall tracepoint) */
 };
 
 enum vg_np_reason {
@@ -754,6 +755,7 @@ enum vg_np_watch {
 	VG_NPW_METADATA = 1, /* connect/send to the cloud metadata endpoint */
 	VG_NPW_STRATUM,      /* TCP connect to a port mining pools (stratum) listen on */
 	VG_NPW_DNS_SHAPE,    /* DNS question with a long label or a long name (tunnelling shape) */
+	VG_NPW_LISTEN,       /* a TCP socket started listening (listen() returned 0) */
 };
 #define VG_NPW_LABEL_MIN 24 /* longest label at least this long: a DNS_SHAPE candidate */
 #define VG_NPW_NAME_MIN 120 /* or the name at least this long */

@@ -37,7 +37,7 @@ static const char *const prog_names[] = { "vg_np_connect4", "vg_np_connect6", "v
 
 /* The findings' rules: documented in docs/network-policy.md ("Findings"). */
 enum np_rule { R_DENY, R_C2, R_MINING, R_DYNDNS, R_QUARANTINE, R_METADATA, R_STRATUM,
-	       R_DNS_TUNNEL, R_PORTSCAN, R_DNS_MANY, R_MAX };
+	       R_DNS_TUNNEL, R_PORTSCAN, R_DNS_MANY, R_LISTEN, R_MAX };
 static const struct {
 	const char *id, *title, *tactic, *technique;
 	enum vg_severity sev;
@@ -63,6 +63,9 @@ static const struct {
 	[R_DNS_MANY] = { "net-dns-many-subdomains",
 			 "Many unique subdomains of one domain asked (DNS tunnelling shape)", "TA0010",
 			 "T1048", VG_SEV_MEDIUM },
+	[R_LISTEN] = { "net-listen-unexpected",
+		       "New listening socket by an unexpected process (shell, netcat, temporary "
+		       "or deleted executable)", "TA0011", "T1571", VG_SEV_HIGH },
 	[R_PORTSCAN] = { "net-port-scan",
 			 "Port scan shape: one process, many destinations, mostly refused", "TA0007",
 			 "T1046", VG_SEV_MEDIUM },
@@ -101,6 +104,7 @@ struct vg_netpolicy {
 	int outer[3];  /* vg_np_lpm, vg_np_dom, vg_np_ent */
 	int conf_fd, state_fd, stats_fd, learned_fd;
 	struct bpf_link *links[NPROGS];
+	struct bpf_link *tp_links[2]; /* listen() tracepoints */
 	char cgroot[PATH_MAX];
 	struct vg_np_policy *pol[2];
 	struct vg_np_kmaps km[2];
@@ -192,6 +196,8 @@ void vg_netpolicy_free(struct vg_netpolicy *np)
 		return;
 	for (size_t i = 0; i < NPROGS; i++)
 		bpf_link__destroy(np->links[i]);
+	for (size_t i = 0; i < 2; i++)
+		bpf_link__destroy(np->tp_links[i]);
 	for (int g = 0; g < 2; g++) {
 		vg_np_kmaps_close(&np->km[g]);
 		vg_np_policy_free(np->pol[g]);
@@ -331,6 +337,16 @@ static int attach(struct vg_netpolicy *np)
 		}
 	}
 	close(fd);
+	/* listen(): a built-in detection's candidates (syscall tracepoints) */
+	for (size_t i = 0; !err && i < 2; i++) {
+		static const char *const tp[] = { "vg_np_listen_enter", "vg_np_listen_exit" };
+		struct bpf_program *p = bpf_object__find_program_by_name(np->obj, tp[i]);
+
+		np->tp_links[i] = p ? bpf_program__attach(p) : NULL;
+		if (!np->tp_links[i])
+			vg_warn("network detections: attaching %s: %s — no new-listener detection",
+				tp[i], strerror(errno));
+	}
 	return err;
 }
 
@@ -708,7 +724,7 @@ void vg_netpolicy_on_timer(struct vg_netpolicy *np)
 static const char *hook_name(unsigned h)
 {
 	static const char *const n[] = { "?", "connect4", "connect6", "sendmsg4", "sendmsg6",
-					 "dns_query", "dns_answer", "egress" };
+					 "dns_query", "dns_answer", "egress", "listen" };
 
 	return h < sizeof(n) / sizeof(n[0]) ? n[h] : "?";
 }
@@ -845,6 +861,40 @@ static const struct vg_rule *watch_judge(struct vg_netpolicy *np, const struct v
 				return NULL;
 		snprintf(why, whylen, "%s is not a cloud agent", exe[0] ? exe : "an unknown process");
 		return &np->rules[R_METADATA];
+	case VG_NPW_LISTEN: {
+		static const char *const tmpdirs[] = { "/tmp/", "/var/tmp/", "/dev/shm/", "/run/user/",
+						       NULL };
+		static const char *const odd[] = { "sh", "bash", "dash", "zsh", "ksh", "nc", "ncat",
+						   "netcat", "nc.openbsd", "nc.traditional", "socat",
+						   NULL };
+		struct vg_proc rec;
+		char path[VG_STR_MAX] = "";
+		const char *b;
+
+		if (!m->proc.tgid || bpf_map_lookup_elem(np->maps->procs, &m->proc, &rec))
+			return NULL;
+		vg_str_read(np->maps, rec.exe, path, sizeof(path), NULL);
+		b = strrchr(path, '/');
+		b = b ? b + 1 : path;
+		if (rec.flags & VG_PF_EXE_DELETED) {
+			snprintf(why, whylen, "port %u: the executable is deleted or anonymous (%.200s)",
+				 m->port, path);
+			return &np->rules[R_LISTEN];
+		}
+		for (const char *const *d = tmpdirs; *d; d++)
+			if (!strncmp(path, *d, strlen(*d))) {
+				snprintf(why, whylen, "port %u: the executable is under %s (%.200s)",
+					 m->port, *d, path);
+				return &np->rules[R_LISTEN];
+			}
+		for (const char *const *o = odd; *o; o++)
+			if (!strcmp(b, *o)) {
+				snprintf(why, whylen, "port %u: %s listening (a bind shell's shape)",
+					 m->port, b);
+				return &np->rules[R_LISTEN];
+			}
+		return NULL;
+	}
 	case VG_NPW_STRATUM:
 		snprintf(why, whylen, "TCP port %u: a stratum (mining pool) port", m->port);
 		return &np->rules[R_STRATUM];

@@ -445,3 +445,27 @@ print(json.dumps(os.getpid()))""")
     assert f["network"]["parent_domain"] == "vigil-test.example", f
     assert f["network"]["names"] >= 40, f
     assert not findings(vigil, few, rule="net-dns-many-subdomains")
+
+
+def test_new_listener_from_a_temporary_executable_not_from_an_installed_one(vigil, net, tmp_path):
+    script = ("import os, socket\n"
+              "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)\n"
+              "print(os.getpid(), s.getsockname()[1])")
+    tmpexe = f"/tmp/vg-np-listen-{os.getpid()}"
+    shutil.copy(os.path.realpath(PY), tmpexe)
+    try:
+        out = subprocess.run([tmpexe, "-c", script], capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        pid, port = map(int, out.stdout.split())
+        f = wait_findings(vigil, pid, rule="net-listen-unexpected")[0]
+        assert f["network"]["hook"] == "listen" and f["network"]["port"] == port, f
+        assert "/tmp/" in f["network"]["detection"], f
+    finally:
+        os.unlink(tmpexe)
+    # the same from the installed interpreter: expected, no finding
+    before = np_status(vigil)["detection_candidates_benign"]
+    out = subprocess.run([PY, "-c", script], capture_output=True, text=True, timeout=30)
+    pid = int(out.stdout.split()[0])
+    vigil.wait_for(lambda: np_status(vigil)["detection_candidates_benign"] > before, timeout=60,
+                   what="the listener judged expected")
+    assert not findings(vigil, pid, rule="net-listen-unexpected")
