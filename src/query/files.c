@@ -5,11 +5,11 @@
  * build step write, and which process wrote them" (--pid N --tree --actions writes).
  */
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "query/query.h"
+#include "query/select.h"
 #include "state/filetab.h"
 #include "util/timefmt.h"
 
@@ -18,76 +18,8 @@ struct files_filter {
 	uint64_t since_ns;
 	uint32_t actions;
 	int64_t limit;
-	struct vg_proc_key *keys; /* --pid (and --tree): the processes, sorted */
-	size_t nkeys, capkeys;
+	struct vg_keyset procs; /* --pid (and --tree) */
 };
-
-static const char *jarg_str(struct json_object *req, const char *k)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(req, k, &v) && json_object_is_type(v, json_type_string)
-		       ? json_object_get_string(v) : NULL;
-}
-
-static bool jarg_int(struct json_object *req, const char *k, int64_t *out)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(req, k, &v) || !json_object_is_type(v, json_type_int))
-		return false;
-	*out = json_object_get_int64(v);
-	return true;
-}
-
-static int key_cmp(const void *a, const void *b)
-{
-	return vg_key_cmp(a, b);
-}
-
-static void keys_add(const struct vg_proc *p, void *arg)
-{
-	struct files_filter *f = arg;
-
-	if (f->nkeys == f->capkeys) {
-		size_t cap = f->capkeys ? f->capkeys * 2 : 64;
-		struct vg_proc_key *k = realloc(f->keys, cap * sizeof(*k));
-
-		if (!k)
-			return;
-		f->keys = k;
-		f->capkeys = cap;
-	}
-	f->keys[f->nkeys++] = p->key;
-}
-
-struct tree_ctx {
-	const struct vg_proctab *t;
-	struct files_filter *f;
-	size_t visited;
-};
-
-/* The process and all its descendants (bounded: a fork bomb can't hang a query). */
-static void tree_add(const struct vg_proc *p, void *arg)
-{
-	struct tree_ctx *c = arg;
-
-	if (++c->visited > 1000000)
-		return;
-	keys_add(p, c->f);
-	vg_proctab_children(c->t, p, tree_add, c);
-}
-
-static bool match_name(const char *pat, const char *path)
-{
-	const char *base;
-
-	if (!path)
-		return false;
-	base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	return fnmatch(pat, path, 0) == 0 || fnmatch(pat, base, 0) == 0;
-}
 
 static bool files_match(struct vg_query_ctx *q, const struct files_filter *f,
 			const struct vg_file_rec *r)
@@ -98,7 +30,7 @@ static bool files_match(struct vg_query_ctx *q, const struct files_filter *f,
 		return false;
 	if (f->actions && !(v->actions & f->actions))
 		return false;
-	if (f->keys && !bsearch(&r->key.proc, f->keys, f->nkeys, sizeof(*f->keys), key_cmp))
+	if (!vg_keyset_has(&f->procs, &r->key.proc))
 		return false;
 	if (f->path) {
 		const char *s = vg_strcache_get(q->strs, v->path, NULL, NULL);
@@ -109,7 +41,7 @@ static bool files_match(struct vg_query_ctx *q, const struct files_filter *f,
 	if (f->exe) {
 		const struct vg_proc *p = vg_proctab_get(&q->tab, &r->key.proc);
 
-		if (!p || !match_name(f->exe, vg_strcache_get(q->strs, p->exe, NULL, NULL)))
+		if (!p || !vg_qmatch_name(f->exe, vg_strcache_get(q->strs, p->exe, NULL, NULL)))
 			return false;
 	}
 	return true;
@@ -182,53 +114,11 @@ struct json_object *vg_file_json(const struct vg_query_ctx *q, const struct vg_f
 }
 
 /* --pid N[@START] and --tree: which processes. */
-static int files_select(struct vg_query_ctx *q, struct json_object *req, struct files_filter *f,
-			char *err, size_t errlen)
-{
-	int64_t pid = 0, start = 0;
-	struct json_object *v;
-	const struct vg_proc *p;
-	bool tree;
-
-	tree = json_object_object_get_ex(req, "tree", &v) && json_object_get_boolean(v);
-	if (!jarg_int(req, "pid", &pid)) {
-		if (tree) {
-			snprintf(err, errlen, "--tree needs --pid");
-			return -EINVAL;
-		}
-		return 0;
-	}
-	jarg_int(req, "start_ns", &start);
-	if (start) {
-		struct vg_proc_key k = { .tgid = pid, .start_ns = start };
-
-		p = vg_proctab_get(&q->tab, &k);
-	} else {
-		p = vg_proctab_by_pid(&q->tab, pid);
-	}
-	if (!p) {
-		snprintf(err, errlen, "no process %lld in vigil's table (never seen, or aged out)",
-			 (long long)pid);
-		return -ENOENT;
-	}
-	if (tree) {
-		struct tree_ctx c = { .t = &q->tab, .f = f };
-
-		tree_add(p, &c);
-	} else {
-		keys_add(p, f);
-	}
-	if (!f->keys)
-		return -ENOMEM;
-	qsort(f->keys, f->nkeys, sizeof(*f->keys), key_cmp);
-	return 0;
-}
-
 struct json_object *vg_query_files(struct vg_query_ctx *q, struct json_object *req, char *err,
 				   size_t errlen)
 {
-	struct files_filter f = { .exe = jarg_str(req, "exe"), .path = jarg_str(req, "path") };
-	const char *acts = jarg_str(req, "actions");
+	struct files_filter f = { .exe = vg_qarg_str(req, "exe"), .path = vg_qarg_str(req, "path") };
+	const char *acts = vg_qarg_str(req, "actions");
 	const struct vg_file_rec **hits = NULL;
 	struct json_object *out = NULL;
 	struct vg_filetab t;
@@ -236,15 +126,15 @@ struct json_object *vg_query_files(struct vg_query_ctx *q, struct json_object *r
 	size_t n = 0, first = 0;
 	char bad[64];
 
-	if (jarg_int(req, "since_ns", &since) && since > 0)
+	if (vg_qarg_int(req, "since_ns", &since) && since > 0)
 		f.since_ns = since;
-	if (!jarg_int(req, "limit", &f.limit))
+	if (!vg_qarg_int(req, "limit", &f.limit))
 		f.limit = 0;
 	if (acts && vg_fact_parse(acts, &f.actions, bad, sizeof(bad))) {
 		snprintf(err, errlen, "unknown action '%s'", bad);
 		return NULL;
 	}
-	if (files_select(q, req, &f, err, errlen))
+	if (vg_keyset_select(q, req, &f.procs, err, errlen))
 		goto out_keys;
 	if (q->maps->files < 0 || vg_filetab_load(&t, q->maps->files)) {
 		snprintf(err, errlen, "reading the file table failed");
@@ -268,6 +158,6 @@ struct json_object *vg_query_files(struct vg_query_ctx *q, struct json_object *r
 out_tab:
 	vg_filetab_free(&t);
 out_keys:
-	free(f.keys);
+	vg_keyset_free(&f.procs);
 	return out;
 }

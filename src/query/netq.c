@@ -1,147 +1,44 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Process selection, lineage and the DNS answer table for the network queries. */
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include "net/maptab.h"
 #include "query/netq.h"
+#include "query/select.h"
 #include "util/timefmt.h"
-
-static const char *jstr(struct json_object *req, const char *k)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(req, k, &v) && json_object_is_type(v, json_type_string)
-		       ? json_object_get_string(v) : NULL;
-}
-
-static bool jint(struct json_object *req, const char *k, int64_t *out)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(req, k, &v) || !json_object_is_type(v, json_type_int))
-		return false;
-	*out = json_object_get_int64(v);
-	return true;
-}
-
-static int key_cmp(const void *a, const void *b)
-{
-	return vg_key_cmp(a, b);
-}
-
-static void keys_add(const struct vg_proc *p, void *arg)
-{
-	struct vg_netsel *s = arg;
-
-	if (s->nkeys == s->capkeys) {
-		size_t cap = s->capkeys ? s->capkeys * 2 : 64;
-		struct vg_proc_key *k = realloc(s->keys, cap * sizeof(*k));
-
-		if (!k)
-			return;
-		s->keys = k;
-		s->capkeys = cap;
-	}
-	s->keys[s->nkeys++] = p->key;
-}
-
-struct tree_ctx {
-	const struct vg_proctab *t;
-	struct vg_netsel *s;
-	size_t visited;
-};
-
-static void tree_add(const struct vg_proc *p, void *arg)
-{
-	struct tree_ctx *c = arg;
-
-	if (++c->visited > 1000000)
-		return;
-	keys_add(p, c->s);
-	vg_proctab_children(c->t, p, tree_add, c);
-}
 
 int vg_netsel_parse(struct vg_query_ctx *q, struct json_object *req, struct vg_netsel *s,
 		    char *err, size_t errlen)
 {
-	int64_t pid = 0, start = 0, since = 0;
-	const struct vg_proc *p;
-	struct json_object *v;
-	bool tree;
+	int64_t since = 0;
 
 	memset(s, 0, sizeof(*s));
-	s->exe = jstr(req, "exe");
-	s->domain = jstr(req, "domain");
+	s->exe = vg_qarg_str(req, "exe");
+	s->domain = vg_qarg_str(req, "domain");
 	if (s->domain && *s->domain == '.')
 		s->domain++;
-	if (jint(req, "since_ns", &since) && since > 0)
+	if (vg_qarg_int(req, "since_ns", &since) && since > 0)
 		s->since_ns = since;
-	tree = json_object_object_get_ex(req, "tree", &v) && json_object_get_boolean(v);
-	if (!jint(req, "pid", &pid)) {
-		if (tree) {
-			snprintf(err, errlen, "--tree needs --pid");
-			return -EINVAL;
-		}
-		return 0;
-	}
-	jint(req, "start_ns", &start);
-	if (start) {
-		struct vg_proc_key k = { .tgid = pid, .start_ns = start };
-
-		p = vg_proctab_get(&q->tab, &k);
-	} else {
-		p = vg_proctab_by_pid(&q->tab, pid);
-	}
-	if (!p) {
-		snprintf(err, errlen, "no process %lld in vigil's table (never seen, or aged out)",
-			 (long long)pid);
-		return -ENOENT;
-	}
-	if (tree) {
-		struct tree_ctx c = { .t = &q->tab, .s = s };
-
-		tree_add(p, &c);
-	} else {
-		keys_add(p, s);
-	}
-	if (!s->keys) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	qsort(s->keys, s->nkeys, sizeof(*s->keys), key_cmp);
-	return 0;
+	return vg_keyset_select(q, req, &s->procs, err, errlen);
 }
 
 void vg_netsel_free(struct vg_netsel *s)
 {
-	free(s->keys);
-	s->keys = NULL;
-}
-
-static bool match_name(const char *pat, const char *path)
-{
-	const char *base;
-
-	if (!path)
-		return false;
-	base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	return fnmatch(pat, path, 0) == 0 || fnmatch(pat, base, 0) == 0;
+	vg_keyset_free(&s->procs);
 }
 
 bool vg_netsel_proc(struct vg_query_ctx *q, const struct vg_netsel *s,
 		    const struct vg_proc_key *k)
 {
-	if (s->keys && !bsearch(k, s->keys, s->nkeys, sizeof(*s->keys), key_cmp))
+	if (!vg_keyset_has(&s->procs, k))
 		return false;
 	if (s->exe) {
 		const struct vg_proc *p = vg_proctab_get(&q->tab, k);
 
-		if (!p || !match_name(s->exe, vg_strcache_get(q->strs, p->exe, NULL, NULL)))
+		if (!p || !vg_qmatch_name(s->exe, vg_strcache_get(q->strs, p->exe, NULL, NULL)))
 			return false;
 	}
 	return true;

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include "query/query.h"
+#include "query/select.h"
 
 #define VG_LINEAGE_MAX 32
 
@@ -12,8 +13,7 @@ struct vg_netsel {
 	const char *exe;    /* --exe glob on path or basename */
 	const char *domain; /* --domain: the name or a name under it */
 	uint64_t since_ns;  /* active within the window */
-	struct vg_proc_key *keys; /* --pid [--tree]: the processes, sorted; NULL: all */
-	size_t nkeys, capkeys;
+	struct vg_keyset procs; /* --pid [--tree] */
 };
 
 int vg_netsel_parse(struct vg_query_ctx *q, struct json_object *req, struct vg_netsel *s,

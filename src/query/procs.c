@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "query/query.h"
+#include "query/select.h"
 #include "query/netq.h"
 #include "util/timefmt.h"
 
@@ -55,33 +56,6 @@ int vg_parse_proc_ref(const char *s, uint32_t *pid, uint64_t *start_ns)
 	return *end ? -EINVAL : 0;
 }
 
-/* ---- argument access ---- */
-
-static const char *arg_str(struct json_object *req, const char *k)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(req, k, &v) && json_object_is_type(v, json_type_string)
-		       ? json_object_get_string(v) : NULL;
-}
-
-static bool arg_int(struct json_object *req, const char *k, int64_t *out)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(req, k, &v) || !json_object_is_type(v, json_type_int))
-		return false;
-	*out = json_object_get_int64(v);
-	return true;
-}
-
-static bool arg_bool(struct json_object *req, const char *k)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(req, k, &v) && json_object_get_boolean(v);
-}
-
 /* ---- procs ---- */
 
 struct procs_filter {
@@ -90,17 +64,6 @@ struct procs_filter {
 	uint64_t since_ns;
 	bool exited, alive, has_pid, has_ppid, has_uid;
 };
-
-static bool match_name(const char *pat, const char *path)
-{
-	const char *base;
-
-	if (!path)
-		return false;
-	base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	return fnmatch(pat, path, 0) == 0 || fnmatch(pat, base, 0) == 0;
-}
 
 static bool argv_contains(struct vg_query_ctx *q, const struct vg_proc *p, const char *needle)
 {
@@ -134,7 +97,7 @@ static bool procs_match(struct vg_query_ctx *q, const struct procs_filter *f,
 		return false;
 	if (f->comm && fnmatch(f->comm, p->comm, 0))
 		return false;
-	if (f->exe && !match_name(f->exe, vg_strcache_get(q->strs, p->exe, NULL, NULL)))
+	if (f->exe && !vg_qmatch_name(f->exe, vg_strcache_get(q->strs, p->exe, NULL, NULL)))
 		return false;
 	if (f->argv && !argv_contains(q, p, f->argv))
 		return false;
@@ -161,21 +124,21 @@ static struct json_object *q_procs(struct vg_query_ctx *q, struct json_object *r
 				   size_t errlen)
 {
 	struct procs_filter f = {
-		.exe = arg_str(req, "exe"), .comm = arg_str(req, "comm"),
-		.argv = arg_str(req, "argv"), .cgroup = arg_str(req, "cgroup"),
-		.exited = arg_bool(req, "exited"), .alive = arg_bool(req, "alive"),
+		.exe = vg_qarg_str(req, "exe"), .comm = vg_qarg_str(req, "comm"),
+		.argv = vg_qarg_str(req, "argv"), .cgroup = vg_qarg_str(req, "cgroup"),
+		.exited = vg_qarg_bool(req, "exited"), .alive = vg_qarg_bool(req, "alive"),
 	};
 	const struct vg_proc **hits;
 	struct json_object *out;
 	int64_t since = 0;
 	size_t n = 0, first = 0;
 
-	f.has_pid = arg_int(req, "pid", &f.pid);
-	f.has_ppid = arg_int(req, "ppid", &f.ppid);
-	f.has_uid = arg_int(req, "uid", &f.uid);
-	if (arg_int(req, "since_ns", &since))
+	f.has_pid = vg_qarg_int(req, "pid", &f.pid);
+	f.has_ppid = vg_qarg_int(req, "ppid", &f.ppid);
+	f.has_uid = vg_qarg_int(req, "uid", &f.uid);
+	if (vg_qarg_int(req, "since_ns", &since))
 		f.since_ns = since;
-	if (!arg_int(req, "limit", &f.limit))
+	if (!vg_qarg_int(req, "limit", &f.limit))
 		f.limit = 0;
 	if (f.exited && f.alive) {
 		snprintf(err, errlen, "--exited and --alive exclude each other");
@@ -207,11 +170,11 @@ static const struct vg_proc *find_ref(struct vg_query_ctx *q, struct json_object
 	int64_t pid = 0, start = 0;
 	const struct vg_proc *p;
 
-	if (!arg_int(req, "pid", &pid) || pid <= 0) {
+	if (!vg_qarg_int(req, "pid", &pid) || pid <= 0) {
 		snprintf(err, errlen, "a pid is required");
 		return NULL;
 	}
-	arg_int(req, "start_ns", &start);
+	vg_qarg_int(req, "start_ns", &start);
 	if (start) {
 		struct vg_proc_key k = { .tgid = pid, .start_ns = start };
 
@@ -284,7 +247,7 @@ static struct json_object *q_tree(struct vg_query_ctx *q, struct json_object *re
 
 	if (!p)
 		return NULL;
-	arg_int(req, "depth", &depth);
+	vg_qarg_int(req, "depth", &depth);
 	w.max_depth = depth;
 	w.out = json_object_new_array();
 	tree_visit(p, &w);
@@ -294,7 +257,7 @@ static struct json_object *q_tree(struct vg_query_ctx *q, struct json_object *re
 struct json_object *vg_query_run(struct vg_query_ctx *q, struct json_object *req, char *err,
 				 size_t errlen)
 {
-	const char *cmd = arg_str(req, "cmd");
+	const char *cmd = vg_qarg_str(req, "cmd");
 
 	if (!cmd)
 		snprintf(err, errlen, "request has no cmd");
