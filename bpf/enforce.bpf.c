@@ -419,18 +419,14 @@ __noinline __u64 vg_pol_file_match(__u64 dentry, __u64 mnt)
 	return c;
 }
 
-#define VG_FMODE_READ 0x1
-#define VG_FMODE_WRITE 0x2
-
 SEC("tracepoint/syscalls/sys_exit_openat")
 int vg_enf_open(struct vg_sys_exit_ctx *ctx)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
-	struct vg_scratch *sc;
 	struct vg_pol_set *ps;
 	struct file *f;
-	__u64 c, path;
 	__u32 gen, fmode;
+	__u64 c;
 
 	ps = vg_pol_set_now(&gen);
 	if (!ps || !((ps->file_read | ps->file_write) & ps->all) || ctx->ret < 0 ||
@@ -440,26 +436,10 @@ int vg_enf_open(struct vg_sys_exit_ctx *ctx)
 	if (!f)
 		return 0;
 	fmode = BPF_CORE_READ(f, f_mode);
-	c = ps->all & (((fmode & VG_FMODE_READ) ? ps->file_read : 0) |
-		       ((fmode & VG_FMODE_WRITE) ? ps->file_write : 0));
-	c &= ~(ps->lsm & ps->block & ~ps->audit); /* the LSM hook denies those */
+	c = ps->all & ~(ps->lsm & ps->block & ~ps->audit); /* the LSM hook denies those */
+	c = vg_pol_file_open(ps, c, f, fmode, 0);
 	if (!c)
 		return 0;
-	c = vg_pol_target(c, 0);
-	if (!c)
-		return 0;
-	c &= vg_pol_file_match((__u64)BPF_CORE_READ(f, f_path.dentry),
-			       (__u64)BPF_CORE_READ(f, f_path.mnt));
-	sc = vg_scratch();
-	if (!c || !sc)
-		return 0;
-	path = sc->ev.path;
-	__builtin_memset(&sc->ev.a, 0, sizeof(sc->ev.a));
-	sc->ev.a.hdr.time_ns = bpf_ktime_get_boot_ns();
-	sc->ev.a.kind = VG_RK_FILE;
-	sc->ev.a.file.path = path;
-	sc->ev.a.file.actions = ((fmode & VG_FMODE_READ) ? VG_FA_READ : 0) |
-				((fmode & VG_FMODE_WRITE) ? VG_FA_WRITE : 0);
 	vg_pol_act(c, VG_EH_OPEN_EXIT, 0);
 	return 0;
 }

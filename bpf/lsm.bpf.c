@@ -144,38 +144,19 @@ SEC("lsm/file_open")
 int BPF_PROG(vg_lsm_file_open, struct file *file, int ret)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
-	struct vg_scratch *sc;
 	struct vg_pol_set *ps;
-	__u64 c, path;
 	__u32 gen, fmode;
+	__u64 c;
 
 	if (ret)
 		return ret;
 	ps = vg_pol_set_now(&gen);
-	if (!ps || t->tgid == vg_self_tgid)
-		return 0;
-	c = lsm_rules(ps) & (ps->file_read | ps->file_write);
-	if (!c)
+	if (!ps || t->tgid == vg_self_tgid || !(lsm_rules(ps) & (ps->file_read | ps->file_write)))
 		return 0;
 	fmode = BPF_CORE_READ(file, f_mode);
-	c &= ((fmode & 0x1) ? ps->file_read : 0) | ((fmode & 0x2) ? ps->file_write : 0);
+	c = vg_pol_file_open(ps, lsm_rules(ps), file, fmode, VG_FA_FAILED);
 	if (!c)
 		return 0;
-	c = vg_pol_target(c, 0);
-	if (!c)
-		return 0;
-	c &= vg_pol_file_match((__u64)BPF_CORE_READ(file, f_path.dentry),
-			       (__u64)BPF_CORE_READ(file, f_path.mnt));
-	sc = vg_scratch();
-	if (!c || !sc)
-		return 0;
-	path = sc->ev.path;
-	__builtin_memset(&sc->ev.a, 0, sizeof(sc->ev.a));
-	sc->ev.a.hdr.time_ns = bpf_ktime_get_boot_ns();
-	sc->ev.a.kind = VG_RK_FILE;
-	sc->ev.a.file.path = path;
-	sc->ev.a.file.actions = ((fmode & 0x1) ? VG_FA_READ : 0) | ((fmode & 0x2) ? VG_FA_WRITE : 0) |
-				VG_FA_FAILED;
 	return vg_pol_act(c, VG_EH_LSM_FILE, 1) ? -1 /* -EPERM */ : 0;
 }
 

@@ -62,6 +62,38 @@ int vg_enforce_exec(void);
  * is left in sc->str, its id in sc->ev.path. */
 __u64 vg_pol_file_match(__u64 dentry, __u64 mnt);
 
+#define VG_FMODE_READ 0x1  /* struct file f_mode bits */
+#define VG_FMODE_WRITE 0x2
+
+/* File rules of c an open of f in mode fmode triggers: its access, its target,
+ * its path. When some hold, the alert's file part is prepared in sc->ev.a (the
+ * open-exit tier and the LSM file_open hook both act on it). */
+static __always_inline __u64 vg_pol_file_open(const struct vg_pol_set *ps, __u64 c,
+					      struct file *f, __u32 fmode, __u32 actions)
+{
+	struct vg_scratch *sc;
+
+	c &= ((fmode & VG_FMODE_READ) ? ps->file_read : 0) |
+	     ((fmode & VG_FMODE_WRITE) ? ps->file_write : 0);
+	if (!c)
+		return 0;
+	c = vg_pol_target(c, 0);
+	if (!c)
+		return 0;
+	c &= vg_pol_file_match((__u64)BPF_CORE_READ(f, f_path.dentry),
+			       (__u64)BPF_CORE_READ(f, f_path.mnt));
+	sc = vg_scratch();
+	if (!c || !sc)
+		return 0;
+	__builtin_memset(&sc->ev.a, 0, sizeof(sc->ev.a));
+	sc->ev.a.hdr.time_ns = bpf_ktime_get_boot_ns();
+	sc->ev.a.kind = VG_RK_FILE;
+	sc->ev.a.file.path = sc->ev.path;
+	sc->ev.a.file.actions = actions | ((fmode & VG_FMODE_READ) ? VG_FA_READ : 0) |
+				((fmode & VG_FMODE_WRITE) ? VG_FA_WRITE : 0);
+	return c;
+}
+
 static __always_inline struct vg_pol_set *vg_pol_set_now(__u32 *gen)
 {
 	__u32 slot = VG_POL_GEN_SLOT;
