@@ -775,10 +775,11 @@ static void parse_blocklists(struct y_ctx *c, yaml_node_t *n, struct vg_np_polic
 		} else if (strstr(file, "dyndns") || strstr(file, "dynamic-dns")) {
 			category = VG_NPC_DYNDNS;
 		}
-		if (file[0] == '/' || strlen(dir) + strlen(file) + 2 > sizeof(path))
-			snprintf(path, sizeof(path), "%s", file);
-		else
-			snprintf(path, sizeof(path), "%.*s/%s", (int)strlen(dir), dir, file);
+		if (snprintf(path, sizeof(path), "%s%s%s", file[0] == '/' ? "" : dir,
+			     file[0] == '/' ? "" : "/", file) >= (int)sizeof(path)) {
+			y_err(c, item, field, "path too long (more than %zu bytes)", sizeof(path) - 1);
+			continue;
+		}
 		load_blocklist(c, item, field, path, category, p);
 	}
 }

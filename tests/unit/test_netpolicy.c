@@ -165,6 +165,26 @@ static void test_errors_name_file_line_and_field(void **st)
 	vg_rule_errors_free(&errs);
 }
 
+static void test_blocklist_path_too_long_is_an_error(void **st)
+{
+	char yaml[8192], *path;
+	struct vg_rule_errors errs = {};
+	struct vg_np_policy *p;
+	int n = snprintf(yaml, sizeof(yaml), "mode: enforce\nblocklists:\n  - ");
+
+	memset(yaml + n, 'a', 5000);
+	strcpy(yaml + n + 5000, ".txt\n");
+	path = write_tmp(yaml);
+	p = vg_np_policy_load(&path, 1, &errs);
+	unlink(path);
+	assert_null(p);
+	assert_int_equal(errs.n, 1);
+	assert_int_equal(errs.v[0].line, 3);
+	assert_string_equal(errs.v[0].field, "blocklists[0]");
+	assert_non_null(strstr(errs.v[0].msg, "too long"));
+	vg_rule_errors_free(&errs);
+}
+
 static void test_blocklist_lines(void **st)
 {
 	char bl[64], *path, text[256];
@@ -201,6 +221,7 @@ int main(void)
 		cmocka_unit_test(test_domain_hash_folds_labels_from_the_right),
 		cmocka_unit_test(test_ranks_follow_the_documented_precedence),
 		cmocka_unit_test(test_errors_name_file_line_and_field),
+		cmocka_unit_test(test_blocklist_path_too_long_is_an_error),
 		cmocka_unit_test(test_blocklist_lines),
 	};
 
