@@ -450,6 +450,64 @@ static bool stdio_is_inet(const struct vg_match *m)
 	return false;
 }
 
+/* ---- namespaces (setns) ---- */
+
+/* setns's nstype flags and the /proc/PID/ns entry each one changes */
+static const struct {
+	uint64_t flag;
+	const char *name;
+} ns_types[] = {
+	{ 0x00020000, "mnt" },  { 0x02000000, "cgroup" }, { 0x04000000, "uts" },
+	{ 0x08000000, "ipc" },  { 0x10000000, "user" },   { 0x20000000, "pid_for_children" },
+	{ 0x40000000, "net" },  { 0x00000080, "time_for_children" },
+};
+
+/* "net:[4026531833]" -> inode; pid 0: vigil itself. */
+static bool ns_inode(uint32_t pid, const char *name, unsigned long *ino)
+{
+	char path[64], link[64];
+	ssize_t n;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%u/ns/%s", pid, name);
+	else
+		snprintf(path, sizeof(path), "/proc/self/ns/%s", name);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return false;
+	link[n] = 0;
+	return sscanf(link, "%*[a-z_]:[%lu]", ino) == 1;
+}
+
+/*
+ * host_namespace: the setns succeeded and left the caller in one of the
+ * host's namespaces (the ones vigil runs in) of a type it asked for (any type
+ * for nstype 0, a pidfd joining several), while its parent is not in that
+ * namespace: a process that came from a container (or any other namespace)
+ * and joined the host's. Checked in /proc when the candidate is handled: a
+ * caller or parent already gone can't be confirmed and does not match.
+ */
+static bool joined_host_ns(const struct vg_match *m)
+{
+	uint32_t pid = self_tgid(m), ppid = m->self.rec ? m->self.rec->ppid : 0;
+	uint64_t flags = m->args[1];
+
+	if (m->ret != 0 || !pid || !ppid)
+		return false;
+	for (size_t i = 0; i < sizeof(ns_types) / sizeof(ns_types[0]); i++) {
+		unsigned long host, mine, parent;
+
+		if (flags && !(flags & ns_types[i].flag))
+			continue;
+		if (!ns_inode(0, ns_types[i].name, &host) ||
+		    !ns_inode(pid, ns_types[i].name, &mine) || mine != host)
+			continue;
+		if (ns_inode(ppid, ns_types[i].name, &parent) && parent != host)
+			return true;
+	}
+	return false;
+}
+
 /* ---- exceptions ---- */
 
 static const char *object_path(const struct vg_match *m)
@@ -599,6 +657,8 @@ static bool syscall_match(const struct vg_rule_spec *s, const struct vg_match *m
 	for (size_t i = 0; i < s->nnrs && !nr; i++)
 		nr = s->nrs[i] == m->nr;
 	if (!nr || !args_match(s, m))
+		return false;
+	if (s->host_ns && !joined_host_ns(m))
 		return false;
 	if (s->exe.set && !vg_path_sel_match(&s->exe, m->self.exe))
 		return false;

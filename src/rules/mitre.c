@@ -139,6 +139,7 @@ static const struct {
 	{ "T1552.005", "Cloud Instance Metadata API", NULL },
 	{ "T1552.007", "Container API", NULL },
 	{ "T1555", "Credentials from Password Stores", "TA0006" },
+	{ "T1555.003", "Credentials from Web Browsers", NULL },
 	/* Discovery */
 	{ "T1007", "System Service Discovery", "TA0007" },
 	{ "T1016", "System Network Configuration Discovery", "TA0007" },

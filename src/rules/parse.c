@@ -570,7 +570,7 @@ static int parse_syscall(struct y_ctx *c, yaml_node_t *n, const char *field,
 			 struct vg_rule_spec *s)
 {
 	static const char *const keys[] = { "name", "args", "request", "family", "cmd",
-					    "uid",  "exe",  "target",  NULL };
+					    "uid",  "exe",  "target",  "host_namespace", NULL };
 	static const char *const named[] = { "request", "family", "cmd", NULL };
 	struct vg_strv names = {};
 	char f[Y_FIELD_MAX];
@@ -647,6 +647,20 @@ static int parse_syscall(struct y_ctx *c, yaml_node_t *n, const char *field,
 	if ((v = y_get(c, n, "target"))) {
 		y_field(f, field, "target");
 		bad |= !!parse_target(c, v, f, &s->relation);
+	}
+	if ((v = y_get(c, n, "host_namespace"))) {
+		bool setns = false;
+
+		y_field(f, field, "host_namespace");
+		for (size_t i = 0; i < names.n; i++)
+			setns |= !strcmp(names.v[i], "setns");
+		if (y_get_bool(c, v, f, &s->host_ns))
+			bad = 1;
+		else if (names.n && (!setns || names.n != 1)) {
+			y_err(c, y_key_node(c, n, "host_namespace"), f,
+			     "\"host_namespace\" applies to setns only: name must be [setns]");
+			bad = 1;
+		}
 	}
 	vg_strv_free(&names);
 	return bad ? -EINVAL : 0;

@@ -115,6 +115,7 @@ struct vg_rule_spec {
 	size_t nnrs;
 	struct vg_arg_cond *args;
 	size_t nargs;
+	bool host_ns;                /* setns: moved into a host namespace its parent is not in */
 	/* file and syscall: the process the operation names */
 	uint32_t relation;           /* enum vg_relation mask, 0 = any */
 	/* all */

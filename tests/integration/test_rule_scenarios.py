@@ -236,6 +236,19 @@ ROWS = [
         trigger="v=$(cat /proc/sys/kernel/core_pattern); printf '%s\\n' \"$v\" | tee /proc/sys/kernel/core_pattern",
         near="sysctl kernel.core_pattern",
         why="core_pattern written (its own value back) vs read"),
+    Row("host-namespace-joined", "TA0004 T1611",
+        # a shell in private mount/uts/net namespaces (a container's shape) joins the
+        # host's through a host process (any host process: pid 1 is not always open)
+        trigger="unshare -m -u -n sh -c 'nsenter -t @VICTIM@ -m -u -n sleep 1'",
+        near="ip netns add vgs@ID@ && ip netns exec vgs@ID@ ip link show lo >/dev/null && ip netns del vgs@ID@",
+        cleanup="ip netns del vgs@ID@ 2>/dev/null; true",
+        why="a namespaced process entering the host's namespaces vs ip netns add going back "
+            "to the host's net namespace its parent is in, and ip netns exec entering a named one"),
+    Row("nsenter-init-namespaces", "TA0004 T1611",
+        trigger="nsenter --target=1 --mount --uts --ipc --net --pid true",
+        near="nsenter -t @VICTIM@ -u true",
+        why="nsenter into pid 1's namespaces (may be refused: the attempt counts) vs into "
+            "another process's (debugging a container)"),
     # ---------------------------------------------------------------- defense evasion
     Row("binary-self-deleted", "TA0005 T1070.004",
         trigger="cp @PY@ /var/tmp/.vgscen-@ID@ && /var/tmp/.vgscen-@ID@ -c 'import os; os.unlink(os.readlink(\"/proc/self/exe\"))'",
@@ -319,6 +332,18 @@ ROWS = [
         trigger="cat @H@/.git-credentials >/dev/null",
         near="printf 'protocol=https\\nhost=git.example.com\\n\\n' | git credential-store --file=@H@/.git-credentials get",
         why="cat reading .git-credentials vs git's credential helper reading it"),
+    Row("browser-credentials-read", "TA0006 T1555.003",
+        setup="mkdir -p @H@/.mozilla/firefox/ab12cd.default-release && cd @H@/.mozilla/firefox/ab12cd.default-release "
+              "&& echo '{}' > logins.json && echo k > key4.db && echo 'user_pref(\"a\", 1);' > prefs.js",
+        trigger="cp @H@/.mozilla/firefox/ab12cd.default-release/logins.json @H@/.mozilla/firefox/ab12cd.default-release/key4.db @T@/",
+        near="cp @H@/.mozilla/firefox/ab12cd.default-release/prefs.js @T@/prefs.js.bak",
+        why="Firefox's saved logins and their key copied out vs the profile's preferences backed up"),
+    Row("browser-credentials-read", "TA0006 T1555.003",
+        setup="mkdir -p @H@/.config/chromium/Default/Network @T@/chromium && echo c > @H@/.config/chromium/Default/Network/Cookies "
+              "&& cp /usr/bin/cat @T@/chromium/chromium",
+        trigger="@PY@ -c 'open(\"@H@/.config/chromium/Default/Network/Cookies\", \"rb\").read()'",
+        near="@T@/chromium/chromium @H@/.config/chromium/Default/Network/Cookies >/dev/null",
+        why="a script reading Chromium's cookie store vs the browser reading its own"),
     Row("proc-environ-read", "TA0006 T1003.007",
         trigger="cat /proc/@VICTIM@/environ >/dev/null",
         near="@PY@ @S@/actor.py environ-child",

@@ -35,6 +35,7 @@ struct t_op {
 	const char *env;        /* tab-separated NAME=value; NULL: empty environment */
 	const char *container;
 	uint32_t self_pid;      /* 0: this test process */
+	uint32_t ppid;          /* the parent's pid as recorded (0: 900001, no such process) */
 	const struct vg_proc *target;
 };
 
@@ -102,8 +103,8 @@ static inline struct vg_match *t_match_build(struct t_match *t, const struct t_o
 	memset(t, 0, sizeof(*t));
 	t->m.kind = op->kind;
 	t_fill_proc(t, 0, &op->self, &t->m.self, self, euid);
-	t->rec[0].ppid = 900001;
-	t->rec[0].parent.tgid = 900001;
+	t->rec[0].ppid = op->ppid ? op->ppid : 900001;
+	t->rec[0].parent.tgid = t->rec[0].ppid;
 	if (op->parent.exe || op->parent.argv || op->parent.flags) {
 		t_fill_proc(t, 1, &op->parent, &t->anc[0], 900001, 0);
 		t->m.nancestry = 1;

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sched.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -31,6 +32,8 @@ enum special {
 	SP_UNIX,  /* ... a unix socket (journald's stream) */
 	SP_OTHER, /* the operation names pid 1: not ours */
 	SP_CHILD, /* ... names a child of the test process */
+	SP_NSPARENT, /* setns: the caller's parent is in another (uts) namespace */
+	SP_HOSTPARENT, /* setns: ... in the host's */
 };
 
 struct row {
@@ -338,6 +341,40 @@ static const struct row rows[] = {
 	{ "cgroup-release-agent-write", false,
 	  { FOP("/usr/lib/systemd/systemd", "/sys/fs/cgroup/systemd/release_agent", W) }, .why = "systemd on cgroup v1" },
 
+	{ "host-namespace-joined", true,
+	  { SYS("/usr/bin/nsenter", 308), .args = { 3, 0x04000000 } }, SP_NSPARENT,
+	  "setns into the host's uts namespace from a process whose parent is in another" },
+	{ "host-namespace-joined", true,
+	  { SYS("/tmp/x", 308), .args = { 3, 0 } }, SP_NSPARENT, "setns with nstype 0 (any)" },
+	{ "host-namespace-joined", false,
+	  { SYS("/usr/bin/ip", 308), .args = { 5, 0x04000000 } }, SP_HOSTPARENT,
+	  "ip netns add going back to the namespace its parent is in" },
+	{ "host-namespace-joined", false,
+	  { SYS("/usr/bin/nsenter", 308), .args = { 3, 0x40000000 } }, SP_NSPARENT,
+	  "joined the host's net namespace, where its parent already is (only its uts is private)" },
+
+	{ "nsenter-init-namespaces", true,
+	  { EXEC("/usr/bin/nsenter", "nsenter\t-t\t1\t-m\t-u\t-i\t-n\t-p\t--\tbash") }, .why = "nsenter -t 1" },
+	{ "nsenter-init-namespaces", true,
+	  { EXEC("/usr/bin/nsenter", "nsenter\t--all\t--target=1\tsh") }, .why = "nsenter --target=1" },
+	{ "nsenter-init-namespaces", false,
+	  { EXEC("/usr/bin/nsenter", "nsenter\t-t\t4242\t-n\tss\t-tln") }, .why = "into a container's netns" },
+	{ "nsenter-init-namespaces", false,
+	  { EXEC("/usr/bin/nsenter", "nsenter\t--net=/run/netns/ci1\tip\taddr") }, .why = "a named netns" },
+
+	{ "browser-credentials-read", true,
+	  { FOP("/usr/bin/python3.11", "/home/u/.config/google-chrome/Default/Login Data", R) },
+	  .why = "an infostealer reading Chrome's saved passwords" },
+	{ "browser-credentials-read", true,
+	  { FOP("/usr/bin/cp", "/home/u/.mozilla/firefox/x1.default-release/key4.db", R) },
+	  .why = "Firefox's key database copied" },
+	{ "browser-credentials-read", false,
+	  { FOP("/opt/google/chrome/chrome", "/home/u/.config/google-chrome/Default/Login Data", R) },
+	  .why = "Chrome reading its own store" },
+	{ "browser-credentials-read", false,
+	  { FOP("/usr/bin/cat", "/home/u/.config/google-chrome/Default/Bookmarks", R) },
+	  .why = "bookmarks exported" },
+
 	{ "core-pattern-write", true,
 	  { FOP("/usr/bin/dash", "/proc/sys/kernel/core_pattern", VG_FA_WRITE | VG_FA_TRUNC) }, .why = "|/tmp/x" },
 	{ "core-pattern-write", false,
@@ -623,7 +660,7 @@ static const struct row rows[] = {
 
 static struct vg_rules *defaults;
 static struct vg_rule_tables tables;
-static pid_t child, inet_child, unix_child;
+static pid_t child, inet_child, unix_child, ns_child;
 
 static pid_t spawn(int fd)
 {
@@ -660,6 +697,13 @@ static int setup(void **state)
 	    socketpair(AF_UNIX, SOCK_STREAM, 0, sp))
 		return -1;
 	child = spawn(-1);
+	ns_child = fork();
+	if (ns_child == 0) {
+		if (unshare(CLONE_NEWUTS))
+			_exit(1);
+		pause();
+		_exit(0);
+	}
 	inet_child = spawn(c);
 	unix_child = spawn(sp[0]);
 	close(c);
@@ -672,9 +716,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	pid_t p[] = { child, inet_child, unix_child };
+	pid_t p[] = { child, inet_child, unix_child, ns_child };
 
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		kill(p[i], SIGKILL);
 		waitpid(p[i], NULL, 0);
 	}
@@ -693,6 +737,10 @@ static struct t_op row_op(const struct row *r, char *path, size_t len)
 		op.self_pid = inet_child;
 	if (r->sp == SP_UNIX)
 		op.self_pid = unix_child;
+	if (r->sp == SP_NSPARENT)
+		op.ppid = ns_child;
+	if (r->sp == SP_HOSTPARENT)
+		op.ppid = child;
 	if (pid) {
 		const char *at = op.path ? strstr(op.path, "%d") : NULL;
 
