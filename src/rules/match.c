@@ -450,6 +450,117 @@ static bool stdio_is_inet(const struct vg_match *m)
 	return false;
 }
 
+/* ---- stdout_pipe_to: who reads the pipe on our stdout ---- */
+
+static bool read_link(const char *path, char *buf, size_t len)
+{
+	ssize_t n = readlink(path, buf, len - 1);
+
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	return true;
+}
+
+/* /proc/PID/cmdline, NUL-separated, into buf; its length (0 if gone or empty) */
+static size_t read_cmdline(uint32_t pid, char *buf, size_t len)
+{
+	char path[64];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, len - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	return n;
+}
+
+/* A pipeline's reader found: its program as it is now (after its exec). */
+static bool pipe_reader_match(const struct vg_proc_sel *sel, uint32_t reader, uint32_t ppid)
+{
+	char path[64], exe[VG_STR_MAX], pexe[VG_STR_MAX], *cmd, *pcmd;
+	const char *argv[64];
+	size_t n = 0, pn = 0, argc = 0;
+	bool ok = false;
+
+	cmd = malloc(CMDLINE_MAX);
+	pcmd = malloc(CMDLINE_MAX);
+	if (!cmd || !pcmd)
+		goto out;
+	snprintf(path, sizeof(path), "/proc/%u/exe", ppid);
+	if (!read_link(path, pexe, sizeof(pexe)))
+		pexe[0] = 0;
+	pn = read_cmdline(ppid, pcmd, CMDLINE_MAX);
+	/*
+	 * The shell forks every part of a pipeline and each child then execs: a
+	 * reader still showing the parent's program and command line has not
+	 * exec'd yet. Give it a moment (at most 50 ms, only in this case).
+	 */
+	for (int tries = 0; tries < 25; tries++) {
+		snprintf(path, sizeof(path), "/proc/%u/exe", reader);
+		if (!read_link(path, exe, sizeof(exe)))
+			goto out;
+		n = read_cmdline(reader, cmd, CMDLINE_MAX);
+		if (strcmp(exe, pexe) || n != pn || memcmp(cmd, pcmd, n))
+			break;
+		usleep(2000);
+	}
+	for (size_t off = 0; off < n && argc < 64; off += strlen(cmd + off) + 1)
+		argv[argc++] = cmd + off;
+	{
+		struct vg_match_proc rp = { .exe = exe, .argv = argv, .argc = argc };
+
+		ok = proc_sel_match(sel, &rp);
+	}
+out:
+	free(cmd);
+	free(pcmd);
+	return ok;
+}
+
+/*
+ * stdout_pipe_to: the process's stdout is a pipe and the process reading
+ * that pipe (the one with it as its stdin: the next command of a pipeline)
+ * matches sel. Looked up in /proc when the candidate is handled: the writer
+ * must still be alive (its stdout is read from /proc).
+ */
+static bool stdout_pipe_to(const struct vg_proc_sel *sel, const struct vg_match *m)
+{
+	uint32_t pid = self_tgid(m), ppid = m->self.rec ? m->self.rec->ppid : 0;
+	char path[64], pipe[64], other[64];
+	struct dirent *e;
+	bool ok = false;
+	DIR *d;
+
+	if (!pid)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%u/fd/1", pid);
+	if (!read_link(path, pipe, sizeof(pipe)) || strncmp(pipe, "pipe:", 5))
+		return false;
+	d = opendir("/proc");
+	if (!d)
+		return false;
+	while (!ok && (e = readdir(d))) {
+		unsigned long r;
+		char *end;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		r = strtoul(e->d_name, &end, 10);
+		if (*end || r == pid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%lu/fd/0", r);
+		if (read_link(path, other, sizeof(other)) && !strcmp(other, pipe))
+			ok = pipe_reader_match(sel, (uint32_t)r, ppid);
+	}
+	closedir(d);
+	return ok;
+}
+
 /* ---- namespaces (setns) ---- */
 
 /* setns's nstype flags and the /proc/PID/ns entry each one changes */
@@ -582,6 +693,8 @@ static bool exec_match(const struct vg_rule_spec *s, const struct vg_match *m)
 	if (s->ancestor.set && !ancestor_match(&s->ancestor, m))
 		return false;
 	if (s->conds && !conds_hold(s->conds, m))
+		return false;
+	if (s->pipe_to.set && !stdout_pipe_to(&s->pipe_to, m))
 		return false;
 	return true;
 }

