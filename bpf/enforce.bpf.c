@@ -112,18 +112,18 @@ static __always_inline __u64 comm_hash(const char *comm)
 }
 
 
-__noinline __u64 vg_pol_target(__u64 cand, __u32 in_exec)
+/* Which candidate rules' targets hold for the current task, in generation gen's tables. */
+static __always_inline __u64 pol_target(__u64 cand, __u32 in_exec, __u32 gen,
+					struct vg_pol_set *ps)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct vg_scratch *sc = vg_scratch();
 	struct vg_proc_key k, up;
-	struct vg_pol_set *ps;
 	struct vg_proc *p;
 	char comm[VG_COMM_LEN];
 	__u64 c, exe = 0, have;
-	__u32 gen, euid;
+	__u32 euid;
 
-	ps = vg_pol_set_now(&gen);
 	if (!ps || !sc || protected_task(t))
 		return 0;
 	c = cand & ps->all;
@@ -185,6 +185,25 @@ __noinline __u64 vg_pol_target(__u64 cand, __u32 in_exec)
 		c &= ~ps->need[VG_PW_ANCESTOR];
 	}
 	return c;
+}
+
+__noinline __u64 vg_pol_target(__u64 cand, __u32 in_exec)
+{
+	struct vg_pol_set *ps;
+	__u32 gen;
+
+	ps = vg_pol_set_now(&gen);
+	return pol_target(cand, in_exec, gen, ps);
+}
+
+/* The network policy's connect/sendmsg hooks: the entries of RuntimePolicy
+ * network rules were compiled against generation gen (still intact while the
+ * network policy is rebuilt after a policy reload). */
+__noinline __u64 vg_pol_target_gen(__u64 cand, __u32 gen)
+{
+	__u32 slot = gen & 1;
+
+	return pol_target(cand, 0, slot, bpf_map_lookup_elem(&vg_pol_sets, &slot));
 }
 
 static __always_inline void mark_frozen(struct task_struct *t)

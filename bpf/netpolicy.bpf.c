@@ -116,6 +116,42 @@ static __always_inline void np_watch_addr(struct vg_np_scratch *sc, const struct
 	np_watch_send(sc, a, hook, watch, port);
 }
 
+/* A RuntimePolicy kill/freeze entry refused this thread's connect/sendmsg: the
+ * signal it takes at the syscall's exit (a cgroup sock_addr program can't send
+ * one), vg_np_pol_exit below. */
+struct np_pending {
+	__u64 time_ns;
+	__u32 sig;
+	__u32 _pad;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32); /* tid */
+	__type(value, struct np_pending);
+} vg_np_pending SEC(".maps");
+
+#define NP_SIGKILL 9
+#define NP_SIGSTOP 19
+
+__u64 vg_pol_target_gen(__u64 cand, __u32 gen); /* enforce.bpf.c */
+
+/* Report a decision on an address (rate-limited); the destination is in sc->key. */
+static __always_inline void np_report_addr(struct vg_np_scratch *sc, const struct np_actor *a,
+					   __u8 hook, const struct np_decision *d, __u8 blocked,
+					   __u32 gen, bool v6, __u8 proto, __u16 port)
+{
+	if (!np_rate_ok(a->tgid, d->entry, np_addr_hash(&sc->key, port), &sc->msg.suppressed))
+		return;
+	np_msg_fill(sc, a, hook, d, blocked, gen);
+	sc->msg.family = v6 ? 6 : 4;
+	sc->msg.proto = proto;
+	sc->msg.port = port;
+	sc->msg.name_len = 0;
+	__builtin_memcpy(sc->msg.addr, sc->key.addr, 16);
+	np_send(sc);
+}
+
 static __always_inline int np_sock_addr(struct bpf_sock_addr *ctx, __u8 hook, bool v6)
 {
 	struct vg_np_scratch *sc = np_scratch();
@@ -153,10 +189,10 @@ static __always_inline int np_sock_addr(struct bpf_sock_addr *ctx, __u8 hook, bo
 		np_count(VG_NPS_QUARANTINE);
 		d.reason = VG_NPR_QUARANTINE;
 		d.verdict = VG_NP_DENY;
-		enforce = true;
 		if (!np_gen_get(&g))
 			g.gen = 0;
-		goto refuse;
+		np_report_addr(sc, &a, hook, &d, 1, g.gen, v6, proto, port);
+		return 0;
 	}
 	np_watch_addr(sc, &a, hook, proto, port, v6);
 	if (!np_gen_get(&g))
@@ -164,24 +200,74 @@ static __always_inline int np_sock_addr(struct bpf_sock_addr *ctx, __u8 hook, bo
 	if (!a.rec)
 		np_count(VG_NPS_NO_PROC);
 	np_count(VG_NPS_CHECKED);
-	np_decide_addr(&g, &a, &sc->key, proto, port, &d);
+	/* RuntimePolicy network rules: which targets hold (one walk of the policy
+	 * tables, only when such rules exist) */
+	if (g.conf->pol_mask)
+		a.pol = vg_pol_target_gen(g.conf->pol_mask, g.conf->pol_gen);
+	np_decide_addr(&g, &a, &sc->key, proto, port, &d, 0);
+	if (d.verdict == VG_NP_DENY && (d.flags & VG_NPE_AUDIT)) {
+		/* a rule that only reports (alert, audit): reported, and the decision is
+		 * taken again among the entries that enforce — it never lets through what
+		 * another entry refuses */
+		np_count(VG_NPS_AUDITED);
+		np_report_addr(sc, &a, hook, &d, 0, g.gen, v6, proto, port);
+		__builtin_memset(&d, 0, sizeof(d));
+		np_decide_addr(&g, &a, &sc->key, proto, port, &d, 1);
+	}
 	if (d.verdict != VG_NP_DENY) {
 		np_count(VG_NPS_ALLOWED);
 		return 1;
 	}
-	enforce = g.conf->mode == VG_NP_ENFORCE;
+	enforce = (d.flags & VG_NPE_POL) ? true : g.conf->mode == VG_NP_ENFORCE;
 	np_count(enforce ? VG_NPS_DENIED : VG_NPS_AUDITED);
-refuse:
-	if (np_rate_ok(a.tgid, d.entry, np_addr_hash(&sc->key, port), &sc->msg.suppressed)) {
-		np_msg_fill(sc, &a, hook, &d, enforce, g.gen);
-		sc->msg.family = v6 ? 6 : 4;
-		sc->msg.proto = proto;
-		sc->msg.port = port;
-		sc->msg.name_len = 0;
-		__builtin_memcpy(sc->msg.addr, sc->key.addr, 16);
-		np_send(sc);
+	np_report_addr(sc, &a, hook, &d, enforce, g.gen, v6, proto, port);
+	if (enforce && (d.flags & (VG_NPE_KILL | VG_NPE_STOP))) {
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+		struct np_pending pd = { .time_ns = bpf_ktime_get_boot_ns(),
+					 .sig = (d.flags & VG_NPE_KILL) ? NP_SIGKILL : NP_SIGSTOP };
+
+		bpf_map_update_elem(&vg_np_pending, &tid, &pd, BPF_ANY);
 	}
 	return enforce ? 0 : 1;
+}
+
+/*
+ * The exits of the syscalls that reach the connect/sendmsg hooks (attached
+ * only while a RuntimePolicy network rule kills or freezes): a thread whose
+ * call was just refused by such a rule gets its signal here, in its own
+ * context, before it returns to user space — it never sees the EPERM.
+ */
+SEC("tracepoint/syscalls/sys_exit_connect")
+int vg_np_pol_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct np_pending *pd = bpf_map_lookup_elem(&vg_np_pending, &tid);
+	__u64 now;
+	__u32 sig;
+
+	if (!pd)
+		return 0;
+	now = bpf_ktime_get_boot_ns();
+	sig = pd->sig;
+	/* a mark left by a call with no syscall exit (io_uring) is stale: the refused
+	 * call was the one that just returned only if it is this fresh */
+	if (now - pd->time_ns > 1000000000ULL) {
+		bpf_map_delete_elem(&vg_np_pending, &tid);
+		np_count(VG_NPS_POL_STALE);
+		return 0;
+	}
+	bpf_map_delete_elem(&vg_np_pending, &tid);
+	bpf_send_signal(sig);
+	np_count(VG_NPS_POL_SIGNALS);
+	if (sig == NP_SIGSTOP) {
+		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+		struct vg_proc_key *k = bpf_map_lookup_elem(&vg_live, &tgid);
+		struct vg_proc *p = k ? bpf_map_lookup_elem(&vg_procs, k) : NULL;
+
+		if (p)
+			p->flags |= VG_PF_FROZEN;
+	}
+	return 0;
 }
 
 SEC("cgroup/connect4")
@@ -356,7 +442,7 @@ static long np_suffix(__u64 k, void *arg)
 	c = bpf_map_lookup_elem(x->g->dom, &x->h);
 	if (!c)
 		return 0;
-	np_try_cands(x->g, c, x->a, 0, 0, (__s64)k == x->n - 1 ? 0 : 1, x->d, VG_NPR_ENTRY);
+	np_try_cands(x->g, c, x->a, 0, 0, (__s64)k == x->n - 1 ? 0 : 1, x->d, VG_NPR_ENTRY, 0);
 	if (x->d->entry != prev)
 		x->d->name_hash = x->h;
 	return 0;
@@ -594,6 +680,8 @@ int vg_np_ingress(struct __sk_buff *skb)
 		return 1;
 	np_count(VG_NPS_DNS_ANSWERS);
 	np_actor_sk(skb, &a);
+	a.pol = ~0ULL; /* RuntimePolicy names are learned for whoever asked: the target is
+			* decided at connect */
 	q = dns + 12;
 	n = vg_np_dns_name(skb, dns, q, sc, &end);
 	if (n < 0)
@@ -654,7 +742,8 @@ int vg_np_ingress(struct __sk_buff *skb)
 		else
 			np_count(VG_NPS_LEARNED);
 	}
-	if (d.verdict == VG_NP_DENY &&
+	/* (a RuntimePolicy name is refused at connect, for its targets only: reported there) */
+	if (d.verdict == VG_NP_DENY && !(d.flags & VG_NPE_POL) &&
 	    np_rate_ok(a.tgid, d.entry, d.name_hash ^ 1, &sc->msg.suppressed)) {
 		np_msg_fill(sc, &a, VG_NPH_DNS_ANSWER, &d, g.conf->mode == VG_NP_ENFORCE, g.gen);
 		sc->msg.family = sc->key.addr[10] == 0xff && sc->key.addr[0] == 0 ? 4 : 6;

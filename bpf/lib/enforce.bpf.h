@@ -53,6 +53,8 @@ VG_MAP struct {
 
 
 __u64 vg_pol_target(__u64 cand, __u32 in_exec);
+/* The same in a given generation (cgroup connect/sendmsg hooks, netpolicy.bpf.c). */
+__u64 vg_pol_target_gen(__u64 cand, __u32 gen);
 int vg_pol_act(__u64 hits, __u32 hook, __u32 lsm);
 /* The exec trigger, called by the exec hook (proc.bpf.c) with the new
  * executable's path in sc->str and the record updated but for comm and creds:

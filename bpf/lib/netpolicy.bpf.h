@@ -162,6 +162,12 @@ struct np_actor {
 	 * only its own cgroup helper (6.1 has no current-ancestor helper for skb
 	 * programs and does not prune a NULL test of a ctx pointer). */
 	__u32 is_skb;
+	__u32 _pad;
+	/* RuntimePolicy network rules (entry->pol) whose target holds for this
+	 * actor: connect/sendmsg ask vg_pol_target_gen; DNS answers learn for
+	 * every target (all ones: applicability is decided at connect); DNS
+	 * queries for none (0). */
+	__u64 pol;
 };
 
 static __always_inline void np_actor_current(struct np_actor *a)
@@ -175,6 +181,7 @@ static __always_inline void np_actor_current(struct np_actor *a)
 	a->is_skb = 0;
 	a->uid = (__u32)bpf_get_current_uid_gid();
 	a->rec = NULL;
+	a->pol = 0;
 	__builtin_memset(&a->key, 0, sizeof(a->key));
 	k = bpf_map_lookup_elem(&vg_live, &tgid);
 	if (!k)
@@ -199,6 +206,8 @@ static __always_inline bool np_entry_applies(const struct vg_np_entry *e, const 
 	if (e->uid != (__u32)-1 && e->uid != a->uid)
 		return false;
 	if (e->exe && (!a->rec || a->rec->exe != e->exe))
+		return false;
+	if (e->pol && !((a->pol >> ((e->pol - 1) & 63)) & 1))
 		return false;
 	if (e->cgroup_id) {
 		__u64 cg = a->is_skb ? bpf_skb_ancestor_cgroup_id(a->skb, e->cg_level) :
@@ -240,6 +249,7 @@ struct np_decision {
 	__u32 rank;
 	__u8 verdict;
 	__u8 reason;
+	__u32 flags;      /* the entry's VG_NPE_* */
 	__u64 name_hash;
 };
 
@@ -262,6 +272,7 @@ struct np_cand_ctx {
 	__u8 proto;
 	__s8 sub;
 	__u8 reason;
+	__u8 skip_audit; /* 1: entries that only report (VG_NPE_AUDIT) are passed over */
 };
 
 /* Candidate i: a bpf_loop callback, so the verifier walks it once. */
@@ -280,11 +291,14 @@ static long np_cand(__u64 i, void *arg)
 	e = bpf_map_lookup_elem(x->g->ent, &id);
 	if (!e || !np_entry_applies(e, x->a, x->proto, x->port))
 		return 0;
+	if (x->skip_audit && (e->flags & VG_NPE_AUDIT))
+		return 0;
 	if (np_better(x->d, e->rank, e->verdict)) {
 		x->d->entry = id;
 		x->d->rank = e->rank;
 		x->d->verdict = e->verdict;
 		x->d->reason = x->reason;
+		x->d->flags = e->flags;
 	}
 	return 1; /* best first: the first that applies is this prefix's answer */
 }
@@ -293,18 +307,19 @@ static long np_cand(__u64 i, void *arg)
  * match (-1: an address, 0: the name itself, 1: a subdomain of it). */
 static __always_inline void np_try_cands(const struct np_gen *g, const struct vg_np_cands *c,
 					 const struct np_actor *a, __u8 proto, __u16 port, int sub,
-					 struct np_decision *d, __u8 reason)
+					 struct np_decision *d, __u8 reason, __u8 skip_audit)
 {
 	struct np_cand_ctx x = { .g = g, .c = c, .a = a, .d = d, .port = port, .proto = proto,
-				 .sub = sub, .reason = reason };
+				 .sub = sub, .reason = reason, .skip_audit = skip_audit };
 
 	bpf_loop(VG_NP_CAND, np_cand, &x, 0);
 }
 
-/* The decision for a destination address (v4-mapped or v6). */
+/* The decision for a destination address (v4-mapped or v6); skip_audit: among
+ * the entries that enforce only. */
 static __always_inline void np_decide_addr(const struct np_gen *g, const struct np_actor *a,
 					   struct vg_np_lpm_key *key, __u8 proto, __u16 port,
-					   struct np_decision *d)
+					   struct np_decision *d, __u8 skip_audit)
 {
 	struct vg_np_cands *c;
 	struct vg_np_learned *l;
@@ -312,7 +327,7 @@ static __always_inline void np_decide_addr(const struct np_gen *g, const struct 
 	key->prefixlen = 128;
 	c = bpf_map_lookup_elem(g->lpm, key);
 	if (c)
-		np_try_cands(g, c, a, proto, port, -1, d, VG_NPR_ENTRY);
+		np_try_cands(g, c, a, proto, port, -1, d, VG_NPR_ENTRY, skip_audit);
 	key->prefixlen = 0;
 	l = bpf_map_lookup_elem(&vg_np_learned, key);
 	if (l && l->verdict[g->gen & 1] && l->expire_ns > bpf_ktime_get_boot_ns()) {
@@ -321,11 +336,13 @@ static __always_inline void np_decide_addr(const struct np_gen *g, const struct 
 		struct vg_np_entry *e = bpf_map_lookup_elem(g->ent, &id);
 		__u32 rank = e ? VG_NP_RANK(VG_NP_SPEC_HOST, e->rank & VG_NP_TIE_MASK) : 0;
 
-		if (e && np_entry_applies(e, a, proto, port) && np_better(d, rank, verdict)) {
+		if (e && np_entry_applies(e, a, proto, port) &&
+		    !(skip_audit && (e->flags & VG_NPE_AUDIT)) && np_better(d, rank, verdict)) {
 			d->entry = id;
 			d->rank = rank;
 			d->verdict = verdict;
 			d->reason = VG_NPR_LEARNED;
+			d->flags = e->flags;
 			d->name_hash = l->name_hash;
 			np_count(VG_NPS_LEARNED_HITS);
 		}

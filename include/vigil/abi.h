@@ -659,7 +659,16 @@ struct vg_np_entry {
 	__u32 uid;        /* (__u32)-1: any */
 	__u64 cgroup_id;  /* 0: any; else this cgroup and its descendants */
 	__u64 exe;        /* string id of the exe path, 0: any */
+	__u32 pol;        /* a RuntimePolicy network rule's entry: its kernel bit + 1 (its
+			   * target, vg_pol_target); 0: a network-policy file entry */
+	__u32 flags;      /* VG_NPE_* */
 };
+
+/* Entry flags (RuntimePolicy network rules, docs/policies.md). */
+#define VG_NPE_POL 1      /* from a RuntimePolicy: applies where its target holds */
+#define VG_NPE_AUDIT 2    /* action alert, mode audit or --enforce=off: reported only */
+#define VG_NPE_KILL 4     /* refused, and SIGKILL at the syscall's exit */
+#define VG_NPE_STOP 8     /* refused, and SIGSTOP at the syscall's exit */
 
 /* Per generation: what to do when nothing matches. */
 struct vg_np_conf {
@@ -668,6 +677,9 @@ struct vg_np_conf {
 	__u8 def_egress;  /* enum vg_np_verdict */
 	__u8 _pad;
 	__u32 entries;
+	__u32 pol_gen;    /* the RuntimePolicy generation (vg_pol_sets) entries' bits refer to */
+	__u32 _pad2;
+	__u64 pol_mask;   /* the bits of RuntimePolicy network rules (0: none) */
 };
 
 struct vg_np_state {
@@ -802,6 +814,8 @@ enum vg_np_stat {
 	VG_NPS_MSG_DROP,       /* ring buffer full */
 	VG_NPS_NO_PROC,        /* decisions for a process with no record (scopes can't match) */
 	VG_NPS_WATCH,          /* built-in detection candidates sent (before the rate limit) */
+	VG_NPS_POL_SIGNALS,    /* RuntimePolicy kill/freeze: signals sent at the syscall's exit */
+	VG_NPS_POL_STALE,      /* ... marks found stale (no syscall exit followed: io_uring) */
 	VG_NPS_MAX
 };
 

@@ -528,7 +528,8 @@ int vg_daemon_main(const struct vg_config *cfg, const struct vg_run_opts *opts)
 	}
 	if (d.det) {
 		struct vg_enforce_opts eo = { .dir = opts->policies_dir, .enforce_off = opts->enforce_off,
-					      .lsm = run_cfg.lsm, .cgroup2 = vg_cgroup2_mount() };
+					      .lsm = run_cfg.lsm, .cgroup2 = vg_cgroup2_mount(),
+					      .np = d.np };
 
 		d.enf = vg_enforce_new(&d.sensor, d.det, &eo);
 	}

@@ -105,6 +105,12 @@ struct vg_netpolicy {
 	int conf_fd, state_fd, stats_fd, learned_fd;
 	struct bpf_link *links[NPROGS];
 	struct bpf_link *tp_links[2]; /* listen() tracepoints */
+	struct bpf_link *exit_links[4]; /* RuntimePolicy kill/freeze: connect/send* exits */
+	/* RuntimePolicy network rules (src/policy), merged at every load */
+	struct vg_np_extra *extra;
+	size_t nextra;
+	unsigned pol_gen;
+	uint64_t pol_mask;
 	char cgroot[PATH_MAX];
 	struct vg_np_policy *pol[2];
 	struct vg_np_kmaps km[2];
@@ -198,6 +204,9 @@ void vg_netpolicy_free(struct vg_netpolicy *np)
 		bpf_link__destroy(np->links[i]);
 	for (size_t i = 0; i < 2; i++)
 		bpf_link__destroy(np->tp_links[i]);
+	for (size_t i = 0; i < 4; i++)
+		bpf_link__destroy(np->exit_links[i]);
+	free(np->extra);
 	for (int g = 0; g < 2; g++) {
 		vg_np_kmaps_close(&np->km[g]);
 		vg_np_policy_free(np->pol[g]);
@@ -354,7 +363,8 @@ static int install(struct vg_netpolicy *np, int gen, struct vg_np_policy *p,
 		   struct vg_np_kmaps *k)
 {
 	struct vg_np_conf conf = { .loaded = 1, .mode = p->mode, .def_egress = p->def_egress,
-				   .entries = p->nents };
+				   .entries = p->nents, .pol_gen = np->pol_gen,
+				   .pol_mask = p->npolrefs ? np->pol_mask : 0 };
 	struct vg_np_state st = { .gen = gen };
 	uint32_t key = gen, zero = 0;
 	int fds[3] = { k->lpm, k->dom, k->ent };
@@ -533,6 +543,55 @@ static size_t learn_resolved(struct vg_netpolicy *np, int gen, const struct vg_n
 	return n;
 }
 
+/* The RuntimePolicy network rules, appended after the files' entries. */
+static int merge_runtime(struct vg_netpolicy *np, struct vg_np_policy *p)
+{
+	for (size_t i = 0; i < np->nextra; i++) {
+		const struct vg_np_extra *x = &np->extra[i];
+		int err = vg_np_policy_merge(p, x->net, x->bit, x->flags, &x->ref);
+
+		if (err) {
+			vg_err("network policy: merging %s: %s", x->ref.rule_id, strerror(-err));
+			return err;
+		}
+	}
+	for (size_t i = 0; i < p->npolrefs; i++) {
+		p->polrefs[i].rule.tags = np->tags;
+		p->polrefs[i].rule.ntags = 1;
+	}
+	return 0;
+}
+
+/* SIGKILL/SIGSTOP of RuntimePolicy network rules: taken at the exits of the
+ * syscalls that reach the connect/sendmsg hooks, attached only while such a
+ * rule is in force (every connect/send would pay a lookup otherwise). */
+static void sync_exit_hooks(struct vg_netpolicy *np)
+{
+	static const char *const calls[] = { "sys_exit_connect", "sys_exit_sendto",
+					     "sys_exit_sendmsg", "sys_exit_sendmmsg" };
+	const struct vg_np_policy *p = np->gen >= 0 ? np->pol[np->gen] : NULL;
+	struct bpf_program *prog = bpf_object__find_program_by_name(np->obj, "vg_np_pol_exit");
+	bool want = false;
+
+	for (size_t i = 0; p && i < p->nents && !want; i++)
+		want = (p->ents[i].k.flags & (VG_NPE_KILL | VG_NPE_STOP)) &&
+		       !(p->ents[i].k.flags & VG_NPE_AUDIT);
+	if (!prog || want == (np->exit_links[0] != NULL))
+		return;
+	for (size_t i = 0; i < 4; i++) {
+		bpf_link__destroy(np->exit_links[i]);
+		np->exit_links[i] = NULL;
+	}
+	for (size_t i = 0; want && i < 4; i++) {
+		np->exit_links[i] = bpf_program__attach_tracepoint(prog, "syscalls", calls[i]);
+		if (!np->exit_links[i]) {
+			vg_err("policies: attaching syscalls:%s: %s — network kill/freeze rules refuse "
+			       "the call but don't signal", calls[i], strerror(errno));
+			break;
+		}
+	}
+}
+
 static int load(struct vg_netpolicy *np, const char *why)
 {
 	struct vg_rule_errors errs = {};
@@ -553,7 +612,7 @@ static int load(struct vg_netpolicy *np, const char *why)
 		strv_free(files, n);
 		return 0; /* already loaded as it is (a SIGHUP came first) */
 	}
-	if (!n) {
+	if (!n && !np->nextra) {
 		strv_free(files, n);
 		if (np->gen >= 0) {
 			/* the files are gone: no policy any more */
@@ -572,8 +631,14 @@ static int load(struct vg_netpolicy *np, const char *why)
 		}
 		return 0;
 	}
-	p = vg_np_policy_load(files, n, &errs);
+	p = n ? vg_np_policy_load(files, n, &errs) : vg_np_policy_new();
 	strv_free(files, n);
+	if (p && !n)
+		p->files = strdup("(RuntimePolicy network rules only)");
+	if (p && merge_runtime(np, p)) {
+		vg_np_policy_free(p);
+		p = NULL;
+	}
 	if (!p) {
 		np->fp = fp; /* the same bad files: reported once */
 		vg_err("network policy (%s): not loaded, %s", why,
@@ -620,6 +685,7 @@ static int load(struct vg_netpolicy *np, const char *why)
 	np->km[gen] = k;
 	np->gen = gen;
 	np->fp = fp;
+	sync_exit_hooks(np);
 	if (k.truncated)
 		vg_warn("network policy: %zu prefixes/names have more than %d entries: the "
 			"lowest-ranked are ignored", k.truncated, VG_NP_CAND);
@@ -629,10 +695,10 @@ static int load(struct vg_netpolicy *np, const char *why)
 	np->st.compile_ns = t1 - t0;
 	pthread_mutex_unlock(&np->lock);
 	set_result(np, true, "loaded %s: %s, default %s, %zu entries, %zu prefixes, %zu names, "
-		   "%zu blocklist lines in %.0f ms", p->files,
+		   "%zu blocklist lines, %zu RuntimePolicy network rules in %.0f ms", p->files,
 		   p->mode == VG_NP_ENFORCE ? "enforce" : "audit",
 		   p->def_egress == VG_NP_DENY ? "deny" : "allow", p->nents, k.nprefixes, k.nnames,
-		   p->blocklist_entries, (p->parse_ns + (t1 - t0)) / 1e6);
+		   p->blocklist_entries, p->npolrefs, (p->parse_ns + (t1 - t0)) / 1e6);
 	vg_info("network policy (%s): %s", why, np->st.last);
 	return 0;
 }
@@ -655,6 +721,37 @@ int vg_netpolicy_start(struct vg_netpolicy *np)
 	}
 	load(np, "start");
 	return 0;
+}
+
+int vg_netpolicy_set_runtime(struct vg_netpolicy *np, const struct vg_np_extra *x, size_t n,
+			     unsigned pol_gen)
+{
+	struct vg_np_extra *copy = n ? calloc(n, sizeof(*copy)) : NULL;
+	struct vg_np_extra *old = np->extra;
+	size_t nold = np->nextra;
+	uint64_t mask = 0;
+	int err;
+
+	if (n && !copy)
+		return -ENOMEM;
+	if (!n && !nold)
+		return 0; /* nothing before, nothing now: the policy files' maps stay as they are */
+	for (size_t i = 0; i < n; i++) {
+		copy[i] = x[i];
+		mask |= 1ULL << (x[i].bit & 63);
+	}
+	np->extra = copy;
+	np->nextra = n;
+	np->pol_gen = pol_gen;
+	np->pol_mask = mask;
+	err = load(np, "RuntimePolicy network rules changed");
+	/* On failure the kernel keeps the previous merge; the new rules are kept for
+	 * the next load (the old ones point into a policy set about to be freed). */
+	if (err)
+		vg_err("network policy: the RuntimePolicy network rules are not in force yet "
+		       "(the merge failed: see above); they are merged at the next load");
+	free(old);
+	return err;
 }
 
 int vg_netpolicy_reload(struct vg_netpolicy *np, const char *why)
@@ -970,9 +1067,11 @@ void vg_netpolicy_msg(struct vg_netpolicy *np, const void *data, size_t len)
 	const struct vg_np_msg *m = data;
 	const struct vg_np_policy *p;
 	const struct vg_np_ent *e = NULL;
+	const struct vg_np_polref *pr = NULL;
 	struct vg_ext_finding x = {};
 	struct vg_detect_action act = {};
 	char addr[64] = "", name[300] = "", jname[700], jmatch[700], jsrc[600], jaddr[80];
+	char jpol[300] = "null", extra[1024];
 	char net[4096], text[1024], entry[64] = "null", port[16] = "null";
 	const char *proto;
 	enum np_rule rule = R_DENY;
@@ -996,6 +1095,10 @@ void vg_netpolicy_msg(struct vg_netpolicy *np, const void *data, size_t len)
 		e = &p->ents[m->entry - 1];
 	else if (m->entry)
 		__atomic_fetch_add(&np->st.unknown, 1, __ATOMIC_RELAXED);
+	if (e && e->polref && e->polref <= p->npolrefs)
+		pr = &p->polrefs[e->polref - 1];
+	if (pr)
+		json_str(jpol, sizeof(jpol), pr->policy ? pr->policy : "");
 	if (m->reason == VG_NPR_QUARANTINE)
 		rule = R_QUARANTINE;
 	else if (e && e->category == VG_NPC_MINING)
@@ -1028,11 +1131,12 @@ void vg_netpolicy_msg(struct vg_netpolicy *np, const void *data, size_t len)
 		 "{\"direction\":\"egress\",\"hook\":\"%s\",\"protocol\":\"%s\",\"family\":%u,"
 		 "\"address\":%s,\"port\":%s,\"domain\":%s,\"blocked\":%s,"
 		 "\"policy\":{\"mode\":\"%s\",\"reason\":\"%s\",\"entry\":%s,\"match\":%s,"
-		 "\"source\":%s},\"guarantee\":\"%s\"}",
+		 "\"source\":%s,\"runtime_policy\":%s},\"guarantee\":\"%s\"}",
 		 hook_name(m->hook), proto, m->family, addr[0] ? jaddr : "null", port,
 		 name[0] ? jname : "null", m->blocked ? "true" : "false",
+		 pr ? (pr->audit ? "audit" : "enforce") :
 		 !p ? "enforce" : p->mode == VG_NP_ENFORCE ? "enforce" : "audit",
-		 reason_name(m->reason), entry, e ? jmatch : "null", e ? jsrc : "null",
+		 reason_name(m->reason), entry, e ? jmatch : "null", e ? jsrc : "null", jpol,
 		 guarantee(m));
 	snprintf(text, sizeof(text), "%s %s%s%s%s%s (%s%s%s)", hook_name(m->hook), addr,
 		 name[0] && addr[0] ? " " : "", name, m->port ? ":" : "", m->port ? port : "",
@@ -1051,6 +1155,23 @@ void vg_netpolicy_msg(struct vg_netpolicy *np, const void *data, size_t len)
 	act.audit = !m->blocked;
 	act.policy = m->reason == VG_NPR_QUARANTINE ? "network-quarantine" : "network-policy";
 	act.guarantee = guarantee(m);
+	if (pr) {
+		/* a RuntimePolicy rule's: the envelope of the other policy findings */
+		char jmsg[600] = "null", jid[400];
+
+		if (pr->message)
+			json_str(jmsg, sizeof(jmsg), pr->message);
+		json_str(jid, sizeof(jid), pr->rule_id ? pr->rule_id : "");
+		x.rule = &pr->rule;
+		act.action = pr->action;
+		act.audit = pr->audit;
+		act.enforced_by = m->blocked ? pr->enforced_by : NULL;
+		act.policy = pr->policy;
+		act.guarantee = pr->how;
+		snprintf(extra, sizeof(extra), ",\"rule\":%s,\"hook\":\"%s\",\"message\":%s", jid,
+			 hook_name(m->hook), jmsg);
+		act.extra_json = extra;
+	}
 	x.act = &act;
 	x.suppressed = m->suppressed;
 	vg_detect_emit_ext(np->det, &x);
@@ -1314,6 +1435,8 @@ static const char *const np_stat_names[VG_NPS_MAX] = {
 	[VG_NPS_MSG_DROP] = "messages_dropped",
 	[VG_NPS_NO_PROC] = "no_process_record",
 	[VG_NPS_WATCH] = "detection_candidates",
+	[VG_NPS_POL_SIGNALS] = "policy_signals",
+	[VG_NPS_POL_STALE] = "policy_signals_stale",
 };
 
 static uint64_t np_stat(struct vg_netpolicy *np, uint32_t k)
@@ -1363,6 +1486,15 @@ struct json_object *vg_netpolicy_status(struct vg_netpolicy *np)
 	json_object_object_add(o, "prefixes", json_object_new_int64(k ? k->nprefixes : 0));
 	json_object_object_add(o, "names", json_object_new_int64(k ? k->nnames : 0));
 	json_object_object_add(o, "blocklists", json_object_new_int64(p ? p->nblocklists : 0));
+	{
+		/* RuntimePolicy network rules merged in (docs/policies.md) */
+		struct json_object *rr = json_object_new_array();
+
+		for (size_t i = 0; p && i < p->npolrefs; i++)
+			json_object_array_add(rr, json_object_new_string(p->polrefs[i].rule_id ?
+									 p->polrefs[i].rule_id : "?"));
+		json_object_object_add(o, "runtime_policy_rules", rr);
+	}
 	json_object_object_add(o, "blocklist_entries",
 			       json_object_new_int64(p ? p->blocklist_entries : 0));
 	json_object_object_add(o, "truncated_candidates", json_object_new_int64(k ? k->truncated : 0));

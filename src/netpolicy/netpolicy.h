@@ -33,6 +33,20 @@ struct vg_np_ent {
 	int category;               /* blocklists: enum vg_np_category; -1 otherwise */
 	bool scoped;
 	bool shared;                /* source belongs to another entry (same blocklist) */
+	unsigned polref;            /* RuntimePolicy rule: 1 + index in polrefs; 0: none */
+};
+
+/* The RuntimePolicy rule entries came from (docs/policies.md): what its findings show. */
+struct vg_np_polref {
+	char *policy;        /* metadata.name */
+	char *rule_id;       /* policy/<name>/<index> */
+	char *message;       /* NULL: none */
+	char *how;           /* the guarantee, one phrase */
+	char *source;        /* the policy file */
+	const char *action;  /* "block", "alert", "kill", "freeze" (static) */
+	const char *enforced_by; /* "cgroup", "signal" (static) */
+	bool audit;          /* mode: audit or --enforce=off: reported only */
+	struct vg_rule rule; /* the findings' "rule" */
 };
 
 struct vg_np_prefix {
@@ -59,6 +73,8 @@ struct vg_np_policy {
 	char **dom_names;       /* explicit (policy) domains, for hash -> name in findings */
 	uint64_t *dom_name_hash;
 	size_t ndom_names;
+	struct vg_np_polref *polrefs; /* RuntimePolicy rules merged in */
+	size_t npolrefs;
 	size_t blocklist_entries; /* lines loaded from blocklists */
 	size_t nblocklists;
 	uint64_t parse_ns;      /* time to read and validate */
@@ -67,7 +83,30 @@ struct vg_np_policy {
 /* Parse policy files (in order: one policy may span several, the first sets
  * mode/default); NULL with errs filled when anything is invalid. */
 struct vg_np_policy *vg_np_policy_load(char *const *paths, size_t n, struct vg_rule_errors *errs);
+struct vg_np_policy *vg_np_policy_new(void); /* empty: enforce, default allow */
 void vg_np_policy_free(struct vg_np_policy *p);
+
+/* ---- RuntimePolicy network rules (src/policy) ---- */
+struct y_ctx;
+struct yaml_node_s;
+/* A rule's `network:` mapping, {deny: [...], allow: [...]}, whose items are the
+ * network-policy file's allow/deny entries (same parser): into p. Errors as
+ * file:line:column: FIELD.deny[i].cidr: ... 0 or -EINVAL. */
+int vg_np_parse_rule_lists(struct y_ctx *c, struct yaml_node_s *n, const char *field,
+			   struct vg_np_policy *p);
+/* Append src's entries to dst as the entries of one RuntimePolicy rule: they
+ * apply where kernel rule `bit`'s target holds (entry.pol), carry flags
+ * (VG_NPE_*), rank as scoped, and findings show ref (copied). */
+int vg_np_policy_merge(struct vg_np_policy *dst, const struct vg_np_policy *src, unsigned bit,
+		       uint32_t flags, const struct vg_np_polref *ref);
+
+/* What the policy engine hands the network policy after each (re)load. */
+struct vg_np_extra {
+	const struct vg_np_policy *net; /* the rule's entries */
+	unsigned bit;                    /* its kernel bit (target) */
+	uint32_t flags;                  /* VG_NPE_AUDIT/KILL/STOP */
+	struct vg_np_polref ref;
+};
 
 /* ---- domain names (pure, unit-tested) ---- */
 /* Normalise a domain ("*.Example.COM." -> "example.com", *wild = true); false if invalid. */
@@ -103,5 +142,11 @@ void vg_netpolicy_tick(struct vg_netpolicy *np);
 /* A VG_MSG_NET message from the ring buffer. */
 void vg_netpolicy_msg(struct vg_netpolicy *np, const void *data, size_t len);
 struct json_object *vg_netpolicy_status(struct vg_netpolicy *np);
+/* The RuntimePolicy network rules in force (their entries point into the policy
+ * set, which outlives the next call), compiled against policy generation
+ * pol_gen: merged with the policy files and installed now. The previous merge
+ * stays in force if this one fails. */
+int vg_netpolicy_set_runtime(struct vg_netpolicy *np, const struct vg_np_extra *x, size_t n,
+			     unsigned pol_gen);
 
 #endif

@@ -240,6 +240,16 @@ void vg_np_policy_free(struct vg_np_policy *p)
 		free(p->ents[i].exe_path);
 		free(p->ents[i].cgroup_path);
 	}
+	for (size_t i = 0; i < p->npolrefs; i++) {
+		struct vg_np_polref *r = &p->polrefs[i];
+
+		free(r->policy);
+		free(r->rule_id);
+		free(r->message);
+		free(r->how);
+		free(r->source);
+	}
+	free(p->polrefs);
 	for (size_t i = 0; i < p->ndom_names; i++)
 		free(p->dom_names[i]);
 	free(p->dom_names);
@@ -409,9 +419,10 @@ static char *what_str(const char *dest, const struct port_range *pr, const struc
 	return strdup(buf);
 }
 
-/* One item of allow:/deny: -> kernel entries (one per destination and port range). */
-static void parse_item(struct y_ctx *c, yaml_node_t *n, const char *list, size_t idx,
-		       struct vg_np_policy *p)
+/* One item of allow:/deny: -> kernel entries (one per destination and port range).
+ * prefix: where the list is in the document ("" at the top of a policy file). */
+static void parse_item(struct y_ctx *c, yaml_node_t *n, const char *prefix, const char *list,
+		       size_t idx, struct vg_np_policy *p)
 {
 	static const char *const keys[] = { "cidr", "ip", "domain", "ports", "port", "proto",
 					    "exe", "uid", "cgroup", "comment", NULL };
@@ -424,7 +435,7 @@ static void parse_item(struct y_ctx *c, yaml_node_t *n, const char *list, size_t
 	yaml_node_t *v;
 	int bad = 0;
 
-	snprintf(field, sizeof(field), "%s[%zu]", list, idx);
+	snprintf(field, sizeof(field), "%s%s[%zu]", prefix, list, idx);
 	if (!y_want_map(c, n, field))
 		return;
 	if (y_check_keys(c, n, field, keys))
@@ -826,7 +837,7 @@ static void parse_top(struct y_ctx *c, yaml_node_t *root, bool first, struct vg_
 		}
 		for (yaml_node_item_t *it = v->data.sequence.items.start;
 		     it < v->data.sequence.items.top; it++)
-			parse_item(c, y_node(c, *it), lists[l],
+			parse_item(c, y_node(c, *it), "", lists[l],
 				   it - v->data.sequence.items.start, p);
 	}
 	if ((v = y_get(c, root, "blocklists")) && !y_is_null(v))
@@ -887,16 +898,114 @@ out:
 		qsort(errs->v + c.errs_at_start, errs->n - c.errs_at_start, sizeof(*errs->v), err_cmp);
 }
 
-struct vg_np_policy *vg_np_policy_load(char *const *paths, size_t n, struct vg_rule_errors *errs)
+struct vg_np_policy *vg_np_policy_new(void)
 {
 	struct vg_np_policy *p = calloc(1, sizeof(*p));
-	size_t before = errs->n, flen = 0;
-	uint64_t t0 = vg_now_boot_ns();
 
 	if (!p)
 		return NULL;
 	p->mode = VG_NP_ENFORCE;
 	p->def_egress = VG_NP_ALLOW;
+	return p;
+}
+
+/* ---------------- RuntimePolicy network rules ---------------- */
+
+int vg_np_parse_rule_lists(struct y_ctx *c, yaml_node_t *n, const char *field,
+			   struct vg_np_policy *p)
+{
+	static const char *const keys[] = { "deny", "allow", NULL };
+	static const char *const lists[] = { "deny", "allow" };
+	size_t before = c->errs->n, items = 0;
+	char prefix[Y_FIELD_MAX];
+
+	if (!y_want_map(c, n, field))
+		return -EINVAL;
+	y_check_keys(c, n, field, keys);
+	snprintf(prefix, sizeof(prefix), "%s.", field);
+	for (int l = 0; l < 2; l++) {
+		yaml_node_t *v = y_get(c, n, lists[l]);
+		char f[Y_FIELD_MAX];
+
+		if (!v)
+			continue;
+		y_field(f, field, lists[l]);
+		if (v->type != YAML_SEQUENCE_NODE) {
+			y_err(c, v, f, "expected a list of entries as in the network policy "
+			      "(- cidr: 10.0.0.0/8, - domain: \"*.example.com\", - ports: [4444]), "
+			      "found %s", y_kind(v));
+			continue;
+		}
+		for (yaml_node_item_t *it = v->data.sequence.items.start;
+		     it < v->data.sequence.items.top; it++, items++)
+			parse_item(c, y_node(c, *it), prefix, lists[l],
+				   it - v->data.sequence.items.start, p);
+	}
+	if (!items && c->errs->n == before)
+		y_err(c, n, field, "no entries: give deny: (and allow: for exceptions), lists of "
+		      "network-policy entries");
+	return c->errs->n > before ? -EINVAL : 0;
+}
+
+int vg_np_policy_merge(struct vg_np_policy *dst, const struct vg_np_policy *src, unsigned bit,
+		       uint32_t flags, const struct vg_np_polref *ref)
+{
+	struct vg_np_polref *refs = realloc(dst->polrefs, (dst->npolrefs + 1) * sizeof(*refs));
+	uint32_t base = dst->nents;
+	unsigned idx;
+
+	if (!refs)
+		return -ENOMEM;
+	dst->polrefs = refs;
+	idx = dst->npolrefs++;
+	refs[idx] = *ref;
+	refs[idx].policy = ref->policy ? strdup(ref->policy) : NULL;
+	refs[idx].rule_id = ref->rule_id ? strdup(ref->rule_id) : NULL;
+	refs[idx].message = ref->message ? strdup(ref->message) : NULL;
+	refs[idx].how = ref->how ? strdup(ref->how) : NULL;
+	refs[idx].source = ref->source ? strdup(ref->source) : NULL;
+	refs[idx].rule.id = refs[idx].rule_id;
+	refs[idx].rule.title = refs[idx].message ? refs[idx].message : refs[idx].rule_id;
+	refs[idx].rule.source = refs[idx].source;
+	refs[idx].rule.tags = NULL; /* set by the user of the finding (static) */
+	for (size_t i = 0; i < src->nents; i++) {
+		struct vg_np_ent e = src->ents[i];
+
+		e.source = e.source ? strdup(e.source) : NULL;
+		e.what = e.what ? strdup(e.what) : NULL;
+		e.exe_path = e.exe_path ? strdup(e.exe_path) : NULL;
+		e.cgroup_path = e.cgroup_path ? strdup(e.cgroup_path) : NULL;
+		e.shared = false;
+		e.scoped = true;
+		e.polref = idx + 1;
+		e.k.pol = bit + 1;
+		e.k.flags = flags | VG_NPE_POL;
+		e.k.rank |= VG_NP_TIE_SCOPED; /* a target is a scope */
+		if (!ent_add(dst, &e))
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < src->npfx; i++)
+		if (pfx_add(dst, src->pfx[i].addr, src->pfx[i].len, src->pfx[i].ent + base))
+			return -ENOMEM;
+	for (size_t i = 0; i < src->ndoms; i++) {
+		uint32_t raw = src->doms[i].ent;
+
+		if (dom_add(dst, src->doms[i].hash, ((raw & ~VG_NP_SUB) + base) | (raw & VG_NP_SUB)))
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < src->ndom_names; i++)
+		dom_name_add(dst, src->dom_names[i], src->dom_name_hash[i]);
+	return 0;
+}
+
+struct vg_np_policy *vg_np_policy_load(char *const *paths, size_t n, struct vg_rule_errors *errs)
+{
+	struct vg_np_policy *p = vg_np_policy_new();
+	size_t before = errs->n, flen = 0;
+	uint64_t t0 = vg_now_boot_ns();
+
+	if (!p)
+		return NULL;
 	for (size_t i = 0; i < n; i++) {
 		parse_file(paths[i], i == 0, p, errs);
 		flen += strlen(paths[i]) + 2;

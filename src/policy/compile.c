@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include "netpolicy/netpolicy.h"
 #include "policy/policy.h"
 #include "rules/yaml.h"
 #include "state/strings.h"
@@ -40,6 +41,7 @@ static void pol_rule_free(struct vg_pol_rule *r)
 	free(r->argv);
 	free(r->message);
 	free(r->finding.tags);
+	vg_np_policy_free(r->net);
 }
 
 void vg_policies_free(struct vg_policies *set)
@@ -315,6 +317,26 @@ static void set_how_one(struct vg_pol_rule *r, const struct vg_policies *set,
 		hook = h;
 	}
 	r->by = VG_EB_NONE;
+	if (r->trigger == VG_PT_NETWORK) {
+		switch (r->action) {
+		case VG_PA_ALERT:
+			snprintf(r->how, sizeof(r->how), "reported by the kernel (cgroup connect/sendmsg "
+				 "hook), nothing refused");
+			return;
+		case VG_PA_BLOCK:
+			r->by = VG_EB_CGROUP;
+			snprintf(r->how, sizeof(r->how), "%srefused in the kernel (cgroup connect/sendmsg "
+				 "hook) before any packet was sent: the caller got EPERM", pre);
+			return;
+		default:
+			r->by = VG_EB_SIGNAL;
+			snprintf(r->how, sizeof(r->how), "%srefused in the kernel (cgroup connect/sendmsg "
+				 "hook, nothing sent), then %s at the syscall's exit: the process never "
+				 "returns to user space from it", pre,
+				 r->action == VG_PA_KILL ? "SIGKILL" : "SIGSTOP");
+			return;
+		}
+	}
 	switch (r->action) {
 	case VG_PA_ALERT:
 		snprintf(r->how, sizeof(r->how), "%s", r->trigger == VG_PT_DETECTIONS ?
@@ -439,8 +461,10 @@ int vg_policies_finish(struct vg_policies *set, const struct vg_pol_env *env,
 						  vg_pol_action_name(r->action),
 						  r->exec.n ? "every exec" : "a syscall every program makes");
 			r->bit = VG_RULE_NOBIT;
+			/* network rules take a bit too: it is their target, which the network
+			 * policy's connect/sendmsg hooks ask about */
 			if (r->trigger == VG_PT_SYSCALLS || r->trigger == VG_PT_EXEC ||
-			    r->trigger == VG_PT_FILES) {
+			    r->trigger == VG_PT_FILES || r->trigger == VG_PT_NETWORK) {
 				if (bit >= VG_POL_RULES_MAX) {
 					vg_rule_error_add(errs, p->file, r->line, 0, "spec.rules",
 							  "more than %d kernel policy rules in all "
@@ -623,7 +647,7 @@ int vg_policies_compile(const struct vg_policies *set, uint8_t gen, const char *
 				s->file_rename |= m;
 			if (r->access & VG_PACC_CHMOD)
 				s->file_chmod |= m;
-		} else {
+		} else if (r->trigger == VG_PT_EXEC) {
 			for (size_t i = 0; i < r->exec.n; i++) {
 				char *pre = prefix_of(r->exec.v[i]);
 
@@ -778,6 +802,21 @@ static struct json_object *strv_json(const struct vg_strv *v)
 	return a;
 }
 
+/* A network rule's entries as written: {"deny": ["10.0.0.0/8 port 22", ...], "allow": [...]} */
+static struct json_object *net_json(const struct vg_np_policy *net)
+{
+	struct json_object *o = json_object_new_object(), *deny = json_object_new_array(),
+			   *allow = json_object_new_array();
+
+	for (size_t i = 0; net && i < net->nents; i++)
+		json_object_array_add(!strcmp(net->ents[i].list, "deny") ? deny : allow,
+				      json_object_new_string(net->ents[i].what ? net->ents[i].what
+									       : "?"));
+	json_object_object_add(o, "deny", deny);
+	json_object_object_add(o, "allow", allow);
+	return o;
+}
+
 struct json_object *vg_policies_json(const struct vg_policies *set)
 {
 	struct json_object *arr = json_object_new_array();
@@ -827,6 +866,8 @@ struct json_object *vg_policies_json(const struct vg_policies *set)
 				json_object_object_add(ro, "files", strv_json(&r->files));
 			else if (r->trigger == VG_PT_DETECTIONS)
 				json_object_object_add(ro, "detections", strv_json(&r->detections));
+			else if (r->trigger == VG_PT_NETWORK)
+				json_object_object_add(ro, "network", net_json(r->net));
 			json_object_object_add(ro, "enforced_by", by ? json_object_new_string(by) : NULL);
 			json_object_object_add(ro, "how", json_object_new_string(r->how));
 			json_object_object_add(ro, "message", r->message ?
@@ -859,9 +900,15 @@ void vg_policies_print(const struct vg_policies *set, FILE *out)
 				vg_pol_action_name(r->action),
 				r->trigger == VG_PT_SYSCALLS ? "syscalls" :
 				r->trigger == VG_PT_EXEC ? "exec" :
-				r->trigger == VG_PT_FILES ? "files" : "detections");
-			for (size_t k = 0; k < w->n; k++)
-				fprintf(out, "%s%s", k ? ", " : "", w->v[k]);
+				r->trigger == VG_PT_FILES ? "files" :
+				r->trigger == VG_PT_NETWORK ? "network" : "detections");
+			if (r->trigger == VG_PT_NETWORK)
+				for (size_t k = 0; r->net && k < r->net->nents; k++)
+					fprintf(out, "%s%s %s", k ? ", " : "", r->net->ents[k].list,
+						r->net->ents[k].what ? r->net->ents[k].what : "?");
+			else
+				for (size_t k = 0; k < w->n; k++)
+					fprintf(out, "%s%s", k ? ", " : "", w->v[k]);
 			fprintf(out, "] -> %s: %s\n", by ? by : "none", r->how);
 		}
 	}

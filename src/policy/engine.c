@@ -21,6 +21,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "detect/detect.h"
+#include "netpolicy/netpolicy.h"
 #include "policy/engine.h"
 #include "policy/policy.h"
 #include "sensor/sensor.h"
@@ -250,6 +251,39 @@ static int install(struct vg_enforce *e, struct vg_policies *set)
 	return 0;
 }
 
+/* The network rules go to the network policy, which merges them with its files'
+ * entries into its maps (the policy files are read again: one syntax, one
+ * compiler, one precedence). Their entries name this generation's bits. */
+static void push_network(struct vg_enforce *e, const struct vg_policies *set, uint8_t gen)
+{
+	struct vg_np_extra x[VG_POL_RULES_MAX];
+	size_t n = 0;
+
+	if (!e->o.np)
+		return;
+	for (unsigned bit = 0; bit < set->nbits; bit++) {
+		const struct vg_pol_rule *r = set->by_bit[bit];
+		const struct vg_policy *p = set->policy_of_bit[bit];
+		bool audit = p->audit || set->enforce_off;
+
+		if (!r || r->trigger != VG_PT_NETWORK || !r->net)
+			continue;
+		x[n] = (struct vg_np_extra){
+			.net = r->net, .bit = bit,
+			.flags = (audit || r->action == VG_PA_ALERT ? VG_NPE_AUDIT : 0) |
+				 (r->action == VG_PA_KILL ? VG_NPE_KILL : 0) |
+				 (r->action == VG_PA_FREEZE ? VG_NPE_STOP : 0),
+			.ref = { .policy = p->name, .rule_id = (char *)r->finding_id,
+				 .message = r->message, .how = (char *)r->how, .source = p->file,
+				 .action = vg_pol_action_name(r->action),
+				 .enforced_by = vg_enforcer_name(r->by), .audit = audit,
+				 .rule = r->finding },
+		};
+		n++;
+	}
+	vg_netpolicy_set_runtime(e->o.np, x, n, gen);
+}
+
 static void announce(struct vg_enforce *e, const struct vg_policies *set)
 {
 	size_t nrules = 0;
@@ -305,6 +339,7 @@ void vg_enforce_reload(struct vg_enforce *e, const char *why)
 	e->reloads++;
 	e->last_error[0] = 0;
 	pthread_mutex_unlock(&e->lock);
+	push_network(e, set, e->gen);
 	announce(e, set);
 }
 

@@ -21,6 +21,7 @@ struct vg_enforce_opts {
 	bool enforce_off;  /* --enforce=off */
 	bool lsm;          /* the LSM programs were loaded (probe: BPF-LSM works) */
 	const char *cgroup2;
+	struct vg_netpolicy *np; /* where RuntimePolicy network rules go (NULL: none) */
 };
 
 struct vg_enforce *vg_enforce_new(struct vg_sensor *s, struct vg_detect *det,

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "netpolicy/netpolicy.h"
 #include "policy/policy.h"
 #include "rules/yaml.h"
 
@@ -242,6 +243,11 @@ static int parse_rule(struct y_ctx *c, yaml_node_t *n, const char *field, struct
 			ntrig++;
 			r->trigger = k;
 		}
+	/* network: {deny, allow} is a trigger; network: quarantine goes with detections */
+	if ((v = y_get(c, n, "network")) && v->type == YAML_MAPPING_NODE) {
+		ntrig++;
+		r->trigger = VG_PT_NETWORK;
+	}
 	bad |= !!get_strv(c, n, field, "files", &r->files, kernel_path);
 	if ((v = y_get(c, n, "access"))) {
 		y_field(f, field, "access");
@@ -255,9 +261,9 @@ static int parse_rule(struct y_ctx *c, yaml_node_t *n, const char *field, struct
 	if (r->trigger == VG_PT_FILES && !r->access)
 		r->access = 3; /* read and write */
 	if (ntrig != 1) {
-		y_err(c, n, field, ntrig ? "one trigger per rule: syscalls, exec, files or detections "
-				       "(split it into several rules)"
-				     : "no trigger: give syscalls, exec, files or detections");
+		y_err(c, n, field, ntrig ? "one trigger per rule: syscalls, exec, files, network or "
+				       "detections (split it into several rules)"
+				     : "no trigger: give syscalls, exec, files, network or detections");
 		bad = 1;
 	}
 	bad |= !!get_strv(c, n, field, "syscalls", &r->sysnames, NULL);
@@ -286,12 +292,18 @@ static int parse_rule(struct y_ctx *c, yaml_node_t *n, const char *field, struct
 			}
 	bad |= !!get_strv(c, n, field, "exec", &r->exec, kernel_path);
 	bad |= !!get_strv(c, n, field, "detections", &r->detections, NULL);
-	if ((v = y_get(c, n, "network"))) {
+	if ((v = y_get(c, n, "network")) && v->type == YAML_MAPPING_NODE) {
+		y_field(f, field, "network");
+		r->net = vg_np_policy_new();
+		if (!r->net || vg_np_parse_rule_lists(c, v, f, r->net))
+			bad = 1;
+	} else if (v) {
 		const char *s = y_str(v);
 
 		y_field(f, field, "network");
 		if (!s || strcmp(s, "quarantine")) {
-			y_err(c, v, f, "expected \"quarantine\" (the process tree's network is cut)");
+			y_err(c, v, f, "expected {deny: [entries], allow: [entries]} (network-policy "
+			      "entries: docs/network-policy.md) or \"quarantine\" (with detections)");
 			bad = 1;
 		} else if (r->trigger != VG_PT_DETECTIONS) {
 			y_err(c, v, f, "network: quarantine is triggered by detections (give "

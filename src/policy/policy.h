@@ -40,7 +40,10 @@ enum vg_pol_access { VG_PACC_READ = 1, VG_PACC_WRITE = 2, VG_PACC_UNLINK = 4, VG
 		     VG_PACC_CHMOD = 16 };
 #define VG_PACC_PATH (VG_PACC_UNLINK | VG_PACC_RENAME | VG_PACC_CHMOD) /* BPF-LSM only */
 
-enum vg_pol_trigger { VG_PT_SYSCALLS, VG_PT_EXEC, VG_PT_DETECTIONS, VG_PT_FILES, VG_PT_NONE };
+enum vg_pol_trigger { VG_PT_SYSCALLS, VG_PT_EXEC, VG_PT_DETECTIONS, VG_PT_FILES, VG_PT_NETWORK,
+		      VG_PT_NONE };
+
+struct vg_np_policy;
 
 struct vg_pol_rule {
 	enum vg_pol_action action;
@@ -62,6 +65,9 @@ struct vg_pol_rule {
 	/* detections: rule ids, tactics (TA0040) or techniques (T1496) */
 	struct vg_strv detections;
 	bool quarantine;    /* network: quarantine (the process tree's network is cut) */
+	/* network: {deny: [...], allow: [...]}: network-policy entries (src/netpolicy),
+	 * merged into the network policy's maps, scoped to the target */
+	struct vg_np_policy *net;
 	/* filled at compile time */
 	unsigned bit;       /* kernel bit, VG_RULE_NOBIT for detection rules */
 	enum vg_enforcer by;        /* what enforces it on this kernel */

@@ -1,0 +1,318 @@
+"""RuntimePolicy rules with network matchers (docs/policies.md, "network"): the entries
+of the network-policy file, scoped to the policy's target, enforced by the network
+policy's cgroup connect/sendmsg programs.
+
+A network namespace joined by a veth pair holds the servers and a DNS responder
+(test_netpolicy's PolicyNet, on addresses of its own: 10.215.N.0/24). The target
+and the bystander are two copies of python3 under this test's directory, with names
+nobody else uses: the policies target one by processName; the other, the same
+program under another name, must still connect.
+"""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import uuid
+
+import pytest
+
+from conftest import VIGIL, Daemon
+from nettest import HERE
+from test_netpolicy import ZONE, PolicyNet
+
+PY = os.path.realpath("/usr/bin/python3")
+
+CLIENT = (f"import errno, json, os, socket, sys\nsys.path.insert(0, {HERE!r})\n"
+          "import dnsserver\n"
+          "def connect(ip, port=8080):\n"
+          "    s = socket.socket(); s.settimeout(3)\n"
+          "    try:\n"
+          "        s.connect((ip, port)); return 'ok'\n"
+          "    except OSError as e:\n"
+          "        return errno.errorcode.get(e.errno, str(e))\n"
+          "    finally:\n"
+          "        s.close()\n"
+          "def sendto(ip, port=9090):\n"
+          "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+          "    try:\n"
+          "        s.sendto(b'x', (ip, port)); return 'ok'\n"
+          "    except OSError as e:\n"
+          "        return errno.errorcode.get(e.errno, str(e))\n"
+          "def resolve(dns, name):\n"
+          "    try:\n"
+          "        rcode, ans = dnsserver.query((dns, 53), name, timeout=1.5)\n"
+          "        return [v for t, v, _ in ans if t == 'A'] or 'rcode%d' % rcode\n"
+          "    except socket.timeout:\n"
+          "        return 'timeout'\n"
+          "    except OSError as e:\n"
+          "        return errno.errorcode.get(e.errno, str(e))\n")
+
+
+class Net(PolicyNet):
+    """PolicyNet on 10.215.N.0/24 (test_netpolicy may run at the same time)."""
+
+    def __init__(self):
+        super().__init__()
+        pid = os.getpid()
+        n = pid % 200 + 20
+        self.ns = f"vgr{pid}"
+        self.host_if, self.ns_if = f"vgrh{pid}"[:15], f"vgrn{pid}"[:15]
+        self.HOST_IP, self.NS_IP = f"10.215.{n}.1", f"10.215.{n}.2"
+        self.HOST_IP6, self.NS_IP6 = f"fd79:{n:x}::1", f"fd79:{n:x}::2"
+        self.net = f"10.215.{n}"
+        self.ip = {i: f"10.215.{n}.{i}" for i in range(3, 10)}
+        self.zone = {f"x.evil.{ZONE}": [["A", self.ip[5]]], f"ok.{ZONE}": [["A", self.NS_IP]]}
+
+
+@pytest.fixture(scope="module")
+def net():
+    env = Net()
+    try:
+        yield env.up()
+    finally:
+        env.down()
+
+
+@pytest.fixture(scope="module")
+def base():
+    d = tempfile.mkdtemp(prefix="vg-polnet-")
+    yield os.path.realpath(d)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def pdir(base):
+    d = os.path.join(base, "policies.d")
+    os.mkdir(d)
+    return d
+
+
+@pytest.fixture(scope="module")
+def vigil(pdir):
+    # no network-policy file: the RuntimePolicy rules are the network policy
+    d = Daemon("polnet", ["--policies", pdir])
+    d.purge()
+    d.start(["--reset-state"])
+    yield d
+    d.stop()
+    d.purge()
+
+
+def unique_py(base):
+    name = "vg" + uuid.uuid4().hex[:10]
+    path = os.path.join(base, "bin-" + uuid.uuid4().hex[:6], name)
+    os.makedirs(os.path.dirname(path))
+    shutil.copy2(PY, path)
+    return path
+
+
+def run(binary, script, check=True):
+    p = subprocess.run([binary, "-c", CLIENT + script], capture_output=True, text=True,
+                       timeout=60)
+    if not check:
+        return p
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+def policies(vigil):
+    return json.loads(vigil.cli("policy", "list", "--json").stdout)
+
+
+def install(vigil, pdir, name, text):
+    path = os.path.join(pdir, name + ".yaml")
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.rename(path + ".tmp", path)
+    vigil.wait_for(lambda: name in [p["name"] for p in policies(vigil)["policies"]],
+                   timeout=15, what=f"policy {name} active")
+    # the network policy merges the rules right after the policy set is installed
+    vigil.wait_for(lambda: f"policy/{name}/0" in
+                   vigil.status()["network_policy"]["runtime_policy_rules"],
+                   timeout=15, what="network rules merged")
+    return path
+
+
+def remove(vigil, pdir, name):
+    os.unlink(os.path.join(pdir, name + ".yaml"))
+    vigil.wait_for(lambda: name not in [p["name"] for p in policies(vigil)["policies"]],
+                   timeout=15, what=f"policy {name} removed")
+    vigil.wait_for(lambda: f"policy/{name}/0" not in
+                   vigil.status()["network_policy"]["runtime_policy_rules"],
+                   timeout=15, what="network rules unmerged")
+
+
+def policy(name, target, rules, mode="enforce"):
+    return (f"apiVersion: vigil.dev/v1\nkind: RuntimePolicy\nmetadata:\n  name: {name}\n"
+            f"spec:\n  mode: {mode}\n  target:\n{target}\n  rules:\n{rules}\n")
+
+
+def findings(vigil, pid, rule=None):
+    out = []
+    with open(vigil.stdout_path) as f:
+        for line in f:
+            if not line.startswith("{"):
+                continue
+            x = json.loads(line)
+            if x.get("kind") == "network" and x["process"]["pid"] == pid and \
+                    (rule is None or x["rule"]["id"] == rule):
+                out.append(x)
+    return out
+
+
+def wait_findings(vigil, pid, rule=None, n=1):
+    return vigil.wait_for(lambda: (lambda f: f if len(f) >= n else None)(
+        findings(vigil, pid, rule)), timeout=60, what=f"{n} finding(s) of {pid}")
+
+
+def test_block_a_cidr_for_the_target_only(vigil, pdir, base, net):
+    target, other = unique_py(base), unique_py(base)
+    name = "net-block-" + uuid.uuid4().hex[:6]
+    install(vigil, pdir, name, policy(
+        name, f"    processName: {os.path.basename(target)}",
+        f"    - action: block\n      network:\n        deny:\n          - cidr: {net.ip[4]}/32\n"
+        f"          - cidr: {net.ip[6]}/32\n            ports: [9090]\n"
+        f"      message: \"{os.path.basename(target)} may not reach {net.ip[4]}\""))
+    pl = [p for p in policies(vigil)["policies"] if p["name"] == name][0]
+    r0 = pl["rules"][0]
+    assert r0["enforced_by"] == "cgroup" and "EPERM" in r0["how"], r0
+    assert r0["network"]["deny"] == [f"{net.ip[4]}/32", f"{net.ip[6]}/32 port 9090"], r0
+    script = f"""
+print(json.dumps({{"pid": os.getpid(), "deny": connect({net.ip[4]!r}), "ok": connect({net.NS_IP!r}),
+                  "udp": sendto({net.ip[6]!r}), "udp_other_port": sendto({net.ip[6]!r}, 9091)}}))"""
+    t = run(target, script)
+    o = run(other, script)
+    assert (t["deny"], t["ok"], t["udp"], t["udp_other_port"]) == ("EPERM", "ok", "EPERM", "ok"), t
+    assert (o["deny"], o["ok"], o["udp"]) == ("ok", "ok", "ok"), o
+    f = [x for x in wait_findings(vigil, t["pid"], f"policy/{name}/0")
+         if x["network"]["hook"] == "connect4"]
+    assert f, findings(vigil, t["pid"])
+    f = f[0]
+    assert f["action"] == "block" and f["enforced_by"] == "cgroup", f
+    assert f["rule"]["title"] == f"{os.path.basename(target)} may not reach {net.ip[4]}", f
+    e = f["enforcement"]
+    assert e["policy"] == name and e["audit"] is False and "EPERM" in e["guarantee"], e
+    assert e["rule"] == f"policy/{name}/0" and e["hook"] == "connect4", e
+    n = f["network"]
+    assert (n["address"], n["port"], n["blocked"]) == (net.ip[4], 8080, True), n
+    assert n["policy"]["runtime_policy"] == name and n["policy"]["entry"] == "deny[0]", n
+    assert not findings(vigil, o["pid"], f"policy/{name}/0")
+    remove(vigil, pdir, name)
+    # removed: the target connects again
+    assert run(target, script)["deny"] == "ok"
+
+
+def test_domain_denied_after_resolution(vigil, pdir, base, net):
+    target, other = unique_py(base), unique_py(base)
+    name = "net-dom-" + uuid.uuid4().hex[:6]
+    install(vigil, pdir, name, policy(
+        name, f"    processName: {os.path.basename(target)}",
+        f"    - action: block\n      network:\n        deny:\n          - domain: \"*.evil.{ZONE}\"\n"))
+    script = f"""
+a = resolve({net.NS_IP!r}, "x.evil.{ZONE}")
+print(json.dumps({{"pid": os.getpid(), "a": a, "c": connect({net.ip[5]!r})}}))"""
+    t = run(target, script)
+    # the answer arrives (the name is learned with the rule's entry) ...
+    assert t["a"] == [net.ip[5]], t
+    # ... and its address is refused to the target
+    assert t["c"] == "EPERM", t
+    o = run(other, script)
+    assert o == {"pid": o["pid"], "a": [net.ip[5]], "c": "ok"}, o
+    f = [x for x in wait_findings(vigil, t["pid"], f"policy/{name}/0")
+         if x["network"]["hook"] == "connect4"][0]
+    n = f["network"]
+    assert n["policy"]["reason"] == "learned" and n["domain"] == f"evil.{ZONE}", n
+    assert f["action"] == "block" and f["enforced_by"] == "cgroup", f
+    remove(vigil, pdir, name)
+
+
+def test_audit_mode_reports_without_blocking(vigil, pdir, base, net):
+    target = unique_py(base)
+    name = "net-audit-" + uuid.uuid4().hex[:6]
+    install(vigil, pdir, name, policy(
+        name, f"    processName: {os.path.basename(target)}",
+        f"    - action: kill\n      network:\n        deny:\n          - cidr: {net.ip[4]}/32\n",
+        mode="audit"))
+    t = run(target, f"""
+print(json.dumps({{"pid": os.getpid(), "c": connect({net.ip[4]!r})}}))""")
+    assert t["c"] == "ok", t  # nothing refused, nobody killed
+    f = wait_findings(vigil, t["pid"], f"policy/{name}/0")[0]
+    assert f["action"] == "kill" and f["enforced_by"] is None, f
+    assert f["enforcement"]["audit"] is True and f["network"]["blocked"] is False, f
+    remove(vigil, pdir, name)
+
+
+def test_kill_refuses_the_connection_and_kills_the_process(vigil, pdir, base, net):
+    target = unique_py(base)
+    name = "net-kill-" + uuid.uuid4().hex[:6]
+    install(vigil, pdir, name, policy(
+        name, f"    processName: {os.path.basename(target)}",
+        f"    - action: kill\n      network:\n        deny:\n          - cidr: {net.ip[4]}/32\n"))
+    pl = [p for p in policies(vigil)["policies"] if p["name"] == name][0]
+    assert pl["rules"][0]["enforced_by"] == "signal", pl
+    before = vigil.status()["network_policy"]["counters"]["policy_signals"]
+    p = run(target, f"""
+print(os.getpid(), flush=True)
+r = connect({net.ip[4]!r})
+print("survived", r, flush=True)""", check=False)
+    # killed at connect()'s exit: it never saw the EPERM, never printed again
+    assert p.returncode == -9, (p.returncode, p.stdout, p.stderr)
+    assert "survived" not in p.stdout, p.stdout
+    pid = int(p.stdout.split()[0])
+    f = wait_findings(vigil, pid, f"policy/{name}/0")[0]
+    assert f["action"] == "kill" and f["enforced_by"] == "signal", f
+    assert f["network"]["blocked"] is True and "SIGKILL" in f["enforcement"]["guarantee"], f
+    assert vigil.status()["network_policy"]["counters"]["policy_signals"] > before
+    remove(vigil, pdir, name)
+
+
+def test_alert_rule_never_lets_through_what_a_block_rule_refuses(vigil, pdir, base, net):
+    """An alert on the /32 is more specific than a block on the /24: reported, and the
+    /24 block still refuses."""
+    target = unique_py(base)
+    name = "net-alert-" + uuid.uuid4().hex[:6]
+    install(vigil, pdir, name, policy(
+        name, f"    processName: {os.path.basename(target)}",
+        f"    - action: alert\n      network:\n        deny:\n          - cidr: {net.ip[4]}/32\n"
+        f"    - action: block\n      network:\n        deny:\n          - cidr: {net.net}.0/29\n"))
+    t = run(target, f"""
+print(json.dumps({{"pid": os.getpid(), "c": connect({net.ip[4]!r})}}))""")
+    assert t["c"] == "EPERM", t
+    a = wait_findings(vigil, t["pid"], f"policy/{name}/0")[0]
+    assert a["action"] == "alert" and a["enforced_by"] is None and not a["network"]["blocked"], a
+    b = wait_findings(vigil, t["pid"], f"policy/{name}/1")[0]
+    assert b["action"] == "block" and b["enforced_by"] == "cgroup", b
+    remove(vigil, pdir, name)
+
+
+def test_bad_matcher_is_a_file_line_field_error_and_the_old_set_stays(vigil, pdir, base, net):
+    target = unique_py(base)
+    name = "net-good-" + uuid.uuid4().hex[:6]
+    install(vigil, pdir, name, policy(
+        name, f"    processName: {os.path.basename(target)}",
+        f"    - action: block\n      network:\n        deny:\n          - cidr: {net.ip[4]}/32\n"))
+    bad = os.path.join(base, "bad.yaml")
+    text = policy("net-bad", "    processName: foo",
+                  "    - action: block\n      network:\n        deny:\n"
+                  "          - cidr: 10.0.0.300/8\n          - domain: \"bad..example\"\n"
+                  "          - colour: red\n")
+    with open(bad, "w") as f:
+        f.write(text)
+    r = subprocess.run([VIGIL, "policy", "check", bad], capture_output=True, text=True)
+    assert r.returncode == 1, r
+    assert f"{bad}:12:" in r.stderr and "spec.rules[0].network.deny[0].cidr" in r.stderr, r.stderr
+    assert "bad CIDR" in r.stderr, r.stderr
+    assert f"{bad}:13:" in r.stderr and "spec.rules[0].network.deny[1].domain" in r.stderr
+    assert f"{bad}:14:" in r.stderr and "unknown field \"colour\"" in r.stderr, r.stderr
+    # the same file in the daemon's directory: rejected, the previous set stays
+    path = os.path.join(pdir, "zz-bad.yaml")
+    with open(path, "w") as f:
+        f.write(text)
+    vigil.wait_for(lambda: policies(vigil)["last_error"], timeout=15, what="reload rejected")
+    assert "network.deny[0].cidr" in policies(vigil)["last_error"]
+    t = run(target, f"""
+print(json.dumps({{"c": connect({net.ip[4]!r})}}))""")
+    assert t["c"] == "EPERM", t
+    os.unlink(path)
+    remove(vigil, pdir, name)
