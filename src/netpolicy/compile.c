@@ -64,7 +64,9 @@ static bool unconditional(const struct vg_np_policy *p, uint32_t id)
 {
 	const struct vg_np_entry *e = &p->ents[(id & ~VG_NP_SUB) - 1].k;
 
-	return !e->proto && !e->port_hi && e->uid == (uint32_t)-1 && !e->cgroup_id && !e->exe;
+	/* a RuntimePolicy entry holds for its target only (and may only report) */
+	return !e->proto && !e->port_hi && e->uid == (uint32_t)-1 && !e->cgroup_id && !e->exe &&
+	       !e->pol;
 }
 
 /* ---- unique prefixes, found by (len, masked address) ---- */

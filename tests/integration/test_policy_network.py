@@ -301,10 +301,10 @@ def test_bad_matcher_is_a_file_line_field_error_and_the_old_set_stays(vigil, pdi
         f.write(text)
     r = subprocess.run([VIGIL, "policy", "check", bad], capture_output=True, text=True)
     assert r.returncode == 1, r
-    assert f"{bad}:12:" in r.stderr and "spec.rules[0].network.deny[0].cidr" in r.stderr, r.stderr
+    assert f"{bad}:13:" in r.stderr and "spec.rules[0].network.deny[0].cidr" in r.stderr, r.stderr
     assert "bad CIDR" in r.stderr, r.stderr
-    assert f"{bad}:13:" in r.stderr and "spec.rules[0].network.deny[1].domain" in r.stderr
-    assert f"{bad}:14:" in r.stderr and "unknown field \"colour\"" in r.stderr, r.stderr
+    assert f"{bad}:14:" in r.stderr and "spec.rules[0].network.deny[1].domain" in r.stderr
+    assert f"{bad}:15:" in r.stderr and "unknown field \"colour\"" in r.stderr, r.stderr
     # the same file in the daemon's directory: rejected, the previous set stays
     path = os.path.join(pdir, "zz-bad.yaml")
     with open(path, "w") as f:
