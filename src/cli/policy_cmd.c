@@ -25,7 +25,8 @@ static void policy_help(void)
 	     "       policy rules. Errors: FILE:LINE:COLUMN: FIELD: MESSAGE.\n"
 	     "list   the active policies and how each rule is enforced on this kernel\n"
 	     "       (lsm: EPERM before the operation; signal: SIGKILL/SIGSTOP from the\n"
-	     "       kernel; cgroup/freezer: the process's cgroup). Asks the running daemon;\n"
+	     "       kernel; cgroup: the network policy's cgroup connect/sendmsg programs —\n"
+	     "       network rules, EPERM —, or the process's cgroup; freezer). Asks the daemon;\n"
 	     "       without one (or with --local) reads the directory and probes this kernel.\n"
 	     "\n"
 	     "options:\n"
@@ -118,10 +119,20 @@ static void print_daemon(struct json_object *res)
 			struct json_object *r = json_object_array_get_idx(rules, j), *by;
 
 			by = json_object_object_get(r, "enforced_by");
+			struct json_object *net = json_object_object_get(r, "network");
+
 			printf("  %-10s -> %s: %s\n",
 			       json_object_get_string(json_object_object_get(r, "action")),
 			       by ? json_object_get_string(by) : "none",
 			       json_object_get_string(json_object_object_get(r, "how")));
+			for (int l = 0; net && l < 2; l++) {
+				static const char *const lists[] = { "deny", "allow" };
+				struct json_object *v = json_object_object_get(net, lists[l]);
+
+				for (size_t k = 0; v && k < json_object_array_length(v); k++)
+					printf("             network %s %s\n", lists[l],
+					       json_object_get_string(json_object_array_get_idx(v, k)));
+			}
 		}
 	}
 }

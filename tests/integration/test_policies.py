@@ -293,6 +293,8 @@ def test_shipped_policies_pass_check():
     pols = {p["name"]: p for p in json.loads(r.stdout)}
     assert pols["block-proc-mem-read"]["rules"][0]["enforced_by"] in ("signal", "lsm")
     assert pols["quarantine-c2"]["rules"][0]["action"] == "quarantine"
+    net = pols["ci-no-cloud-metadata"]["rules"][0]
+    assert net["enforced_by"] == "cgroup" and "169.254.169.254/32" in net["network"]["deny"], net
 
 
 def test_packet_socket_rule_uses_the_kernel_argument_filter(vigil, base):

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "netpolicy/netpolicy.h"
 #include "policy/policy.h"
 #include "state/strings.h"
 
@@ -304,6 +305,80 @@ static void test_user_space_matching(void **state)
 	vg_policies_free(&set);
 }
 
+/* network: the network-policy file's entries (its parser), a kernel bit for the
+ * target, the cgroup tier; merged entries carry the bit, the flags and a scoped rank. */
+static void test_network_rules(void **state)
+{
+	static const char *text =
+		HEAD("curl-no-metadata")
+		"spec:\n"
+		"  target: {processName: curl}\n"
+		"  rules:\n"
+		"    - action: kill\n"
+		"      network:\n"
+		"        deny:\n"
+		"          - cidr: 169.254.169.254/32\n"
+		"          - domain: \"*.example-c2.test\"\n"
+		"          - ports: [4444]\n"
+		"        allow:\n"
+		"          - ip: 169.254.169.254\n"
+		"            ports: [53]\n"
+		"      message: \"curl may not reach cloud metadata\"\n";
+	struct vg_policies set = {};
+	struct vg_np_policy *dst = vg_np_policy_new();
+	struct vg_np_polref ref = { .policy = "curl-no-metadata", .rule_id = "policy/x/0",
+				    .action = "kill" };
+	const struct vg_pol_rule *r;
+
+	(void)state;
+	assert_int_equal(parse(text, &set), 0);
+	assert_int_equal(finish(&set, false, false), 0);
+	r = &set.v[0].rules[0];
+	assert_int_equal(r->trigger, VG_PT_NETWORK);
+	assert_int_equal(r->bit, 0);
+	assert_int_equal(set.nbits, 1);
+	assert_int_equal(r->by, VG_EB_SIGNAL);
+	assert_non_null(strstr(r->how, "SIGKILL at the syscall's exit"));
+	assert_int_equal(r->net->nents, 4);
+	assert_string_equal(r->net->ents[0].what, "169.254.169.254/32");
+	assert_string_equal(r->net->ents[2].what, "any port 4444");
+	assert_string_equal(r->net->ents[3].list, "allow");
+	/* merged after an existing entry: ids, prefixes and names move along */
+	dst->nents = 0;
+	assert_int_equal(vg_np_policy_merge(dst, r->net, 5, VG_NPE_KILL, &ref), 0);
+	assert_int_equal(vg_np_policy_merge(dst, r->net, 6, VG_NPE_AUDIT, &ref), 0);
+	assert_int_equal(dst->nents, 8);
+	assert_int_equal(dst->npolrefs, 2);
+	assert_int_equal(dst->ents[4].k.pol, 7);
+	assert_int_equal(dst->ents[4].k.flags, VG_NPE_AUDIT | VG_NPE_POL);
+	assert_int_equal(dst->ents[0].k.flags, VG_NPE_KILL | VG_NPE_POL);
+	assert_int_equal(dst->ents[4].polref, 2);
+	assert_true(dst->ents[0].k.rank & VG_NP_TIE_SCOPED);
+	assert_int_equal(dst->ents[0].k.rank >> 4, 128); /* a v4 /32 */
+	assert_int_equal(dst->npfx, 2 * r->net->npfx);
+	assert_int_equal(dst->pfx[r->net->npfx].ent, r->net->pfx[0].ent + 4);
+	assert_int_equal(dst->doms[1].ent & ~VG_NP_SUB, (r->net->doms[0].ent & ~VG_NP_SUB) + 4);
+	assert_true(dst->doms[1].ent & VG_NP_SUB); /* "*.": subdomains only */
+	assert_string_equal(dst->polrefs[1].rule.id, "policy/x/0");
+	vg_np_policy_free(dst);
+	vg_policies_free(&set);
+
+	/* errors: the network policy's messages, at the rule's field path */
+	assert_int_not_equal(parse(HEAD("bad") "spec:\n  target: {processName: curl}\n  rules:\n"
+				   "    - action: block\n      network:\n        deny:\n"
+				   "          - cidr: 10.1.2.3/8\n"
+				   "          - domain: \"x..y\"\n"
+				   "        permit: []\n"
+				   "    - action: block\n      network: {}\n"
+				   "    - action: block\n      network: cut\n", &set), 0);
+	assert_true(has_error(11, "spec.rules[0].network.deny[0].cidr", "host bits set"));
+	assert_true(has_error(12, "spec.rules[0].network.deny[1].domain", "empty label"));
+	assert_true(has_error(13, "spec.rules[0].network", "unknown field \"permit\""));
+	assert_true(has_error(15, "spec.rules[1].network", "no entries"));
+	assert_true(has_error(17, "spec.rules[2].network", "expected {deny"));
+	vg_policies_free(&set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_safety_and_set_checks),
 		cmocka_unit_test(test_tables_prefixes_args_and_actions),
 		cmocka_unit_test(test_user_space_matching),
+		cmocka_unit_test(test_network_rules),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 

@@ -1,0 +1,74 @@
+# RuntimePolicy network rules on 6.1 (docs/policies.md, "network"): the cgroup connect
+# hook refuses the target with EPERM (its target decided in the kernel: an exe prefix),
+# the same binary elsewhere still reaches the stack; kill: SIGKILL at connect()'s exit.
+# No server: the bystander's "Connection refused" shows its connect got through.
+# vm-timeout: 200
+. /vm/guest.sh
+need_bin vigil
+export VIGIL_SOCKET=/run/vigil/vm.sock
+has() { echo "$1" | grep -qF "$2"; }
+
+ip link set lo up
+mkdir -p /tmp/pol /tmp/net/deny /tmp/net/ok /tmp/net/kill
+for d in deny ok kill; do cp /bin/busybox /tmp/net/$d/nc; done
+cat >/tmp/pol/net.yaml <<'Y'
+apiVersion: vigil.dev/v1
+kind: RuntimePolicy
+metadata: {name: vm-net-deny}
+spec:
+  target: {exe: [/tmp/net/deny/**]}
+  rules:
+    - action: block
+      network:
+        deny:
+          - cidr: 127.0.0.2/32
+            ports: [8080]
+      message: "no 127.0.0.2:8080"
+---
+apiVersion: vigil.dev/v1
+kind: RuntimePolicy
+metadata: {name: vm-net-kill}
+spec:
+  target: {exe: [/tmp/net/kill/nc]}
+  rules:
+    - action: kill
+      network:
+        deny:
+          - ip: 127.0.0.2
+Y
+vigil policy check /tmp/pol/net.yaml || fail "policy check"
+
+: >/tmp/err
+vigil run --policies /tmp/pol >/tmp/out 2>>/tmp/err &
+pid=$!
+i=0
+until grep -q "vigil: ready" /tmp/err; do
+	i=$((i + 1))
+	[ $i -gt 900 ] && { cat /tmp/err; fail "daemon not ready"; }
+	kill -0 $pid 2>/dev/null || { cat /tmp/err; fail "daemon died"; }
+	sleep 0.1
+done
+cat /tmp/err
+list=$(vigil policy list --json | tr -d ' \n')
+expect 'policy list: the network rule is enforced by cgroup' has "$list" '"enforced_by":"cgroup"'
+
+/tmp/net/deny/nc 127.0.0.2 8080 </dev/null >/tmp/deny.out 2>&1
+cat /tmp/deny.out
+expect 'the target: connect refused with EPERM' grep -q 'not permitted' /tmp/deny.out
+/tmp/net/ok/nc 127.0.0.2 8080 </dev/null >/tmp/ok.out 2>&1
+cat /tmp/ok.out
+expect 'the same binary elsewhere reaches the stack (refused by it, not by vigil)' grep -q 'refused' /tmp/ok.out
+/tmp/net/deny/nc 127.0.0.2 8081 </dev/null >/tmp/port.out 2>&1
+expect 'the target, another port: not vigil' grep -q 'refused' /tmp/port.out
+rc=0
+/tmp/net/kill/nc 127.0.0.2 8080 </dev/null >/tmp/kill.out 2>&1 || rc=$?
+cat /tmp/kill.out
+expect 'kill rule: the process died of SIGKILL (rc 137)' test "$rc" = 137
+expect '... before it saw the EPERM (printed nothing)' sh -c '! grep -q "not permitted" /tmp/kill.out'
+
+sleep 1
+kill -TERM $pid
+wait $pid
+f=$(cat /tmp/out | tr -d ' ')
+expect 'a finding for the refusal, enforced_by cgroup' has "$f" '"action":"block","enforced_by":"cgroup","enforcement":{"policy":"vm-net-deny"'
+expect 'a finding for the kill, enforced_by signal' has "$f" '"action":"kill","enforced_by":"signal","enforcement":{"policy":"vm-net-kill"'
