@@ -88,10 +88,23 @@ def pdir(base):
     return d
 
 
+NETWORK_FILE = """\
+default: allow
+allow:
+  - ip: {net}.7
+deny:
+  - ip: {net}.8
+"""
+
+
 @pytest.fixture(scope="module")
-def vigil(pdir):
-    # no network-policy file: the RuntimePolicy rules are the network policy
-    d = Daemon("polnet", ["--policies", pdir])
+def vigil(pdir, base, net):
+    # a network-policy file too: RuntimePolicy entries are merged with its entries
+    # (the VM scenario runs RuntimePolicy rules without one)
+    npf = os.path.join(base, "network.yaml")
+    with open(npf, "w") as f:
+        f.write(NETWORK_FILE.format(net=net.net))
+    d = Daemon("polnet", ["--policies", pdir, "--network-policy", npf])
     d.purge()
     d.start(["--reset-state"])
     yield d
@@ -315,4 +328,54 @@ def test_bad_matcher_is_a_file_line_field_error_and_the_old_set_stays(vigil, pdi
 print(json.dumps({{"c": connect({net.ip[4]!r})}}))""")
     assert t["c"] == "EPERM", t
     os.unlink(path)
+    remove(vigil, pdir, name)
+
+
+def test_merged_precedence_with_the_network_policy_file(vigil, pdir, base, net):
+    """The file allows .7 to everyone and denies .8; a RuntimePolicy denies .7 to its
+    target: at equal specificity the target (a scope) wins; the file still decides
+    for everyone else."""
+    target, other = unique_py(base), unique_py(base)
+    name = "net-merge-" + uuid.uuid4().hex[:6]
+    install(vigil, pdir, name, policy(
+        name, f"    processName: {os.path.basename(target)}",
+        f"    - action: block\n      network:\n        deny:\n          - ip: {net.ip[7]}\n"))
+    script = f"""
+print(json.dumps({{"pid": os.getpid(), "a7": connect({net.ip[7]!r}), "a8": connect({net.ip[8]!r})}}))"""
+    t, o = run(target, script), run(other, script)
+    assert (t["a7"], t["a8"]) == ("EPERM", "EPERM"), t
+    assert (o["a7"], o["a8"]) == ("ok", "EPERM"), o
+    f = [x for x in wait_findings(vigil, t["pid"]) if x["network"]["address"] == net.ip[7]][0]
+    assert f["rule"]["id"] == f"policy/{name}/0", f
+    g = [x for x in wait_findings(vigil, o["pid"]) if x["network"]["address"] == net.ip[8]][0]
+    assert g["rule"]["id"] == "net-policy-deny" and g["network"]["policy"]["runtime_policy"] is None
+    remove(vigil, pdir, name)
+
+
+def proc_state(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return [l.split()[1] for l in f if l.startswith("State:")][0]
+
+
+def test_freeze_stops_the_process_at_the_refused_connect(vigil, pdir, base, net):
+    target = unique_py(base)
+    name = "net-freeze-" + uuid.uuid4().hex[:6]
+    install(vigil, pdir, name, policy(
+        name, f"    processName: {os.path.basename(target)}",
+        f"    - action: freeze\n      network:\n        deny:\n          - cidr: {net.ip[4]}/32\n"))
+    p = subprocess.Popen([target, "-c", CLIENT + f"""
+print(os.getpid(), flush=True)
+print("after", connect({net.ip[4]!r}), flush=True)"""], stdout=subprocess.PIPE, text=True)
+    try:
+        pid = int(p.stdout.readline())
+        vigil.wait_for(lambda: proc_state(pid) == "T", timeout=15, what="stopped")
+        f = wait_findings(vigil, pid, f"policy/{name}/0")[0]
+        assert f["action"] == "freeze" and f["enforced_by"] == "signal", f
+        assert "SIGSTOP" in f["enforcement"]["guarantee"], f
+        vigil.cli("unfreeze", str(pid))
+        # resumed: connect() returns the EPERM it was refused with
+        assert p.stdout.readline().strip() == "after EPERM"
+        assert p.wait(timeout=15) == 0
+    finally:
+        p.kill()
     remove(vigil, pdir, name)
