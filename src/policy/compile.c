@@ -172,6 +172,18 @@ static bool everything(const struct vg_pol_rule *r)
 		    !strncmp(r->files.v[i], "/lib", 4) || !strncmp(r->files.v[i], "/usr/lib", 8) ||
 		    !strncmp(r->files.v[i], "/etc/ld.so", 10))
 			return true;
+	/* network: an entry for every destination on every port (kill/freeze on any
+	 * connect: nothing that talks survives) */
+	for (size_t i = 0; r->trigger == VG_PT_NETWORK && r->net && i < r->net->npfx; i++) {
+		static const uint8_t v4[12] = { [10] = 0xff, [11] = 0xff };
+		const struct vg_np_prefix *x = &r->net->pfx[i];
+		const struct vg_np_ent *e = &r->net->ents[x->ent - 1];
+
+		if ((x->len == 0 || (x->len == 96 && !memcmp(x->addr, v4, 12))) &&
+		    !strcmp(e->list, "deny") && !e->k.port_hi && r->action != VG_PA_BLOCK &&
+		    r->action != VG_PA_ALERT)
+			return true;
+	}
 	if (r->arg >= 0)
 		return false;
 	for (size_t i = 0; i < r->sysnames.n; i++)
@@ -459,7 +471,9 @@ int vg_policies_finish(struct vg_policies *set, const struct vg_pol_env *env,
 						  "%s of every process on %s: that stops the machine "
 						  "(narrow the target or the trigger)",
 						  vg_pol_action_name(r->action),
-						  r->exec.n ? "every exec" : "a syscall every program makes");
+						  r->exec.n ? "every exec" :
+						  r->trigger == VG_PT_NETWORK ? "any connection" :
+						  "a syscall every program makes");
 			r->bit = VG_RULE_NOBIT;
 			/* network rules take a bit too: it is their target, which the network
 			 * policy's connect/sendmsg hooks ask about */

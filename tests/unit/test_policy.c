@@ -377,6 +377,13 @@ static void test_network_rules(void **state)
 	assert_true(has_error(15, "spec.rules[1].network", "no entries"));
 	assert_true(has_error(17, "spec.rules[2].network", "expected {deny"));
 	vg_policies_free(&set);
+
+	/* safety: kill every process on any connection */
+	assert_int_equal(parse(HEAD("wide") "spec:\n  target: {all: true}\n  rules:\n"
+			       "    - action: kill\n      network: {deny: [{cidr: 0.0.0.0/0}]}\n", &set), 0);
+	assert_int_not_equal(finish(&set, false, false), 0);
+	assert_true(has_error(8, "spec.rules", "any connection"));
+	vg_policies_free(&set);
 }
 
 int main(void)
