@@ -372,16 +372,23 @@ def test_enforce_off_reports_every_action(make_daemon, base):
     prog = unique_bin(base, PY)
     with open(os.path.join(pd, "k.yaml"), "w") as f:
         f.write(policy("kill-getppid", f"    exe: [{prog}]",
-                       "    - action: kill\n      syscalls: [getppid]"))
+                       "    - action: kill\n      syscalls: [getppid]\n"
+                       "    - action: kill\n      network: {deny: [{ip: 127.0.0.1, ports: [9]}]}"))
     d = make_daemon(["--policies", pd, "--enforce", "off"])
     fs = Findings(d)
     d.start()
-    r = subprocess.run([prog, "-c", "import os; os.getppid(); print('alive')"],
+    r = subprocess.run([prog, "-c", "import os, socket; os.getppid(); s = socket.socket()\n"
+                        "try: s.connect(('127.0.0.1', 9))\nexcept OSError as e: print(e.errno)\n"
+                        "print('alive')"],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 0 and "alive" in r.stdout, r
+    assert r.stdout.split()[0] == "111", r.stdout  # ECONNREFUSED: the stack said no, not vigil
     f = fs.wait(lambda f: f["rule"]["id"] == "policy/kill-getppid/0")[0]
     assert f["action"] == "kill" and f["enforced_by"] is None and f["enforcement"]["audit"]
     assert "--enforce=off" in f["enforcement"]["guarantee"]
+    n = fs.wait(lambda f: f["rule"]["id"] == "policy/kill-getppid/1")[0]
+    assert n["action"] == "kill" and n["enforced_by"] is None and n["enforcement"]["audit"], n
+    assert n["network"]["blocked"] is False and "--enforce=off" in n["enforcement"]["guarantee"]
     assert json.loads(d.cli("policy", "list", "--json").stdout)["enforce"] == "off"
 
 
