@@ -59,15 +59,18 @@ static __always_inline void np_msg_fill(struct vg_np_scratch *sc, const struct n
 }
 
 /* Store the socket's owner: the egress and ingress hooks run where "current" may be anybody. */
-static __always_inline void np_own(struct bpf_sock *sk, const struct np_actor *a)
+static __always_inline struct vg_np_owner *np_own(struct bpf_sock *sk, const struct np_actor *a)
 {
-	struct vg_proc_key *o;
+	struct vg_np_owner *o;
 
 	if (!sk || !a->key.tgid)
-		return;
+		return NULL;
 	o = bpf_sk_storage_get(&vg_np_skowner, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (o && o->tgid != a->key.tgid)
-		*o = a->key;
+	if (o && o->key.tgid != a->key.tgid) {
+		o->key = a->key;
+		o->pol = 0;
+	}
+	return o;
 }
 
 /* Send a built-in detection's candidate (rate-limited like the decisions). */
@@ -155,6 +158,7 @@ static __always_inline void np_report_addr(struct vg_np_scratch *sc, const struc
 static __always_inline int np_sock_addr(struct bpf_sock_addr *ctx, __u8 hook, bool v6)
 {
 	struct vg_np_scratch *sc = np_scratch();
+	struct vg_np_owner *own = NULL;
 	struct np_decision d = {};
 	struct np_actor a;
 	struct np_gen g;
@@ -184,7 +188,7 @@ static __always_inline int np_sock_addr(struct bpf_sock_addr *ctx, __u8 hook, bo
 	/* DNS sockets: their answers arrive in softirq context, where only the socket
 	 * tells whose they are (the other sockets don't pay for the storage) */
 	if (port == DNS_PORT)
-		np_own(ctx->sk, &a);
+		own = np_own(ctx->sk, &a);
 	if (np_quarantined(&a)) {
 		np_count(VG_NPS_QUARANTINE);
 		d.reason = VG_NPR_QUARANTINE;
@@ -204,6 +208,11 @@ static __always_inline int np_sock_addr(struct bpf_sock_addr *ctx, __u8 hook, bo
 	 * tables, only when such rules exist) */
 	if (g.conf->pol_mask)
 		a.pol = vg_pol_target_gen(g.conf->pol_mask, g.conf->pol_gen);
+	if (own) {
+		/* the socket's DNS queries are decided for these targets */
+		own->pol = a.pol;
+		own->pol_gen = g.conf->pol_gen;
+	}
 	np_decide_addr(&g, &a, &sc->key, proto, port, &d, 0);
 	if (d.verdict == VG_NP_DENY && (d.flags & VG_NPE_AUDIT)) {
 		/* a rule that only reports (alert, audit): reported, and the decision is
@@ -465,12 +474,13 @@ static __always_inline void np_decide_name(const struct np_gen *g, const struct 
 static __always_inline void np_actor_sk(struct __sk_buff *skb, struct np_actor *a)
 {
 	struct bpf_sock *sk = skb->sk;
-	struct vg_proc_key *o;
+	struct vg_np_owner *o;
 
 	__builtin_memset(a, 0, sizeof(*a));
 	a->uid = (__u32)-2;
 	a->skb = skb;
 	a->is_skb = 1;
+	a->skip_audit = 1;
 	if (!sk)
 		return;
 	sk = bpf_sk_fullsock(sk);
@@ -479,11 +489,22 @@ static __always_inline void np_actor_sk(struct __sk_buff *skb, struct np_actor *
 	o = bpf_sk_storage_get(&vg_np_skowner, sk, 0, 0);
 	if (!o)
 		return;
-	a->key = *o;
-	a->tgid = o->tgid;
-	a->rec = bpf_map_lookup_elem(&vg_procs, o);
+	a->key = o->key;
+	a->tgid = o->key.tgid;
+	a->rec = bpf_map_lookup_elem(&vg_procs, &o->key);
 	if (a->rec)
 		a->uid = a->rec->euid;
+	if (o->pol) {
+		/* targets decided at connect/sendmsg, if in the policy generation in force */
+		__u32 zero = 0, gk;
+		struct vg_np_state *st = bpf_map_lookup_elem(&vg_np_state, &zero);
+		struct vg_np_conf *c;
+
+		gk = st ? st->gen & 1 : 0;
+		c = st ? bpf_map_lookup_elem(&vg_np_conf, &gk) : NULL;
+		if (c && c->pol_gen == o->pol_gen)
+			a->pol = o->pol;
+	}
 }
 
 static __always_inline void np_msg_name(struct __sk_buff *skb, struct vg_np_scratch *sc,
@@ -561,7 +582,7 @@ int vg_np_egress(struct __sk_buff *skb)
 	}
 	if (d.verdict != VG_NP_DENY)
 		return 1;
-	enforce = g.conf->mode == VG_NP_ENFORCE;
+	enforce = (d.flags & VG_NPE_POL) || g.conf->mode == VG_NP_ENFORCE; /* RuntimePolicy: its own mode */
 	np_count(enforce ? VG_NPS_DNS_DROPPED : VG_NPS_DNS_AUDITED);
 	if (np_rate_ok(a.tgid, d.entry, d.name_hash, &sc->msg.suppressed)) {
 		np_msg_fill(sc, &a, VG_NPH_DNS_QUERY, &d, enforce, g.gen);
@@ -681,7 +702,8 @@ int vg_np_ingress(struct __sk_buff *skb)
 	np_count(VG_NPS_DNS_ANSWERS);
 	np_actor_sk(skb, &a);
 	a.pol = ~0ULL; /* RuntimePolicy names are learned for whoever asked: the target is
-			* decided at connect */
+			* decided at connect (reporting entries too: they report there) */
+	a.skip_audit = 0;
 	q = dns + 12;
 	n = vg_np_dns_name(skb, dns, q, sc, &end);
 	if (n < 0)

@@ -111,12 +111,20 @@ struct {
 } vg_np_rlmap SEC(".maps");
 
 /* The process a DNS socket belongs to, set when its query leaves: the answer
- * arrives in softirq context, where "current" is anybody. */
+ * arrives in softirq context, where "current" is anybody. With it, the
+ * RuntimePolicy network rules whose target held for that process at its
+ * connect/sendmsg (the query hook can't take the target test). */
+struct vg_np_owner {
+	struct vg_proc_key key;
+	__u64 pol;      /* rule bits (vg_np_entry.pol - 1) whose target held */
+	__u32 pol_gen;  /* ... in this policy generation (vg_np_conf.pol_gen) */
+	__u32 _pad;
+};
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct vg_proc_key);
+	__type(value, struct vg_np_owner);
 } vg_np_skowner SEC(".maps");
 
 #define DNS_ADDRS_MAX 8  /* addresses learned per DNS response */
@@ -168,6 +176,8 @@ struct np_actor {
 	 * every target (all ones: applicability is decided at connect); DNS
 	 * queries for none (0). */
 	__u64 pol;
+	__u32 skip_audit; /* DNS queries: entries that only report (VG_NPE_AUDIT) never decide */
+	__u32 _pad2;
 };
 
 static __always_inline void np_actor_current(struct np_actor *a)
@@ -182,6 +192,7 @@ static __always_inline void np_actor_current(struct np_actor *a)
 	a->uid = (__u32)bpf_get_current_uid_gid();
 	a->rec = NULL;
 	a->pol = 0;
+	a->skip_audit = 0;
 	__builtin_memset(&a->key, 0, sizeof(a->key));
 	k = bpf_map_lookup_elem(&vg_live, &tgid);
 	if (!k)
@@ -291,7 +302,7 @@ static long np_cand(__u64 i, void *arg)
 	e = bpf_map_lookup_elem(x->g->ent, &id);
 	if (!e || !np_entry_applies(e, x->a, x->proto, x->port))
 		return 0;
-	if (x->skip_audit && (e->flags & VG_NPE_AUDIT))
+	if ((x->skip_audit || x->a->skip_audit) && (e->flags & VG_NPE_AUDIT))
 		return 0;
 	if (np_better(x->d, e->rank, e->verdict)) {
 		x->d->entry = id;

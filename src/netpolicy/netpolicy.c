@@ -1168,6 +1168,13 @@ void vg_netpolicy_msg(struct vg_netpolicy *np, const void *data, size_t len)
 		act.enforced_by = m->blocked ? pr->enforced_by : NULL;
 		act.policy = pr->policy;
 		act.guarantee = pr->how;
+		if (m->hook == VG_NPH_DNS_QUERY) {
+			/* a name's query is dropped: a block whatever the rule's action (no
+			 * signal from the packet path; kill/freeze act at a connect) */
+			act.action = "block";
+			act.enforced_by = "cgroup";
+			act.guarantee = guarantee(m);
+		}
 		snprintf(extra, sizeof(extra), ",\"rule\":%s,\"hook\":\"%s\",\"message\":%s", jid,
 			 hook_name(m->hook), jmsg);
 		act.extra_json = extra;

@@ -216,7 +216,7 @@ print(json.dumps({{"pid": os.getpid(), "deny": connect({net.ip[4]!r}), "ok": con
     assert run(target, script)["deny"] == "ok"
 
 
-def test_domain_denied_after_resolution(vigil, pdir, base, net):
+def test_domain_denied_before_and_after_resolution(vigil, pdir, base, net):
     target, other = unique_py(base), unique_py(base)
     name = "net-dom-" + uuid.uuid4().hex[:6]
     install(vigil, pdir, name, policy(
@@ -224,19 +224,28 @@ def test_domain_denied_after_resolution(vigil, pdir, base, net):
         f"    - action: block\n      network:\n        deny:\n          - domain: \"*.evil.{ZONE}\"\n"))
     script = f"""
 a = resolve({net.NS_IP!r}, "x.evil.{ZONE}")
-print(json.dumps({{"pid": os.getpid(), "a": a, "c": connect({net.ip[5]!r})}}))"""
+ok = resolve({net.NS_IP!r}, "ok.{ZONE}")
+print(json.dumps({{"pid": os.getpid(), "a": a, "ok": ok, "c": connect({net.ip[5]!r})}}))"""
+    # before: the target's query for the name is dropped (another name resolves)
     t = run(target, script)
-    # the answer arrives (the name is learned with the rule's entry) ...
-    assert t["a"] == [net.ip[5]], t
-    # ... and its address is refused to the target
-    assert t["c"] == "EPERM", t
+    assert t["a"] in ("EPERM", "timeout") and t["ok"] == [net.NS_IP], t
+    # the bystander resolves it and connects ...
     o = run(other, script)
-    assert o == {"pid": o["pid"], "a": [net.ip[5]], "c": "ok"}, o
-    f = [x for x in wait_findings(vigil, t["pid"], f"policy/{name}/0")
+    assert (o["a"], o["c"]) == ([net.ip[5]], "ok"), o
+    # ... after which the address is refused to the target (learned from that answer)
+    t2 = run(target, f"""
+print(json.dumps({{"pid": os.getpid(), "c": connect({net.ip[5]!r})}}))""")
+    assert t2["c"] == "EPERM", t2
+    q = [x for x in wait_findings(vigil, t["pid"], f"policy/{name}/0")
+         if x["network"]["hook"] == "dns_query"][0]
+    assert q["network"]["domain"] == f"x.evil.{ZONE}" and q["network"]["blocked"], q
+    assert q["action"] == "block" and q["enforced_by"] == "cgroup", q
+    f = [x for x in wait_findings(vigil, t2["pid"], f"policy/{name}/0")
          if x["network"]["hook"] == "connect4"][0]
     n = f["network"]
     assert n["policy"]["reason"] == "learned" and n["domain"] == f"evil.{ZONE}", n
     assert f["action"] == "block" and f["enforced_by"] == "cgroup", f
+    assert not findings(vigil, o["pid"], f"policy/{name}/0")
     remove(vigil, pdir, name)
 
 
