@@ -780,6 +780,8 @@ static bool syscall_match(const struct vg_rule_spec *s, const struct vg_match *m
 		return false;
 	if (s->host_ns && !joined_host_ns(m))
 		return false;
+	if (s->path.set && !vg_path_sel_match(&s->path, m->str))
+		return false;
 	if (s->exe.set && !vg_path_sel_match(&s->exe, m->self.exe))
 		return false;
 	return true;

@@ -74,6 +74,7 @@ static const struct {
 	{ "T1546.004", "Unix Shell Configuration Modification", NULL },
 	{ "T1546.005", "Trap", NULL },
 	{ "T1546.016", "Installer Packages", NULL },
+	{ "T1546.017", "Udev Rules", NULL }, /* ATT&CK v16 */
 	{ "T1547", "Boot or Logon Autostart Execution", "TA0003,TA0004" },
 	{ "T1547.006", "Kernel Modules and Extensions", NULL },
 	{ "T1547.013", "XDG Autostart Entries", NULL },

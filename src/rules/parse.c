@@ -579,7 +579,7 @@ static int parse_syscall(struct y_ctx *c, yaml_node_t *n, const char *field,
 			 struct vg_rule_spec *s)
 {
 	static const char *const keys[] = { "name", "args", "request", "family", "cmd",
-					    "uid",  "exe",  "target",  "host_namespace", NULL };
+					    "uid",  "exe",  "target",  "host_namespace", "path", NULL };
 	static const char *const named[] = { "request", "family", "cmd", NULL };
 	struct vg_strv names = {};
 	char f[Y_FIELD_MAX];
@@ -656,6 +656,10 @@ static int parse_syscall(struct y_ctx *c, yaml_node_t *n, const char *field,
 	if ((v = y_get(c, n, "target"))) {
 		y_field(f, field, "target");
 		bad |= !!parse_target(c, v, f, &s->relation);
+	}
+	if ((v = y_get(c, n, "path"))) {
+		y_field(f, field, "path");
+		bad |= !!parse_path_sel(c, v, f, true, &s->path);
 	}
 	if ((v = y_get(c, n, "host_namespace"))) {
 		bool setns = false;
