@@ -487,6 +487,53 @@ static char *argv_from_proc(uint32_t pid, const char *exe, uint32_t *len)
 	return buf;
 }
 
+/*
+ * The processes vigil holds that the same parent started (pipeline
+ * neighbours, for the rules' stdout_pipe_to/stdin_pipe_from once the pipe has
+ * gone): a walk of the process table, only when such a rule's other
+ * conditions already hold and the pipe can't be seen in /proc.
+ */
+static bool siblings_any(void *ctx, const struct vg_match *m,
+			 bool (*pred)(void *arg, const struct vg_match_proc *p), void *arg)
+{
+	struct vg_detect *d = ctx;
+	const struct vg_proc *self = m->self.rec;
+	struct vg_proc_key k, next;
+	struct vg_proc rec;
+	bool hit = false, first = true;
+
+	if (!self || !self->parent.tgid)
+		return false;
+	while (!hit && !bpf_map_get_next_key(d->maps->procs, first ? NULL : &k, &next)) {
+		const char *exe, *av;
+		const char *argv[64];
+		char *copy = NULL;
+		uint32_t len = 0;
+		size_t argc = 0;
+
+		first = false;
+		k = next;
+		if (bpf_map_lookup_elem(d->maps->procs, &k, &rec) ||
+		    vg_key_cmp(&rec.parent, &self->parent) || !vg_key_cmp(&rec.key, &self->key))
+			continue;
+		exe = str_get(d, rec.exe, NULL);
+		av = str_get(d, rec.argv, &len);
+		if (av && len && (copy = dup_len(av, len)))
+			for (uint32_t off = 0; off < len && argc < 64; off += strlen(copy + off) + 1)
+				argv[argc++] = copy + off;
+		{
+			char *exe_copy = exe ? strdup(exe) : NULL;
+			struct vg_match_proc p = { .rec = &rec, .exe = exe_copy, .argv = argv,
+						   .argc = argc };
+
+			hit = pred(arg, &p);
+			free(exe_copy);
+		}
+		free(copy);
+	}
+	return hit;
+}
+
 /* Everything the rule and the finding need, from current state. */
 static void enrich(struct vg_detect *d, const struct vg_alert *a, struct vg_fctx *f,
 		   struct vg_match *m, uint64_t now)
@@ -533,6 +580,8 @@ static void enrich(struct vg_detect *d, const struct vg_alert *a, struct vg_fctx
 	m->cgroup = e->cgroup;
 	m->container = e->in_container ? e->ct.id : NULL;
 	m->now_ns = a->hdr.time_ns;
+	m->siblings = siblings_any;
+	m->siblings_ctx = d;
 
 	switch (a->kind) {
 	case VG_RK_FILE:

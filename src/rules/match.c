@@ -483,16 +483,19 @@ static size_t read_cmdline(uint32_t pid, char *buf, size_t len)
  * The other end of a pipeline found: its program as it is now (after its
  * exec). The shell forks every part of a pipeline and each child then execs:
  * a peer still showing its parent's program and command line has not exec'd
- * yet; it gets a moment (at most 50 ms, only in this case). One that still
- * has not is a subshell of the parent (echo x | ..., a while loop): no
- * program of its own, no match.
+ * yet; it gets a moment (at most 100 ms, only in this case). One that still
+ * has not is a subshell of the parent (echo x | ..., a while loop) or slow:
+ * undecided, left to the records (a subshell never execs there either).
  */
-static bool pipe_peer_match(const struct vg_proc_sel *sel, uint32_t peer, uint32_t ppid)
+enum peer_res { PEER_NO, PEER_YES, PEER_UNKNOWN };
+
+static enum peer_res pipe_peer_match(const struct vg_proc_sel *sel, uint32_t peer, uint32_t ppid)
 {
 	char path[64], exe[VG_STR_MAX], pexe[VG_STR_MAX], *cmd, *pcmd;
 	const char *argv[64];
 	size_t n = 0, pn = 0, argc = 0;
-	bool ok = false, execd = false;
+	enum peer_res ok = PEER_UNKNOWN;
+	bool execd = false;
 
 	cmd = malloc(CMDLINE_MAX);
 	pcmd = malloc(CMDLINE_MAX);
@@ -502,7 +505,7 @@ static bool pipe_peer_match(const struct vg_proc_sel *sel, uint32_t peer, uint32
 	if (!read_link(path, pexe, sizeof(pexe)))
 		pexe[0] = 0;
 	pn = read_cmdline(ppid, pcmd, CMDLINE_MAX);
-	for (int tries = 0; tries < 25 && !execd; tries++) {
+	for (int tries = 0; tries < 50 && !execd; tries++) {
 		if (tries)
 			usleep(2000);
 		snprintf(path, sizeof(path), "/proc/%u/exe", peer);
@@ -518,7 +521,7 @@ static bool pipe_peer_match(const struct vg_proc_sel *sel, uint32_t peer, uint32
 	{
 		struct vg_match_proc rp = { .exe = exe, .argv = argv, .argc = argc };
 
-		ok = proc_sel_match(sel, &rp);
+		ok = proc_sel_match(sel, &rp) ? PEER_YES : PEER_NO;
 	}
 out:
 	free(cmd);
@@ -527,10 +530,49 @@ out:
 }
 
 /*
+ * When the pipe is gone (a decoder and the shell it fed may both have exited
+ * by the time the candidate is handled), the pipeline is recognised in
+ * vigil's process records: a process the same parent started right after
+ * (a reader: stdout_pipe_to) or right before (a writer: stdin_pipe_from)
+ * this one, alive at the same time, that exec'd a program (a subshell never
+ * does) matching sel. A shell forks a pipeline's commands left to right
+ * without waiting; commands run one after the other never overlap.
+ */
+struct sib_arg {
+	const struct vg_proc_sel *sel;
+	const struct vg_proc *self;
+	bool after; /* the peer was started after self (a reader) */
+};
+
+static bool sib_pred(void *arg, const struct vg_match_proc *p)
+{
+	const struct sib_arg *a = arg;
+	const struct vg_proc *r = p->rec, *s = a->self;
+
+	if (!r || !r->exec_ns)
+		return false;
+	if (a->after ? r->key.start_ns < s->key.start_ns : r->key.start_ns > s->key.start_ns)
+		return false;
+	if ((s->exit_ns && r->key.start_ns > s->exit_ns) ||
+	    (r->exit_ns && s->key.start_ns > r->exit_ns))
+		return false;
+	return proc_sel_match(a->sel, p);
+}
+
+static bool pipe_peer_records(const struct vg_proc_sel *sel, const struct vg_match *m,
+			      int mine)
+{
+	struct sib_arg a = { .sel = sel, .self = m->self.rec, .after = mine == 1 };
+
+	return m->siblings && a.self && m->siblings(m->siblings_ctx, m, sib_pred, &a);
+}
+
+/*
  * stdout_pipe_to / stdin_pipe_from: the process's fd `mine` (1: stdout, 0:
  * stdin) is a pipe, and a process holding the same pipe as fd `theirs` (the
  * next / previous command of a pipeline) matches sel. Looked up in /proc when
- * the candidate is handled: both must still be alive.
+ * the candidate is handled; when the process or its peer has exited, in
+ * vigil's records (pipe_peer_records).
  */
 static bool pipe_peer(const struct vg_proc_sel *sel, const struct vg_match *m, int mine,
 		      int theirs)
@@ -538,13 +580,15 @@ static bool pipe_peer(const struct vg_proc_sel *sel, const struct vg_match *m, i
 	uint32_t pid = self_tgid(m), ppid = m->self.rec ? m->self.rec->ppid : 0;
 	char path[64], pipe[64], other[64];
 	struct dirent *e;
-	bool ok = false;
+	bool ok = false, decided = false;
 	DIR *d;
 
 	if (!pid)
 		return false;
 	snprintf(path, sizeof(path), "/proc/%u/fd/%d", pid, mine);
-	if (!read_link(path, pipe, sizeof(pipe)) || strncmp(pipe, "pipe:", 5))
+	if (!read_link(path, pipe, sizeof(pipe)))
+		return pipe_peer_records(sel, m, mine); /* gone */
+	if (strncmp(pipe, "pipe:", 5))
 		return false;
 	d = opendir("/proc");
 	if (!d)
@@ -559,11 +603,16 @@ static bool pipe_peer(const struct vg_proc_sel *sel, const struct vg_match *m, i
 		if (*end || r == pid)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%lu/fd/%d", r, theirs);
-		if (read_link(path, other, sizeof(other)) && !strcmp(other, pipe))
-			ok = pipe_peer_match(sel, (uint32_t)r, ppid);
+		if (read_link(path, other, sizeof(other)) && !strcmp(other, pipe)) {
+			enum peer_res res = pipe_peer_match(sel, (uint32_t)r, ppid);
+
+			ok = res == PEER_YES;
+			decided |= res != PEER_UNKNOWN;
+		}
 	}
 	closedir(d);
-	return ok;
+	/* no peer with a program of its own seen (gone, or not exec'd yet): the records */
+	return ok || (!decided && pipe_peer_records(sel, m, mine));
 }
 
 /* ---- namespaces (setns) ---- */

@@ -141,6 +141,13 @@ struct vg_match {
 	 * are trusted as the kernel's (a candidate met them) */
 	bool conds_known;
 	uint32_t conds;
+	/* exec: calls pred on each process vigil holds that the same parent
+	 * started (alive or exited), until it returns true; true if one did.
+	 * stdout_pipe_to/stdin_pipe_from use it when the pipe itself can no
+	 * longer be seen in /proc. NULL: not available (tests, replays). */
+	bool (*siblings)(void *ctx, const struct vg_match *m,
+			 bool (*pred)(void *arg, const struct vg_match_proc *p), void *arg);
+	void *siblings_ctx;
 };
 
 /* Does rule r (a kernel candidate) match? Checks everything the kernel

@@ -322,6 +322,11 @@ ROWS = [
         near="{ sleep 1; echo aGVsbG8K; } | base64 -d | sh -c 'cat >/dev/null'",
         why="decoded bytes run by a shell reading its program from the pipe vs decoded bytes "
             "fed to a shell that runs its own command"),
+    Row("decoded-payload-to-shell", "TA0005 T1140",
+        # over in milliseconds: recognised in the process records, not in /proc
+        trigger="echo aWQK | base64 -d | sh >/dev/null",
+        near="echo ZWNobyBoaQo= | base64 -d > @T@/o.sh; sh </dev/null",
+        why="decoded bytes piped into sh vs decoded into a file, then a shell run after it"),
     Row("decode-pipeline-to-shell", "TA0005 T1140",
         trigger="echo ZWNobyBoaQo= | openssl enc -d -base64 | sh >/dev/null",
         near="echo aGVsbG8K > @T@/in && base64 -d @T@/in > @T@/out && sh -c 'cat @T@/out' >/dev/null",
