@@ -644,13 +644,36 @@ static bool ns_inode(uint32_t pid, const char *name, unsigned long *ino)
 	return sscanf(link, "%*[a-z_]:[%lu]", ino) == 1;
 }
 
+/* The namespace of a type the record holds (as at fork: before any setns); 0: unknown. */
+static unsigned long rec_ns(const struct vg_proc *r, const char *name)
+{
+	if (!r)
+		return 0;
+	if (!strcmp(name, "mnt"))
+		return r->ns_mnt;
+	if (!strcmp(name, "net"))
+		return r->ns_net;
+	if (!strcmp(name, "uts"))
+		return r->ns_uts;
+	if (!strcmp(name, "ipc"))
+		return r->ns_ipc;
+	if (!strcmp(name, "cgroup"))
+		return r->ns_cgroup;
+	if (!strcmp(name, "user"))
+		return r->ns_user;
+	if (!strcmp(name, "pid_for_children"))
+		return r->ns_pid;
+	return 0;
+}
+
 /*
  * host_namespace: the setns succeeded and left the caller in one of the
  * host's namespaces (the ones vigil runs in) of a type it asked for (any type
- * for nstype 0, a pidfd joining several), while its parent is not in that
- * namespace: a process that came from a container (or any other namespace)
- * and joined the host's. Checked in /proc when the candidate is handled: a
- * caller or parent already gone can't be confirmed and does not match.
+ * for nstype 0, a pidfd joining several), while it was not in that namespace
+ * when it started (its record, as at fork; else its parent's now): a process
+ * that came from a container (or any other namespace) and joined the host's.
+ * Where it is now is read in /proc: a caller already gone can't be confirmed
+ * and does not match.
  */
 static bool joined_host_ns(const struct vg_match *m)
 {
@@ -667,7 +690,10 @@ static bool joined_host_ns(const struct vg_match *m)
 		if (!ns_inode(0, ns_types[i].name, &host) ||
 		    !ns_inode(pid, ns_types[i].name, &mine) || mine != host)
 			continue;
-		if (ns_inode(ppid, ns_types[i].name, &parent) && parent != host)
+		/* where it came from: its own record (as at fork), else its parent now */
+		parent = rec_ns(m->self.rec, ns_types[i].name);
+		if (parent ? parent != host
+			   : ns_inode(ppid, ns_types[i].name, &parent) && parent != host)
 			return true;
 	}
 	return false;

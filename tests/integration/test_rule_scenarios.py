@@ -261,6 +261,13 @@ ROWS = [
         cleanup="ip netns del vgs@ID@ 2>/dev/null; true",
         why="a namespaced process entering the host's namespaces vs ip netns add going back "
             "to the host's net namespace its parent is in, and ip netns exec entering a named one"),
+    Row("host-namespace-joined", "TA0004 T1611",
+        # the namespaced shell is gone before the join: where nsenter came from is
+        # its own record (namespaces as at fork), not its parent
+        trigger="unshare -m -n sh -c 'nsenter -t @VICTIM@ -m -n sh -c \"sleep 0.5; exec sleep 1\" & exit 0'; sleep 2",
+        near="unshare -n sh -c 'sleep 1 & exit 0'; sleep 1.5",
+        why="a process that left private namespaces for the host's after its parent exited vs a process "
+            "that stays in its private namespace"),
     Row("nsenter-init-namespaces", "TA0004 T1611",
         trigger="nsenter --target=1 --mount --uts --ipc --net --pid true",
         near="nsenter -t @VICTIM@ -u true",
