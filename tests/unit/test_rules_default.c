@@ -999,6 +999,99 @@ static void test_table_covers_every_rule(void **state)
 			fail_msg("table names an unknown rule %s", rows[k].rule);
 }
 
+/*
+ * stdout_pipe_to once the pipe is gone (the process exited): the pipeline is
+ * recognised in the records of the processes the same parent started. A
+ * fake process table: the decoder (self, exited at t=200) and one sibling.
+ */
+struct fake_sib {
+	struct vg_proc rec;
+	const char *exe, *argv;
+};
+
+static bool fake_siblings(void *ctx, const struct vg_match *m,
+			  bool (*pred)(void *arg, const struct vg_match_proc *p), void *arg)
+{
+	struct fake_sib *f = ctx;
+	struct t_match t;
+	struct t_op op = { EXEC(f->exe, f->argv) };
+	struct vg_match_proc p;
+	bool hit;
+
+	t_match_build(&t, &op);
+	p = t.m.self;
+	p.rec = &f->rec;
+	hit = pred(arg, &p);
+	t_match_free(&t);
+	return hit;
+}
+
+static void test_pipe_records_fallback(void **state)
+{
+	const struct vg_rule *r = vg_rules_find(defaults, "decoded-payload-to-shell");
+	static const struct {
+		uint64_t start, exec, exit;
+		const char *exe, *argv;
+		bool want;
+		const char *why;
+	} cases[] = {
+		{ 150, 160, 400, "/usr/bin/dash", "sh", true, "sh forked right after, alive together" },
+		{ 150, 160, 0, "/usr/bin/bash", "bash\t-s", true, "bash -s still running" },
+		{ 150, 0, 400, "/usr/bin/bash", "bash", false, "a subshell: never exec'd" },
+		{ 150, 160, 400, "/usr/bin/dash", "sh\t-c\tcat > f", false, "sh running its own command" },
+		{ 150, 160, 400, "/usr/bin/tar", "tar\txz", false, "decoded into tar" },
+		{ 250, 260, 400, "/usr/bin/dash", "sh", false, "started after the decoder exited" },
+		{ 50, 60, 400, "/usr/bin/dash", "sh", false, "started before the decoder: not its reader" },
+	};
+	struct t_op op = { EXEC("/usr/bin/base64", "base64\t-d"), .self_pid = 999999999 };
+
+	assert_non_null(r);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fake_sib f = { .exe = cases[i].exe, .argv = cases[i].argv };
+		struct t_match t;
+		bool got;
+
+		f.rec.key.tgid = 999999998;
+		f.rec.key.start_ns = cases[i].start;
+		f.rec.exec_ns = cases[i].exec;
+		f.rec.exit_ns = cases[i].exit;
+		t_match_build(&t, &op);
+		t.rec[0].key.start_ns = 100;
+		t.rec[0].exit_ns = 200;
+		t.m.siblings = fake_siblings;
+		t.m.siblings_ctx = &f;
+		got = vg_rule_matches(r, &t.m);
+		t_match_free(&t);
+		if (got != cases[i].want)
+			fail_msg("records fallback: %s: %s", cases[i].why, got ? "matched" : "did not match");
+	}
+}
+
+/* host_namespace: where the caller came from is its record (as at fork), whatever its parent. */
+static void test_host_namespace_from_record(void **state)
+{
+	const struct vg_rule *r = vg_rules_find(defaults, "host-namespace-joined");
+	struct t_op op = { SYS("/usr/bin/nsenter", 308), .args = { 3, 0x04000000 } };
+	char link[64];
+	unsigned long host = 0;
+	ssize_t n = readlink("/proc/self/ns/uts", link, sizeof(link) - 1);
+	struct t_match t;
+
+	assert_non_null(r);
+	assert_true(n > 0);
+	link[n] = 0;
+	assert_int_equal(sscanf(link, "uts:[%lu]", &host), 1);
+	/* the parent (pid 900001) does not exist: only the record can tell */
+	t_match_build(&t, &op);
+	t.rec[0].ns_uts = host + 1;
+	assert_true(vg_rule_matches(r, &t.m));
+	t_match_free(&t);
+	t_match_build(&t, &op);
+	t.rec[0].ns_uts = host; /* it started in the host's: going back is not an escape */
+	assert_false(vg_rule_matches(r, &t.m));
+	t_match_free(&t);
+}
+
 /* One row: the rule matches (trigger) or not (near-miss); a trigger must also
  * be a kernel candidate: what user space reports, the kernel must have sent. */
 static void test_row(void **state)
@@ -1127,6 +1220,8 @@ int main(void)
 	static const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_defaults_load),
 		cmocka_unit_test(test_table_covers_every_rule),
+		cmocka_unit_test(test_pipe_records_fallback),
+		cmocka_unit_test(test_host_namespace_from_record),
 		cmocka_unit_test(test_kernel_filters_benign_work),
 		cmocka_unit_test(test_syscall_table),
 		cmocka_unit_test(test_mitre_table),
