@@ -6,7 +6,8 @@ A network namespace joined by a veth pair holds the servers and a DNS responder
 (test_netpolicy's PolicyNet, on addresses of its own: 10.215.N.0/24). The target
 and the bystander are two copies of python3 under this test's directory, with names
 nobody else uses: the policies target one by processName; the other, the same
-program under another name, must still connect.
+program under another name, must still connect. Names are under a zone of this test's
+own (rp.vigil-test.example).
 """
 import json
 import os
@@ -19,7 +20,11 @@ import pytest
 
 from conftest import VIGIL, Daemon
 from nettest import HERE
-from test_netpolicy import ZONE, PolicyNet
+from test_netpolicy import PolicyNet
+
+# not test_netpolicy's zone: its policy denies *.evil of its zone for every process, and
+# it may be running on this machine at the same time (other checkouts' test runs)
+ZONE = "rp.vigil-test.example"
 
 PY = os.path.realpath("/usr/bin/python3")
 
