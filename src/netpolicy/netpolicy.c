@@ -111,6 +111,8 @@ struct vg_netpolicy {
 	size_t nextra;
 	unsigned pol_gen;
 	uint64_t pol_mask;
+	vg_np_freeze_fn freeze_fn;
+	void *freeze_ctx;
 	char cgroot[PATH_MAX];
 	struct vg_np_policy *pol[2];
 	struct vg_np_kmaps km[2];
@@ -754,6 +756,12 @@ int vg_netpolicy_set_runtime(struct vg_netpolicy *np, const struct vg_np_extra *
 	return err;
 }
 
+void vg_netpolicy_set_freeze_hook(struct vg_netpolicy *np, vg_np_freeze_fn fn, void *ctx)
+{
+	np->freeze_fn = fn;
+	np->freeze_ctx = ctx;
+}
+
 int vg_netpolicy_reload(struct vg_netpolicy *np, const char *why)
 {
 	pthread_mutex_lock(&np->lock);
@@ -1071,7 +1079,7 @@ void vg_netpolicy_msg(struct vg_netpolicy *np, const void *data, size_t len)
 	struct vg_ext_finding x = {};
 	struct vg_detect_action act = {};
 	char addr[64] = "", name[300] = "", jname[700], jmatch[700], jsrc[600], jaddr[80];
-	char jpol[300] = "null", extra[1024];
+	char jpol[300] = "null", extra[4096];
 	char net[4096], text[1024], entry[64] = "null", port[16] = "null";
 	const char *proto;
 	enum np_rule rule = R_DENY;
@@ -1158,6 +1166,7 @@ void vg_netpolicy_msg(struct vg_netpolicy *np, const void *data, size_t len)
 	if (pr) {
 		/* a RuntimePolicy rule's: the envelope of the other policy findings */
 		char jmsg[600] = "null", jid[400];
+		size_t n;
 
 		if (pr->message)
 			json_str(jmsg, sizeof(jmsg), pr->message);
@@ -1175,8 +1184,11 @@ void vg_netpolicy_msg(struct vg_netpolicy *np, const void *data, size_t len)
 			act.enforced_by = "cgroup";
 			act.guarantee = guarantee(m);
 		}
-		snprintf(extra, sizeof(extra), ",\"rule\":%s,\"hook\":\"%s\",\"message\":%s", jid,
-			 hook_name(m->hook), jmsg);
+		n = snprintf(extra, sizeof(extra), ",\"rule\":%s,\"hook\":\"%s\",\"message\":%s",
+			     jid, hook_name(m->hook), jmsg);
+		if (m->blocked && (e->k.flags & VG_NPE_STOP) && m->hook != VG_NPH_DNS_QUERY &&
+		    np->freeze_fn && m->proc.tgid && n < sizeof(extra))
+			np->freeze_fn(np->freeze_ctx, m->proc.tgid, extra + n, sizeof(extra) - n);
 		act.extra_json = extra;
 	}
 	x.act = &act;

@@ -148,5 +148,10 @@ struct json_object *vg_netpolicy_status(struct vg_netpolicy *np);
  * stays in force if this one fails. */
 int vg_netpolicy_set_runtime(struct vg_netpolicy *np, const struct vg_np_extra *x, size_t n,
 			     unsigned pol_gen);
+/* Called for a RuntimePolicy freeze that took effect (the process is being stopped at
+ * its syscall's exit): the policy engine adds the process's state and open files and
+ * freezes its container's cgroup; appends JSON members (",\"k\":v") to extra. */
+typedef size_t (*vg_np_freeze_fn)(void *ctx, uint32_t pid, char *extra, size_t len);
+void vg_netpolicy_set_freeze_hook(struct vg_netpolicy *np, vg_np_freeze_fn fn, void *ctx);
 
 #endif

@@ -563,6 +563,25 @@ void vg_enforce_msg(struct vg_enforce *e, const void *data, size_t len)
 	vg_detect_enforced(e->det, &m->a, &r->finding, &act);
 }
 
+/* A network rule's freeze (the kernel stops the process at its syscall's exit): as
+ * the kernel tier's freeze findings, its state and files, then its container frozen. */
+static size_t net_freeze(void *ctx, uint32_t pid, char *out, size_t len)
+{
+	struct vg_enforce *e = ctx;
+	char cg[PATH_MAX];
+	const char *how;
+	size_t n;
+
+	if (!may_act(e, pid))
+		return 0;
+	n = frozen_json(pid, out, len);
+	how = freeze_container(e, pid, cg, sizeof(cg));
+	if (how && n < len)
+		n += snprintf(out + n, len - n, ",\"cgroup_frozen\":\"%s\",\"cgroup_by\":\"%s\"",
+			      cg, how);
+	return n;
+}
+
 /* ---- detections -> actions ---- */
 
 static int strength(const struct vg_pol_rule *r)
@@ -828,6 +847,8 @@ struct vg_enforce *vg_enforce_new(struct vg_sensor *s, struct vg_detect *det,
 	vg_enforce_reload(e, "start");
 	if (det)
 		vg_detect_set_hook(det, on_finding, e);
+	if (e->o.np)
+		vg_netpolicy_set_freeze_hook(e->o.np, net_freeze, e);
 	return e;
 }
 
@@ -837,6 +858,8 @@ void vg_enforce_free(struct vg_enforce *e)
 		return;
 	if (e->det)
 		vg_detect_set_hook(e->det, NULL, NULL);
+	if (e->o.np)
+		vg_netpolicy_set_freeze_hook(e->o.np, NULL, NULL);
 	for (size_t i = 0; i < e->nhooks; i++)
 		bpf_link__destroy(e->hooks[i].link);
 	for (size_t i = 0; i < e->nlsm; i++)

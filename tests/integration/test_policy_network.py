@@ -386,6 +386,7 @@ print("after", connect({net.ip[4]!r}), flush=True)"""], stdout=subprocess.PIPE, 
         f = wait_findings(vigil, pid, f"policy/{name}/0")[0]
         assert f["action"] == "freeze" and f["enforced_by"] == "signal", f
         assert "SIGSTOP" in f["enforcement"]["guarantee"], f
+        assert f["enforcement"]["process_state"].startswith("T"), f["enforcement"]
         vigil.cli("unfreeze", str(pid))
         # resumed: connect() returns the EPERM it was refused with
         assert p.stdout.readline().strip() == "after EPERM"
