@@ -394,3 +394,24 @@ print("after", connect({net.ip[4]!r}), flush=True)"""], stdout=subprocess.PIPE, 
     finally:
         p.kill()
     remove(vigil, pdir, name)
+
+
+def test_ancestor_target_covers_the_descendants_only(vigil, pdir, base, net):
+    """The shipped CI example's shape: an ancestor (a runner) as the target — its
+    descendants are refused, the same program outside its tree is not."""
+    runner = unique_py(base)
+    child = unique_py(base)
+    name = "net-anc-" + uuid.uuid4().hex[:6]
+    install(vigil, pdir, name, policy(
+        name, f"    ancestor: [{runner}]",
+        f"    - action: block\n      network:\n        deny:\n          - ip: {net.ip[4]}\n"))
+    script = f"""
+print(json.dumps({{"pid": os.getpid(), "c": connect({net.ip[4]!r})}}))"""
+    inner = run(runner, "import subprocess, sys\n"
+                f"sys.stdout.write(subprocess.run([{child!r}, '-c', {CLIENT + script!r}], "
+                "capture_output=True, text=True).stdout)")
+    outer = run(child, script)
+    assert inner["c"] == "EPERM" and outer["c"] == "ok", (inner, outer)
+    f = wait_findings(vigil, inner["pid"], f"policy/{name}/0")[0]
+    assert f["enforced_by"] == "cgroup" and f["network"]["address"] == net.ip[4], f
+    remove(vigil, pdir, name)
