@@ -420,6 +420,13 @@ static const struct row rows[] = {
 	  { EXEC("/usr/bin/base64", "base64\t-d"),
 	    PARENT("/usr/bin/bash", "bash\t-c\tKEY=\"$(echo $K | base64 -d)\"; ./deploy") }, .why = "decoded into a variable" },
 
+	{ "decode-pipeline-to-shell", true,
+	  { EXEC("/usr/bin/base64", "base64\t-d"),
+	    PARENT("/usr/bin/bash", "bash\t-c\tsource <(echo ZWNobyBoaQo= | base64 -d)") }, .why = "source <(... | base64 -d)" },
+	{ "decode-pipeline-to-shell", false,
+	  { EXEC("/usr/bin/base64", "base64\t-d"),
+	    PARENT("/usr/bin/bash", "bash\t-c\tdiff <(base64 -d a.b64) b.bin") }, .why = "decoded for a comparison" },
+
 	{ "inline-decoded-code-exec", true,
 	  { EXEC("/usr/bin/python3.11", "python3\t-c\timport base64;exec(base64.b64decode('cHJpbnQoMSk='))") },
 	  .why = "python exec(b64decode(...))" },
