@@ -200,32 +200,25 @@ __noinline int vg_file_fd(__s32 fd, __u32 actions, __u32 mode)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct file *f = vg_fd_file(t, fd);
+	struct vg_scratch *sc = vg_scratch();
 	struct vg_file_key k;
 	struct vg_file *e;
 
-	if (!f)
+	if (!f || !sc)
 		return 0;
-	vg_file_key_of(t, f, &k);
+	vg_file_key_of(t, f, &k, sc);
 	e = bpf_map_lookup_elem(&vg_files, &k);
 	if (e && !(actions & ~vg_file_evaluated(e, vg_rule_gen_now()))) {
-		struct vg_scratch *sc = vg_scratch();
+		__u64 now = vg_now_tick(sc); /* last_time: tick resolution */
 
 		__sync_fetch_and_add(&e->count, 1);
-		if (sc) {
-			__u64 now = vg_now_tick(sc); /* last_time: tick resolution */
-
-			if (now > e->last_ns)
-				e->last_ns = now;
-		}
+		if (now > e->last_ns)
+			e->last_ns = now;
 		return 0;
 	}
 	if (!e) { /* first sight: hand the key over (a lookup and four reads saved) */
-		struct vg_scratch *sc = vg_scratch();
-
-		if (sc) {
-			sc->fkey = k;
-			sc->fkey_missed = 1;
-		}
+		sc->fkey = k;
+		sc->fkey_missed = 1;
 	}
 	return vg_file_slow((__u64)f, actions, mode, 0);
 }

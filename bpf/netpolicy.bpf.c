@@ -507,6 +507,14 @@ static __always_inline void np_actor_sk(struct __sk_buff *skb, struct np_actor *
 	}
 }
 
+/* The sender of an egress packet: the socket's owner, else the current task. */
+static __always_inline void np_actor_skb(struct __sk_buff *skb, struct np_actor *a)
+{
+	np_actor_sk(skb, a);
+	if (!a->rec && vg_skb_current)
+		np_actor_current(a);
+}
+
 static __always_inline void np_msg_name(struct __sk_buff *skb, struct vg_np_scratch *sc,
 					__u32 off, __u32 end)
 {
@@ -531,20 +539,24 @@ int vg_np_egress(struct __sk_buff *skb)
 	struct np_l4 l;
 	__u8 hdr[4];
 	__u32 dns, q, end;
-	bool enforce;
+	bool enforce, known;
 	int n;
 
 	/* quarantine: the socket's owner if known (DNS sockets), else the sending task
-	 * (egress of a process's own sends runs in its context) */
-	np_actor_sk(skb, &a);
-	if (!a.rec && vg_skb_current)
-		np_actor_current(&a);
-	if (np_quarantined(&a)) {
-		np_count(VG_NPS_QUARANTINE);
-		return 0;
+	 * (egress of a process's own sends runs in its context). Every packet passes
+	 * here: nobody is looked up until a process has been quarantined. */
+	known = vg_quarantine_any();
+	if (known) {
+		np_actor_skb(skb, &a);
+		if (np_quarantined(&a)) {
+			np_count(VG_NPS_QUARANTINE);
+			return 0;
+		}
 	}
 	if (np_l4(skb, &l) || l.dport != DNS_PORT)
 		return 1;
+	if (!known)
+		np_actor_skb(skb, &a);
 	sc = np_scratch();
 	if (!sc)
 		return 1;

@@ -96,6 +96,19 @@ VG_MAP struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } vg_ustats SEC(".maps");
 
+/*
+ * Has any process ever been put in network quarantine? User space counts each
+ * one it marks (VG_ST_NET_QUARANTINED); until the first, the per-packet
+ * programs skip looking the sender up.
+ */
+static __always_inline bool vg_quarantine_any(void)
+{
+	__u32 k = VG_ST_NET_QUARANTINED;
+	__u64 *n = bpf_map_lookup_elem(&vg_ustats, &k);
+
+	return n && *n;
+}
+
 /* Slot VG_GAUGE_KERNEL is changed by BPF (atomics), VG_GAUGE_USER by the daemon; sum them. */
 VG_MAP struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -197,6 +210,9 @@ struct vg_scratch {
 	struct vg_file fval;
 	__u32 fkey_missed;         /* fkey is set and vg_files had no entry for it just now */
 	__u32 _pad2;
+	__u64 sb_last;             /* vg_file_key_of(): the super block last met on this CPU */
+	__u32 sb_last_dev;         /* ... and its s_dev */
+	__u32 _pad_sb;
 	__u64 tick_jiffies;        /* vg_now_tick(): the jiffy of tick_ns, on this CPU */
 	__u64 tick_ns;
 	struct vg_eval ev;         /* rule evaluation (rules.bpf.c) */

@@ -97,11 +97,14 @@ static __always_inline bool vg_fd_is_sock(struct task_struct *t, int fd)
  * On the hot path, so few reads: i_sb and i_ino (close together in struct
  * inode on every kernel vigil knows) and, where the layout puts it near as
  * 6.18's does, i_generation come in one read of a window. The offsets are
- * CO-RE relocated constants: the verifier sees the branches decided.
+ * CO-RE relocated constants: the verifier sees the branches decided. The
+ * super block's device number comes from a one-entry per-CPU cache (a super
+ * block's s_dev never changes while it exists; opens in a row are mostly on
+ * one file system).
  */
 #define VG_INODE_WINDOW 96
 static __always_inline void vg_file_key_of(struct task_struct *t, struct file *f,
-					   struct vg_file_key *k)
+					   struct vg_file_key *k, struct vg_scratch *sc)
 {
 	struct inode *ino = BPF_CORE_READ(f, f_inode);
 	__u32 sb_off = bpf_core_field_offset(struct inode, i_sb);
@@ -128,7 +131,13 @@ static __always_inline void vg_file_key_of(struct task_struct *t, struct file *f
 		k->igen = ((__u32 *)win)[(gen_off - sb_off) / 4];
 	else
 		k->igen = BPF_CORE_READ(ino, i_generation);
+	if (sc->sb_last == (__u64)sb && sb) {
+		k->dev = sc->sb_last_dev;
+		return;
+	}
 	k->dev = BPF_CORE_READ(sb, s_dev);
+	sc->sb_last = (__u64)sb;
+	sc->sb_last_dev = k->dev;
 }
 
 /* The same key read field by field: for the slow paths, whose stack is precious. */

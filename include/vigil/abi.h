@@ -147,6 +147,7 @@ enum vg_stat {
 	VG_ST_EXEC_SCAN,       /* execs sent for argv-only rules */
 	VG_ST_FILE_NEW,        /* (process, file) entries created */
 	VG_ST_NOT_FOUND,       /* file calls that failed ENOENT/ENOTDIR: counted, not recorded */
+	VG_ST_NET_QUARANTINED, /* processes put in network quarantine (user space counts) */
 	VG_ST_MAX
 };
 

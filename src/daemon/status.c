@@ -36,6 +36,7 @@ static const char *const stat_names[VG_ST_MAX] = {
 	[VG_ST_EXEC_SCAN] = "exec_scans",
 	[VG_ST_FILE_NEW] = "file_entries_created",
 	[VG_ST_NOT_FOUND] = "file_lookups_not_found",
+	[VG_ST_NET_QUARANTINED] = "processes_net_quarantined",
 };
 
 const char *vg_stat_name(enum vg_stat s)

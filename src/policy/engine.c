@@ -594,6 +594,14 @@ static int strength(const struct vg_pol_rule *r)
 	}
 }
 
+/* Mark one process quarantined. Counted first: the count arms the kernel's
+ * per-packet quarantine check (vg_quarantine_any) before the flag is there. */
+static void quarantine_one(struct vg_enforce *e, const struct vg_proc_key *k)
+{
+	vg_ustat_add(&e->s->maps, VG_ST_NET_QUARANTINED, 1);
+	proc_flags(e, k, VG_PF_NET_QUARANTINE, 0);
+}
+
 /* Quarantine a process and its live descendants (the kernel makes new children
  * inherit the flag at fork). Returns how many records were marked. */
 static unsigned quarantine_tree(struct vg_enforce *e, const struct vg_proc_key *root)
@@ -601,7 +609,7 @@ static unsigned quarantine_tree(struct vg_enforce *e, const struct vg_proc_key *
 	struct vg_proc_key k, next, *prev = NULL;
 	unsigned n = 0;
 
-	proc_flags(e, root, VG_PF_NET_QUARANTINE, 0);
+	quarantine_one(e, root);
 	n++;
 	while (bpf_map_get_next_key(e->s->maps.procs, prev, &next) == 0) {
 		struct vg_proc p, q;
@@ -614,7 +622,7 @@ static unsigned quarantine_tree(struct vg_enforce *e, const struct vg_proc_key *
 		up = p.parent;
 		for (int depth = 0; depth < 64 && up.tgid; depth++) {
 			if (up.tgid == root->tgid && up.start_ns == root->start_ns) {
-				proc_flags(e, &k, VG_PF_NET_QUARANTINE, 0);
+				quarantine_one(e, &k);
 				n++;
 				break;
 			}
