@@ -697,7 +697,8 @@ static void render_status(struct json_object *s)
 	vg_table_print(t, stdout);
 	vg_table_free(t);
 	if (!json_object_get_boolean(json_object_object_get(s, "bpf_stats")))
-		printf("(per-program cost unavailable: BPF_ENABLE_STATS refused)\n");
+		printf("(per-program cost not measured: run the daemon with --bpf-stats, or\n"
+		       " sysctl kernel.bpf_stats_enabled=1 — it costs every BPF program two clock reads)\n");
 }
 
 int vg_cmd_status(int argc, char **argv)
@@ -785,6 +786,9 @@ static void run_help(void)
 	     "  --socket PATH        API socket (default /run/vigil/vigil.sock, or $VIGIL_SOCKET)\n"
 	     "  --reset-state        discard the pinned state and start fresh\n"
 	     "  --proc-snapshot      take the start-up snapshot from /proc instead of the task iterator\n"
+	     "  --bpf-stats          measure each BPF program's run count and time (vigil status);\n"
+	     "                       off by default: it costs every BPF program on the machine\n"
+	     "                       two clock reads per run\n"
 	     "\n"
 	     "detections:\n"
 	     "  --rules-dir DIR      rule files (*.yaml) added to the embedded defaults\n"
@@ -837,6 +841,7 @@ int vg_cmd_run(int argc, char **argv)
 		{ "enforce", required_argument, 0, 'E' },
 		{ "network-policy", required_argument, 0, 'N' },
 		{ "max-flows", required_argument, 0, 'F' }, /* network */
+		{ "bpf-stats", no_argument, 0, 'B' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0 }
 	};
@@ -855,6 +860,7 @@ int vg_cmd_run(int argc, char **argv)
 		switch (c) {
 		case 't': cfg.trace = true; break;
 		case 'R': cfg.reset_state = true; break;
+		case 'B': cfg.bpf_stats = true; break;
 		case 'P': cfg.force_proc_snapshot = true; break;
 		case 'd': cfg.state_dir = optarg; break;
 		case 's': cfg.socket_path = optarg; break;

@@ -103,6 +103,23 @@ static struct json_object *maps_json(struct vg_daemon *d, long long *total)
 	return a;
 }
 
+/* Are run times being measured: by this daemon (--bpf-stats) or by someone's sysctl? */
+static bool bpf_stats_on(const struct vg_daemon *d)
+{
+	char c = '0';
+	FILE *f;
+
+	if (d->sensor.stats_fd >= 0)
+		return true;
+	f = fopen("/proc/sys/kernel/bpf_stats_enabled", "re");
+	if (f) {
+		if (fread(&c, 1, 1, f) != 1)
+			c = '0';
+		fclose(f);
+	}
+	return c == '1';
+}
+
 static struct json_object *progs_json(struct vg_daemon *d)
 {
 	struct json_object *a = json_object_new_array();
@@ -284,7 +301,7 @@ struct json_object *vg_status_json(struct vg_daemon *d)
 	json_object_object_add(o, "maps", maps_json(d, &mem));
 	json_object_object_add(o, "kernel_memory_bytes", json_object_new_int64(mem));
 	json_object_object_add(o, "programs", progs_json(d));
-	json_object_object_add(o, "bpf_stats", json_object_new_boolean(d->sensor.stats_fd >= 0));
+	json_object_object_add(o, "bpf_stats", json_object_new_boolean(bpf_stats_on(d)));
 
 	json_object_object_add(daemon, "pid", json_object_new_int(getpid()));
 	json_object_object_add(daemon, "snapshot", json_object_new_string(

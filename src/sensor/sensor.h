@@ -25,6 +25,7 @@ struct vg_config {
 	uint32_t max_flows; /* network flow table */
 	bool trace;        /* stream exec/exit lines (debug view) */
 	bool reset_state;  /* discard pinned state at start */
+	bool bpf_stats;    /* hold BPF_ENABLE_STATS: per-program run time (costs every BPF program) */
 	bool force_proc_snapshot; /* use the /proc fallback (no sleepable iterator, or tests) */
 	bool lsm;          /* load the BPF-LSM programs (the probe saw BPF-LSM work) */
 	const char *state_dir;

@@ -135,7 +135,7 @@ def vigil(request):
     name = request.module.__name__.split(".")[-1].replace("test_", "")
     d = Daemon(name)
     d.purge()
-    d.start(["--reset-state"])
+    d.start(["--reset-state", "--bpf-stats"])  # the tests read per-program run counts
     yield d
     d.stop()
     d.purge()

@@ -54,3 +54,4 @@ def test_argv_rule_fires_with_the_string_table_full():
         assert st["detections"]["counters"]["argv_from_proc"] >= 1, st["detections"]
     finally:
         d.stop()
+        d.purge()  # pinned state keeps its programs attached: never leave it behind
