@@ -8,12 +8,15 @@
  *                                         sockets;
  *   cgroup_skb/ingress                    learns the addresses of DNS answers for
  *                                         matched names (deny or allow) for their TTL.
+ * The cgroup_skb parts are global functions netskb.bpf.c's per-packet programs
+ * call once they have counted the packet (vg_np_skb_egress, vg_np_skb_ingress).
  * In audit mode the same decisions are taken and reported, nothing is refused.
  * Each refusal (or audit hit) sends one vg_np_msg, at most one per second per
  * (process, entry, destination); every decision is counted in vg_np_stats.
  * Maps and the decision: lib/netpolicy.bpf.h.
  */
 #include <bpf/bpf_endian.h>
+#include "lib/net.bpf.h"
 #include "lib/netpolicy.bpf.h"
 
 #define ETH_P_IP 0x0800
@@ -313,36 +316,16 @@ struct np_l4 {
 	struct vg_np_lpm_key *dst; /* filled when asked */
 };
 
-/* IP and UDP header of an skb (data starts at the network header). 0 if parsed. */
-static __always_inline int np_l4(struct __sk_buff *skb, struct np_l4 *l)
+/* The UDP packet netskb parsed (vg_np_pkt_pack in lib/netpolicy.bpf.h). 0 if it is one. */
+static __always_inline int np_pkt_unpack(__u64 pkt, struct np_l4 *l)
 {
-	__u16 ports[2];
-
-	if (skb->protocol == bpf_htons(ETH_P_IP)) {
-		__u8 vihl, proto;
-
-		if (bpf_skb_load_bytes(skb, 0, &vihl, 1) || bpf_skb_load_bytes(skb, 9, &proto, 1))
-			return -1;
-		l->family = 4;
-		l->proto = proto;
-		l->off = (vihl & 0xf) * 4;
-	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
-		__u8 next;
-
-		if (bpf_skb_load_bytes(skb, 6, &next, 1))
-			return -1;
-		l->family = 6;
-		l->proto = next; /* extension headers: not DNS as far as we are concerned */
-		l->off = 40;
-	} else {
+	if (!pkt || VG_NP_PKT_PROTO(pkt) != IPPROTO_UDP_)
 		return -1;
-	}
-	if (l->proto != IPPROTO_UDP_)
-		return -1;
-	if (bpf_skb_load_bytes(skb, l->off, ports, 4))
-		return -1;
-	l->sport = bpf_ntohs(ports[0]);
-	l->dport = bpf_ntohs(ports[1]);
+	l->off = VG_NP_PKT_UDP(pkt);
+	l->family = VG_NP_PKT_FAMILY(pkt);
+	l->proto = IPPROTO_UDP_;
+	l->sport = VG_NP_PKT_SPORT(pkt);
+	l->dport = VG_NP_PKT_DPORT(pkt);
 	return 0;
 }
 
@@ -529,8 +512,14 @@ static __always_inline void np_msg_name(struct __sk_buff *skb, struct vg_np_scra
 		sc->msg.name_len = len;
 }
 
-SEC("cgroup_skb/egress")
-int vg_np_egress(struct __sk_buff *skb)
+/*
+ * The policy's part of an egress packet: quarantine and DNS queries. Called by
+ * netskb's per-packet program after it counted the packet (one program per
+ * direction: a second one would cost every packet another run and another
+ * header parse); pkt is what that parse found (vg_np_pkt_pack). Returns the
+ * program's verdict: 1 pass, 0 drop.
+ */
+__noinline int vg_np_skb_egress(struct __sk_buff *skb, __u64 pkt)
 {
 	struct vg_np_scratch *sc;
 	struct np_decision d = {};
@@ -553,7 +542,7 @@ int vg_np_egress(struct __sk_buff *skb)
 			return 0;
 		}
 	}
-	if (np_l4(skb, &l) || l.dport != DNS_PORT)
+	if (!skb || np_pkt_unpack(pkt, &l) || l.dport != DNS_PORT)
 		return 1;
 	if (!known)
 		np_actor_skb(skb, &a);
@@ -686,8 +675,9 @@ bad:
 	return 1;
 }
 
-SEC("cgroup_skb/ingress")
-int vg_np_ingress(struct __sk_buff *skb)
+/* The policy's part of an ingress packet: DNS answers for names it judges (their
+ * addresses learned with the name's verdict). Called like vg_np_skb_egress. */
+__noinline int vg_np_skb_ingress(struct __sk_buff *skb, __u64 pkt)
 {
 	struct vg_np_scratch *sc;
 	struct np_decision d = {};
@@ -699,7 +689,7 @@ int vg_np_ingress(struct __sk_buff *skb)
 	__u32 dns, q, end;
 	int n;
 
-	if (!np_gen_get(&g) || np_l4(skb, &l) || l.sport != DNS_PORT)
+	if (!skb || !np_gen_get(&g) || np_pkt_unpack(pkt, &l) || l.sport != DNS_PORT)
 		return 1;
 	sc = np_scratch();
 	if (!sc)

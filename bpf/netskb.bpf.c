@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Per-packet accounting and DNS, on cgroup_skb/egress and ingress attached at
- * the cgroup v2 root. Both only observe: they always return 1 (pass).
+ * the cgroup v2 root. They observe; the verdict is the network policy's, whose
+ * per-packet part (quarantine, DNS names) they call once the packet is counted
+ * (netpolicy.bpf.c: one program and one header parse per packet and direction).
  *
  * Hot path, every packet: read the IP and L4 headers in place (direct packet
  * access; bpf_skb_load_bytes when they are not linear — the IP header is at
@@ -361,7 +363,10 @@ static __noinline int listener_packet(struct vg_flow_key *k, bool egress, __u64 
 	return 0;
 }
 
-static __always_inline int account(struct __sk_buff *skb, bool egress)
+/* Count the packet in its flow (and parse DNS); returns the packet for the policy
+ * (VG_NP_PKT, 0 if not TCP/UDP). A subprogram: its frame is gone when the policy's
+ * DNS walk runs (6.1 allows 512 bytes of stack for the whole call chain). */
+static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 {
 	struct vg_scratch *sc = vg_scratch();
 	struct vg_flow_key k = {};
@@ -371,11 +376,11 @@ static __always_inline int account(struct __sk_buff *skb, bool egress)
 	int r;
 
 	if (!sc)
-		return 1;
+		return 0;
 	r = vg_pkt_parse(skb, &p);
 	if (r) {
 		vg_net_count(r == VG_PKT_SHORT ? VG_NS_PKT_SHORT : VG_NS_PKT_OTHER);
-		return 1;
+		return 0;
 	}
 	k.cookie = bpf_get_socket_cookie(skb);
 	k.proto = p.proto;
@@ -425,17 +430,17 @@ static __always_inline int account(struct __sk_buff *skb, bool egress)
 				vg_net_count(VG_NS_DNS_TCP);
 		}
 	}
-	return 1;
+	return VG_NP_PKT(p.l3len, p.family, p.proto, p.sport, p.dport);
 }
 
 SEC("cgroup_skb/egress")
 int vg_skb_egress(struct __sk_buff *skb)
 {
-	return account(skb, true);
+	return vg_np_skb_egress(skb, account(skb, true)) ? 1 : 0;
 }
 
 SEC("cgroup_skb/ingress")
 int vg_skb_ingress(struct __sk_buff *skb)
 {
-	return account(skb, false);
+	return vg_np_skb_ingress(skb, account(skb, false)) ? 1 : 0;
 }

@@ -249,4 +249,21 @@ static __always_inline int vg_pkt_parse(struct __sk_buff *skb, struct vg_pkt *p)
 	return VG_PKT_OK;
 }
 
+/*
+ * The network policy's part of each packet (netpolicy.bpf.c), called by netskb's
+ * per-packet programs once they have parsed and counted it: one program per
+ * direction and one header parse. pkt packs what the parse found (0: it is not
+ * TCP or UDP); the return value is the program's verdict, 1 pass, 0 drop.
+ */
+#define VG_NP_PKT(l3len, family, proto, sport, dport)                                          \
+	(1ULL << 63 | (__u64)(l3len) | (__u64)(family) << 8 | (__u64)(proto) << 16 |              \
+	 (__u64)(sport) << 24 | (__u64)(dport) << 40)
+#define VG_NP_PKT_UDP(pkt) ((__u32)((pkt) & 0xff)) /* the L4 header's offset */
+#define VG_NP_PKT_FAMILY(pkt) ((__u8)((pkt) >> 8))
+#define VG_NP_PKT_PROTO(pkt) ((__u8)((pkt) >> 16))
+#define VG_NP_PKT_SPORT(pkt) ((__u16)((pkt) >> 24))
+#define VG_NP_PKT_DPORT(pkt) ((__u16)((pkt) >> 40))
+int vg_np_skb_egress(struct __sk_buff *skb, __u64 pkt);
+int vg_np_skb_ingress(struct __sk_buff *skb, __u64 pkt);
+
 #endif /* VG_NET_BPF_H */

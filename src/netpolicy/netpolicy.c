@@ -31,8 +31,10 @@
 
 #define DEBOUNCE_NS 300000000ULL
 
+/* The per-packet part (quarantine, DNS names) runs inside netskb's cgroup_skb
+ * programs, attached with the network observation (src/net/attach.c). */
 static const char *const prog_names[] = { "vg_np_connect4", "vg_np_connect6", "vg_np_sendmsg4",
-					  "vg_np_sendmsg6", "vg_np_egress", "vg_np_ingress" };
+					  "vg_np_sendmsg6" };
 #define NPROGS (sizeof(prog_names) / sizeof(prog_names[0]))
 
 /* The findings' rules: documented in docs/network-policy.md ("Findings"). */
