@@ -364,8 +364,9 @@ static __noinline int listener_packet(struct vg_flow_key *k, bool egress, __u64 
 }
 
 /* Count the packet in its flow (and parse DNS); returns the packet for the policy
- * (VG_NP_PKT, 0 if not TCP/UDP). A subprogram: its frame is gone when the policy's
- * DNS walk runs (6.1 allows 512 bytes of stack for the whole call chain). */
+ * (VG_NP_PKT, 0 if not TCP/UDP). A subprogram, so that its frame is gone when the
+ * policy's part runs: 6.1 allows 512 bytes of stack for a whole call chain, and
+ * both the DNS parser's chain here and the policy's are close to it. */
 static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 {
 	struct vg_scratch *sc = vg_scratch();
@@ -377,6 +378,8 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 
 	if (!sc)
 		return 0;
+	p.saddr = egress ? &k.laddr : &k.raddr;
+	p.daddr = egress ? &k.raddr : &k.laddr;
 	r = vg_pkt_parse(skb, &p);
 	if (r) {
 		vg_net_count(r == VG_PKT_SHORT ? VG_NS_PKT_SHORT : VG_NS_PKT_OTHER);
@@ -385,17 +388,8 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 	k.cookie = bpf_get_socket_cookie(skb);
 	k.proto = p.proto;
 	k.family = p.family;
-	if (egress) {
-		k.laddr = p.saddr;
-		k.raddr = p.daddr;
-		k.lport = p.sport;
-		k.rport = p.dport;
-	} else {
-		k.laddr = p.daddr;
-		k.raddr = p.saddr;
-		k.lport = p.dport;
-		k.rport = p.sport;
-	}
+	k.lport = egress ? p.sport : p.dport;
+	k.rport = egress ? p.dport : p.sport;
 	now = vg_now_tick(sc);
 	f = bpf_map_lookup_elem(&vg_flows, &k);
 	if (f) {

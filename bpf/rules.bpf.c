@@ -137,31 +137,13 @@ __noinline __u64 vg_str_base_hash(__u64 id)
 	return vg_base_hash();
 }
 
-/*
- * Argument conditions (bpf cmd, socket family...): a rule that needs one stays
- * a candidate when (nr, argument i, its value) is in the table for one of the
- * arguments some rule checks (arg_idx, at most 6 lookups, usually one).
- */
+/* Argument conditions: a rule that needs one stays a candidate when it holds. */
 static __always_inline void sys_args(struct vg_rbits *c, const struct vg_ruleset *rs, __u32 gen,
 				     const struct vg_eval *ev)
 {
 	struct vg_rbits have = {};
 
-	for (int i = 0; i < 6; i++) {
-		struct vg_rule_key k = { .gen = gen, .kind = VG_RK_SYSCALL,
-					 .what = VG_RW_SYSCALL_ARG };
-		struct vg_rbits *h;
-
-		if (!(rs->arg_idx & (1u << i)))
-			continue;
-		k.aux = VG_ARG_AUX(ev->a.sys.nr, i);
-		k.value = ev->a.sys.args[i];
-		h = bpf_map_lookup_elem(&vg_rule_names, &k);
-		if (h) {
-			have.w[0] |= h->w[0];
-			have.w[1] |= h->w[1];
-		}
-	}
+	vg_sys_arg_bits(rs, gen, ev->a.sys.nr, ev->a.sys.args, &have);
 	rb_need(c, &rs->need_arg, &have);
 }
 

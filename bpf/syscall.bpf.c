@@ -125,6 +125,7 @@ int vg_sys(struct vg_sys_exit_ctx *ctx)
 	struct pt_regs *r;
 	struct vg_rule_key k = { .kind = VG_RK_SYSCALL, .what = VG_RW_SYSCALL };
 	enum str_kind sk;
+	__u64 args[6];
 	__s64 pid;
 	int idx;
 
@@ -140,21 +141,32 @@ int vg_sys(struct vg_sys_exit_ctx *ctx)
 	hit = bpf_map_lookup_elem(&vg_rule_names, &k);
 	if (!hit || !((hit->w[0] & rs->all.w[0]) | (hit->w[1] & rs->all.w[1])))
 		return 0;
+	r = (struct pt_regs *)bpf_task_pt_regs(t);
+	args[0] = r->di;
+	args[1] = r->si;
+	args[2] = r->dx;
+	args[3] = r->r10;
+	args[4] = r->r8;
+	args[5] = r->r9;
+	/* Only rules with an argument condition name this syscall (socket: the packet
+	 * socket rule): none holds for these arguments -> stop before the evaluation. */
+	if (!((hit->w[0] & rs->all.w[0] & ~rs->need_arg.w[0]) |
+	      (hit->w[1] & rs->all.w[1] & ~rs->need_arg.w[1]))) {
+		struct vg_rbits have = {};
+
+		vg_sys_arg_bits(rs, gen, nr, args, &have);
+		if (!((hit->w[0] & have.w[0]) | (hit->w[1] & have.w[1])))
+			return 0;
+	}
 
 	sc = vg_scratch();
 	if (!sc)
 		return 0;
 	ev = &sc->ev;
 	__builtin_memset(ev, 0, sizeof(*ev));
-	r = (struct pt_regs *)bpf_task_pt_regs(t);
 	ev->a.sys.nr = nr;
 	ev->a.sys.ret = ctx->ret;
-	ev->a.sys.args[0] = r->di;
-	ev->a.sys.args[1] = r->si;
-	ev->a.sys.args[2] = r->dx;
-	ev->a.sys.args[3] = r->r10;
-	ev->a.sys.args[4] = r->r8;
-	ev->a.sys.args[5] = r->r9;
+	__builtin_memcpy(ev->a.sys.args, args, sizeof(args));
 	pid = target_pid(nr, ev->a.sys.args);
 	if (pid > 0) {
 		__u32 tgid = pid;

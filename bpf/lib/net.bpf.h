@@ -111,10 +111,11 @@ static __always_inline void vg_ip_v4(struct vg_ip *a, __u32 v4)
 
 /*
  * The headers of a packet on a cgroup skb hook (the IP header is at offset 0).
- * Fills the addresses as source/destination of the packet.
+ * The addresses go where the caller points saddr and daddr (straight into its
+ * flow key: the per-packet programs' stack is the DNS parser's too).
  */
 struct vg_pkt {
-	struct vg_ip saddr, daddr;
+	struct vg_ip *saddr, *daddr;
 	__u16 sport, dport; /* host order */
 	__u8 proto;
 	__u8 family;  /* 4 or 6 */
@@ -146,8 +147,8 @@ static __always_inline int vg_pkt_parse_direct(struct __sk_buff *skb, struct vg_
 		p->family = 4;
 		p->proto = ip->protocol;
 		l3 = ip->ihl * 4;
-		vg_ip_v4(&p->saddr, ip->saddr);
-		vg_ip_v4(&p->daddr, ip->daddr);
+		vg_ip_v4(p->saddr, ip->saddr);
+		vg_ip_v4(p->daddr, ip->daddr);
 		if (ip->frag_off & bpf_htons(0x1fff))
 			return VG_PKT_OTHER;
 	} else if (((__u8 *)data)[0] >> 4 == 6) {
@@ -158,8 +159,8 @@ static __always_inline int vg_pkt_parse_direct(struct __sk_buff *skb, struct vg_
 		p->family = 6;
 		p->proto = ip6->nexthdr;
 		l3 = sizeof(*ip6);
-		__builtin_memcpy(&p->saddr, &ip6->saddr, 16);
-		__builtin_memcpy(&p->daddr, &ip6->daddr, 16);
+		__builtin_memcpy(p->saddr, &ip6->saddr, 16);
+		__builtin_memcpy(p->daddr, &ip6->daddr, 16);
 	} else {
 		return VG_PKT_OTHER;
 	}
@@ -204,8 +205,8 @@ static __always_inline int vg_pkt_parse(struct __sk_buff *skb, struct vg_pkt *p)
 		p->family = 4;
 		p->proto = ip.protocol;
 		p->l3len = ip.ihl * 4;
-		vg_ip_v4(&p->saddr, ip.saddr);
-		vg_ip_v4(&p->daddr, ip.daddr);
+		vg_ip_v4(p->saddr, ip.saddr);
+		vg_ip_v4(p->daddr, ip.daddr);
 		if (ip.frag_off & bpf_htons(0x1fff))
 			return VG_PKT_OTHER; /* a later fragment: no L4 header */
 	} else if ((b0 >> 4) == 6) {
@@ -216,8 +217,8 @@ static __always_inline int vg_pkt_parse(struct __sk_buff *skb, struct vg_pkt *p)
 		p->family = 6;
 		p->proto = ip6.nexthdr; /* extension headers: not TCP/UDP here, counted as other */
 		p->l3len = sizeof(ip6);
-		__builtin_memcpy(&p->saddr, &ip6.saddr, 16);
-		__builtin_memcpy(&p->daddr, &ip6.daddr, 16);
+		__builtin_memcpy(p->saddr, &ip6.saddr, 16);
+		__builtin_memcpy(p->daddr, &ip6.daddr, 16);
 	} else {
 		return VG_PKT_OTHER;
 	}

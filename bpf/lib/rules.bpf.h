@@ -43,6 +43,31 @@ static __always_inline struct vg_ruleset *vg_ruleset_get(__u32 gen, __u32 kind)
 }
 
 /* Could any file rule care about these action bits? (saves building a path) */
+/*
+ * Argument conditions (bpf cmd, socket family...): the rules whose condition
+ * (nr, argument i, its value) holds, for the arguments some rule checks
+ * (rs->arg_idx: at most 6 lookups, usually one), or-ed into *have.
+ */
+static __always_inline void vg_sys_arg_bits(const struct vg_ruleset *rs, __u32 gen, __u32 nr,
+					    const __u64 *args, struct vg_rbits *have)
+{
+	for (int i = 0; i < 6; i++) {
+		struct vg_rule_key k = { .gen = gen, .kind = VG_RK_SYSCALL,
+					 .what = VG_RW_SYSCALL_ARG };
+		struct vg_rbits *h;
+
+		if (!(rs->arg_idx & (1u << i)))
+			continue;
+		k.aux = VG_ARG_AUX(nr, i);
+		k.value = args[i];
+		h = bpf_map_lookup_elem(&vg_rule_names, &k);
+		if (h) {
+			have->w[0] |= h->w[0];
+			have->w[1] |= h->w[1];
+		}
+	}
+}
+
 static __always_inline bool vg_rules_want_file(__u32 act, __u32 gen)
 {
 	struct vg_ruleset *rs = vg_ruleset_get(gen, VG_RK_FILE);
