@@ -44,6 +44,36 @@ threading.Event().wait()
 """ % (TCP_PORT, RESP, UDP_PORT)
 
 
+def client_prelude(dns=None):
+    """Python prepended to a test client's script: connect(ip, port) and sendto(ip, port)
+    return 'ok' or the errno's name; resolve(name, dns=DNS) asks the test's DNS server
+    (the A answers, 'rcodeN', 'timeout' or the errno's name)."""
+    return (f"import errno, json, os, socket, sys\nsys.path.insert(0, {HERE!r})\n"
+            f"import dnsserver\nDNS = {dns!r}\n"
+            "def connect(ip, port=8080):\n"
+            "    s = socket.socket(); s.settimeout(3)\n"
+            "    try:\n"
+            "        s.connect((ip, port)); return 'ok'\n"
+            "    except OSError as e:\n"
+            "        return errno.errorcode.get(e.errno, str(e))\n"
+            "    finally:\n"
+            "        s.close()\n"
+            "def sendto(ip, port=9090):\n"
+            "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+            "    try:\n"
+            "        s.sendto(b'x', (ip, port)); return 'ok'\n"
+            "    except OSError as e:\n"
+            "        return errno.errorcode.get(e.errno, str(e))\n"
+            "def resolve(name, dns=None):\n"
+            "    try:\n"
+            "        rcode, ans = dnsserver.query((dns or DNS, 53), name, timeout=1.5)\n"
+            "        return [v for t, v, _ in ans if t == 'A'] or 'rcode%d' % rcode\n"
+            "    except socket.timeout:\n"
+            "        return 'timeout'\n"
+            "    except OSError as e:\n"
+            "        return errno.errorcode.get(e.errno, str(e))\n")
+
+
 def sh(cmd):
     r = subprocess.run(cmd, shell=True, capture_output=True, text=True)
     assert r.returncode == 0, f"{cmd}: {r.stderr}"

@@ -17,26 +17,32 @@ import time
 import pytest
 
 from conftest import Daemon
-from nettest import HERE, PY, SERVERS, NetEnv, sh
+from nettest import HERE, PY, SERVERS, NetEnv, client_prelude, sh
 
 ZONE = "np.vigil-test.example"
 BLK = "blk.vigil-test.example"
 
 
 class PolicyNet(NetEnv):
-    """NetEnv on its own addresses, servers on every address of the namespace."""
+    """NetEnv on its own addresses (10.OCTET.N.0/24, V6:N::/64, interfaces vgTAG...),
+    servers on every address of the namespace: suites that may run at the same time
+    pick different ones."""
 
-    def __init__(self):
+    def __init__(self, tag="p", octet=214, v6=0xfd78):
         super().__init__()
         pid = os.getpid()
         n = pid % 200 + 20
-        self.ns = f"vgp{pid}"
-        self.host_if, self.ns_if = f"vgph{pid}"[:15], f"vgpn{pid}"[:15]
-        self.HOST_IP, self.NS_IP = f"10.214.{n}.1", f"10.214.{n}.2"
-        self.HOST_IP6, self.NS_IP6 = f"fd78:{n:x}::1", f"fd78:{n:x}::2"
-        self.net = f"10.214.{n}"
-        self.ip = {i: f"10.214.{n}.{i}" for i in range(3, 10)}
-        self.zone = {
+        self.ns = f"vg{tag}{pid}"
+        self.host_if, self.ns_if = f"vg{tag}h{pid}"[:15], f"vg{tag}n{pid}"[:15]
+        self.HOST_IP, self.NS_IP = f"10.{octet}.{n}.1", f"10.{octet}.{n}.2"
+        self.HOST_IP6, self.NS_IP6 = f"{v6:x}:{n:x}::1", f"{v6:x}:{n:x}::2"
+        self.net = f"10.{octet}.{n}"
+        self.ip = {i: f"10.{octet}.{n}.{i}" for i in range(3, 10)}
+        self.zone = self.names()
+
+    def names(self):
+        """The DNS server's zone."""
+        return {
             f"ok.{ZONE}": [["A", self.NS_IP]],
             f"x.evil.{ZONE}": [["A", self.ip[5]]],
             f"alias.{ZONE}": [["CNAME", f"y.evil.{ZONE}"]],
@@ -64,30 +70,7 @@ class PolicyNet(NetEnv):
 
     def run(self, script):
         """A client process: returns (pid, parsed JSON it printed)."""
-        pre = (f"import errno, json, os, socket, sys\nsys.path.insert(0, {HERE!r})\n"
-               f"import dnsserver\nDNS = ({self.NS_IP!r}, 53)\n"
-               "def connect(ip, port=8080):\n"
-               "    s = socket.socket(); s.settimeout(3)\n"
-               "    try:\n"
-               "        s.connect((ip, port)); return 'ok'\n"
-               "    except OSError as e:\n"
-               "        return errno.errorcode.get(e.errno, str(e))\n"
-               "    finally:\n"
-               "        s.close()\n"
-               "def sendto(ip, port=9090):\n"
-               "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
-               "    try:\n"
-               "        s.sendto(b'x', (ip, port)); return 'ok'\n"
-               "    except OSError as e:\n"
-               "        return errno.errorcode.get(e.errno, str(e))\n"
-               "def resolve(name):\n"
-               "    try:\n"
-               "        rcode, ans = dnsserver.query(DNS, name, timeout=1.5)\n"
-               "        return [v for t, v, _ in ans if t == 'A'] or 'rcode%d' % rcode\n"
-               "    except socket.timeout:\n"
-               "        return 'timeout'\n"
-               "    except OSError as e:\n"
-               "        return errno.errorcode.get(e.errno, str(e))\n")
+        pre = client_prelude(self.NS_IP)
         p = subprocess.run([PY, "-c", pre + script], capture_output=True, text=True, timeout=60)
         assert p.returncode == 0, p.stderr
         return json.loads(p.stdout)

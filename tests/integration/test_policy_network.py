@@ -19,7 +19,7 @@ import uuid
 import pytest
 
 from conftest import VIGIL, Daemon
-from nettest import HERE
+from nettest import client_prelude
 from test_netpolicy import PolicyNet
 
 # not test_netpolicy's zone: its policy denies *.evil of its zone for every process, and
@@ -28,46 +28,17 @@ ZONE = "rp.vigil-test.example"
 
 PY = os.path.realpath("/usr/bin/python3")
 
-CLIENT = (f"import errno, json, os, socket, sys\nsys.path.insert(0, {HERE!r})\n"
-          "import dnsserver\n"
-          "def connect(ip, port=8080):\n"
-          "    s = socket.socket(); s.settimeout(3)\n"
-          "    try:\n"
-          "        s.connect((ip, port)); return 'ok'\n"
-          "    except OSError as e:\n"
-          "        return errno.errorcode.get(e.errno, str(e))\n"
-          "    finally:\n"
-          "        s.close()\n"
-          "def sendto(ip, port=9090):\n"
-          "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
-          "    try:\n"
-          "        s.sendto(b'x', (ip, port)); return 'ok'\n"
-          "    except OSError as e:\n"
-          "        return errno.errorcode.get(e.errno, str(e))\n"
-          "def resolve(dns, name):\n"
-          "    try:\n"
-          "        rcode, ans = dnsserver.query((dns, 53), name, timeout=1.5)\n"
-          "        return [v for t, v, _ in ans if t == 'A'] or 'rcode%d' % rcode\n"
-          "    except socket.timeout:\n"
-          "        return 'timeout'\n"
-          "    except OSError as e:\n"
-          "        return errno.errorcode.get(e.errno, str(e))\n")
+CLIENT = client_prelude()  # resolve(name, dns): the server is named by each call
 
 
 class Net(PolicyNet):
     """PolicyNet on 10.215.N.0/24 (test_netpolicy may run at the same time)."""
 
     def __init__(self):
-        super().__init__()
-        pid = os.getpid()
-        n = pid % 200 + 20
-        self.ns = f"vgr{pid}"
-        self.host_if, self.ns_if = f"vgrh{pid}"[:15], f"vgrn{pid}"[:15]
-        self.HOST_IP, self.NS_IP = f"10.215.{n}.1", f"10.215.{n}.2"
-        self.HOST_IP6, self.NS_IP6 = f"fd79:{n:x}::1", f"fd79:{n:x}::2"
-        self.net = f"10.215.{n}"
-        self.ip = {i: f"10.215.{n}.{i}" for i in range(3, 10)}
-        self.zone = {f"x.evil.{ZONE}": [["A", self.ip[5]]], f"ok.{ZONE}": [["A", self.NS_IP]]}
+        super().__init__("r", 215, 0xfd79)
+
+    def names(self):
+        return {f"x.evil.{ZONE}": [["A", self.ip[5]]], f"ok.{ZONE}": [["A", self.NS_IP]]}
 
 
 @pytest.fixture(scope="module")
@@ -228,8 +199,8 @@ def test_domain_denied_before_and_after_resolution(vigil, pdir, base, net):
         name, f"    processName: {os.path.basename(target)}",
         f"    - action: block\n      network:\n        deny:\n          - domain: \"*.evil.{ZONE}\"\n"))
     script = f"""
-a = resolve({net.NS_IP!r}, "x.evil.{ZONE}")
-ok = resolve({net.NS_IP!r}, "ok.{ZONE}")
+a = resolve("x.evil.{ZONE}", {net.NS_IP!r})
+ok = resolve("ok.{ZONE}", {net.NS_IP!r})
 print(json.dumps({{"pid": os.getpid(), "a": a, "ok": ok, "c": connect({net.ip[5]!r})}}))"""
     # before: the target's query for the name is dropped (another name resolves)
     t = run(target, script)

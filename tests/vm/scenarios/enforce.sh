@@ -61,17 +61,7 @@ mkdir -p /tmp/tools /tmp/mnt && cp /bin/busybox /tmp/tools/busybox
 mkdir -p /tmp/keys && echo PRIVATE-KEY >/tmp/keys/id && echo public >/tmp/pub
 vigil policy check /tmp/pol/mem.yaml || fail "policy check"
 
-: >/tmp/err
-vigil run --policies /tmp/pol >/tmp/out 2>>/tmp/err &
-pid=$!
-i=0
-until grep -q "vigil: ready" /tmp/err; do
-	i=$((i + 1))
-	[ $i -gt 900 ] && { cat /tmp/err; fail "daemon not ready"; }
-	kill -0 $pid 2>/dev/null || { cat /tmp/err; fail "daemon died"; }
-	sleep 0.1
-done
-cat /tmp/err
+start_vigil --policies /tmp/pol
 list=$(vigil policy list --json | tr -d ' \n')
 echo "$list"
 expect 'policy list: the memory rule is enforced by lsm' has "$list" '"enforced_by":"lsm","how":"deniedwithEPERM'

@@ -10,16 +10,7 @@ umount /sys/kernel/tracing 2>/dev/null
 umount /sys/kernel/debug 2>/dev/null
 grep -q ' /sys/kernel/tracing \| /sys/kernel/debug ' /proc/mounts && fail "could not unmount tracefs for the test"
 
-vigil run >/tmp/out 2>/tmp/err &
-pid=$!
-i=0
-until grep -q "vigil: ready" /tmp/err; do
-	i=$((i + 1))
-	[ $i -gt 600 ] && { cat /tmp/err; fail "daemon not ready"; }
-	kill -0 $pid 2>/dev/null || { cat /tmp/err; fail "daemon died"; }
-	sleep 0.1
-done
-cat /tmp/err
+start_vigil
 expect "vigil mounted tracefs itself" grep -q "mounted tracefs" /tmp/err
 expect "tracefs is mounted" grep -q ' /sys/kernel/tracing tracefs ' /proc/mounts
 

@@ -38,17 +38,7 @@ spec:
 Y
 vigil policy check /tmp/pol/net.yaml || fail "policy check"
 
-: >/tmp/err
-vigil run --policies /tmp/pol >/tmp/out 2>>/tmp/err &
-pid=$!
-i=0
-until grep -q "vigil: ready" /tmp/err; do
-	i=$((i + 1))
-	[ $i -gt 900 ] && { cat /tmp/err; fail "daemon not ready"; }
-	kill -0 $pid 2>/dev/null || { cat /tmp/err; fail "daemon died"; }
-	sleep 0.1
-done
-cat /tmp/err
+start_vigil --policies /tmp/pol
 list=$(vigil policy list --json | tr -d ' \n')
 expect 'policy list: the network rule is enforced by cgroup' has "$list" '"enforced_by":"cgroup"'
 

@@ -5,21 +5,7 @@
 need_bin vigil
 export VIGIL_SOCKET=/run/vigil/vm.sock
 
-start() {
-	: >/tmp/err
-	vigil run >/tmp/out 2>>/tmp/err &
-	pid=$!
-	i=0
-	until grep -q "vigil: ready" /tmp/err; do
-		i=$((i + 1))
-		[ $i -gt 600 ] && { cat /tmp/err; fail "daemon not ready"; }
-		kill -0 $pid 2>/dev/null || { cat /tmp/err; fail "daemon died"; }
-		sleep 0.1
-	done
-}
-
-start
-cat /tmp/err
+start_vigil
 sh -c 'sh -c "/bin/true vg-vm-marker; exit 0"; exit 0'
 sleep 0.3
 out=$(vigil query procs --argv vg-vm-marker --exited --json) || fail "query failed"
@@ -38,7 +24,7 @@ vigil status | head -3
 
 kill -TERM $pid
 wait $pid || fail "daemon exit code $?"
-start
+start_vigil
 grep -q "reused from the previous daemon" /tmp/err || { cat /tmp/err; fail "state not reused"; }
 vigil query procs --argv vg-vm-marker --exited | grep -q vg-vm-marker || fail "history lost on restart"
 echo "ok: history kept across restart"
