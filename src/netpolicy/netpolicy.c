@@ -23,6 +23,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "detect/detect.h"
+#include "net/maptab.h"
 #include "netpolicy/internal.h"
 #include "state/maps.h"
 #include "state/strings.h"
@@ -132,7 +133,8 @@ struct vg_netpolicy {
 		char last[768];
 		uint64_t findings, messages, unknown;
 		uint64_t watch_expected; /* detection candidates judged benign (expected process, shape) */
-		uint64_t scans;          /* flow-table scans for the port scan shape */
+		uint64_t scans;          /* table scans for the port scan / many-subdomains shapes */
+		uint64_t scan_skipped;   /* ... entries not judged: group table full, table unreadable */
 	} st;
 	uint64_t scan_last_ns, many_last_ns;
 	struct { struct vg_proc_key key; uint64_t parent; } many_seen[SCAN_PROCS];
@@ -1228,77 +1230,80 @@ struct many_grp {
 	char parent_name[256], example[256];
 };
 
+/* A point-in-time copy of one of the network tables for a shape scan; false (counted)
+ * when it can't be read. */
+static bool scan_load(struct vg_netpolicy *np, const char *map, size_t ksz, size_t vsz,
+		      struct vg_maptab *t)
+{
+	__atomic_fetch_add(&np->st.scans, 1, __ATOMIC_RELAXED);
+	if (vg_maptab_load(t, map_fd(np->obj, map), ksz, vsz) == 0)
+		return true;
+	__atomic_fetch_add(&np->st.scan_skipped, 1, __ATOMIC_RELAXED);
+	return false;
+}
+
 static void dns_many_tick(struct vg_netpolicy *np, uint64_t now)
 {
-	int fd = map_fd(np->obj, "vg_dnsq");
-	struct vg_dnsq_key *keys;
-	struct vg_dnsq *vals;
+	const struct vg_dnsq_key *keys;
+	const struct vg_dnsq *vals;
+	struct vg_maptab t;
 	struct many_grp *g;
 	size_t ng = 0, cap = 1024;
-	uint32_t n, batch = 1024;
-	uint64_t in = 0, out;
-	bool first = true;
-	LIBBPF_OPTS(bpf_map_batch_opts, o);
 
-	if (fd < 0 || now - np->many_last_ns < MANY_EVERY_NS)
+	if (now - np->many_last_ns < MANY_EVERY_NS)
 		return;
 	np->many_last_ns = now;
-	keys = calloc(batch, sizeof(*keys));
-	vals = calloc(batch, sizeof(*vals));
 	g = calloc(cap, sizeof(*g));
-	if (!keys || !vals || !g)
-		goto out;
-	for (;;) {
-		int err;
-
-		n = batch;
-		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &n, &o);
-		first = false;
-		for (uint32_t i = 0; i < n; i++) {
-			char name[300];
-			const char *par;
-			uint64_t ph;
-			size_t j;
-			int dots = 0;
-
-			if (now - vals[i].last_ns > MANY_WINDOW_NS || !keys[i].proc.tgid ||
-			    vg_str_read(np->maps, vals[i].name, name, sizeof(name), NULL) < 0)
-				continue;
-			/* each (name, qtype) is one entry: count a name once (qtype A only,
-			 * or any when it is the only one asked: good enough for a shape) */
-			if (keys[i].qtype != 1 && keys[i].qtype != 28)
-				continue;
-			par = name + strlen(name);
-			while (par > name && dots < 2)
-				if (*--par == '.' && ++dots == 2)
-					par++;
-			if (par == name)
-				continue; /* the parent itself, or a one-label name */
-			ph = vg_np_domain_hash(par, NULL);
-			for (j = 0; j < ng && (g[j].parent != ph ||
-					       memcmp(&g[j].key, &keys[i].proc, sizeof(g[j].key)));
-			     j++)
-				;
-			if (j == ng) {
-				if (ng == cap)
-					continue;
-				memset(&g[ng], 0, sizeof(g[ng]));
-				g[ng].key = keys[i].proc;
-				g[ng].parent = ph;
-				snprintf(g[ng].parent_name, sizeof(g[ng].parent_name), "%s", par);
-				ng++;
-			}
-			if (keys[i].qtype == 1 || !g[j].names)
-				g[j].names++;
-			if (vals[i].last_ns >= g[j].last_ns) {
-				g[j].last_ns = vals[i].last_ns;
-				snprintf(g[j].example, sizeof(g[j].example), "%s", name);
-			}
-		}
-		if (err)
-			break;
-		in = out;
+	if (!g || !scan_load(np, "vg_dnsq", sizeof(struct vg_dnsq_key), sizeof(struct vg_dnsq), &t)) {
+		free(g);
+		return;
 	}
+	keys = t.keys;
+	vals = t.vals;
+	for (size_t i = 0; i < t.n; i++) {
+		char name[300];
+		const char *par;
+		uint64_t ph;
+		size_t j;
+		int dots = 0;
+
+		if (now - vals[i].last_ns > MANY_WINDOW_NS || !keys[i].proc.tgid ||
+		    vg_str_read(np->maps, vals[i].name, name, sizeof(name), NULL) < 0)
+			continue;
+		/* each (name, qtype) is one entry: count a name once (qtype A only,
+		 * or any when it is the only one asked: good enough for a shape) */
+		if (keys[i].qtype != 1 && keys[i].qtype != 28)
+			continue;
+		par = name + strlen(name);
+		while (par > name && dots < 2)
+			if (*--par == '.' && ++dots == 2)
+				par++;
+		if (par == name)
+			continue; /* the parent itself, or a one-label name */
+		ph = vg_np_domain_hash(par, NULL);
+		for (j = 0; j < ng && (g[j].parent != ph ||
+				       memcmp(&g[j].key, &keys[i].proc, sizeof(g[j].key)));
+		     j++)
+			;
+		if (j == ng) {
+			if (ng == cap) {
+				__atomic_fetch_add(&np->st.scan_skipped, 1, __ATOMIC_RELAXED);
+				continue;
+			}
+			memset(&g[ng], 0, sizeof(g[ng]));
+			g[ng].key = keys[i].proc;
+			g[ng].parent = ph;
+			snprintf(g[ng].parent_name, sizeof(g[ng].parent_name), "%s", par);
+			ng++;
+		}
+		if (keys[i].qtype == 1 || !g[j].names)
+			g[j].names++;
+		if (vals[i].last_ns >= g[j].last_ns) {
+			g[j].last_ns = vals[i].last_ns;
+			snprintf(g[j].example, sizeof(g[j].example), "%s", name);
+		}
+	}
+	vg_maptab_free(&t);
 	for (size_t j = 0; j < ng; j++) {
 		struct vg_ext_finding x = {};
 		char net[2048], text[1400], jpar[600], jex[600];
@@ -1334,71 +1339,54 @@ static void dns_many_tick(struct vg_netpolicy *np, uint64_t now)
 		vg_detect_emit_ext(np->det, &x);
 		__atomic_fetch_add(&np->st.findings, 1, __ATOMIC_RELAXED);
 	}
-out:
-	free(keys);
-	free(vals);
 	free(g);
 }
 
 void vg_netpolicy_tick(struct vg_netpolicy *np)
 {
-	int fd = map_fd(np->obj, "vg_flows");
 	uint64_t now = vg_now_boot_ns();
-	struct vg_flow_key *keys;
-	struct vg_flow *vals;
+	struct vg_maptab t;
 	struct scan_proc *sp;
 	size_t nsp = 0, cap = 4096;
-	uint32_t n, batch = 1024;
-	uint64_t in = 0, out;
-	bool first = true;
-	LIBBPF_OPTS(bpf_map_batch_opts, o);
 
 	dns_many_tick(np, now);
-	if (fd < 0 || now - np->scan_last_ns < SCAN_EVERY_NS)
+	if (now - np->scan_last_ns < SCAN_EVERY_NS)
 		return;
 	np->scan_last_ns = now;
-	keys = calloc(batch, sizeof(*keys));
-	vals = calloc(batch, sizeof(*vals));
 	sp = calloc(cap, sizeof(*sp));
-	if (!keys || !vals || !sp)
-		goto out;
-	__atomic_fetch_add(&np->st.scans, 1, __ATOMIC_RELAXED);
-	/* one pass, batched: distinct TCP destinations connected to per process */
-	for (;;) {
-		int err;
-
-		n = batch;
-		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &n, &o);
-		first = false;
-		for (uint32_t i = 0; i < n; i++) {
-			const struct vg_flow_key *k = &keys[i];
-			const struct vg_flow *v = &vals[i];
-			size_t j;
-
-			if (k->proto != 6 || v->init != VG_FI_CONNECT || !v->proc.tgid ||
-			    now - v->last_ns > SCAN_WINDOW_NS)
-				continue;
-			for (j = 0; j < nsp && memcmp(&sp[j].key, &v->proc, sizeof(v->proc)); j++)
-				;
-			if (j == nsp) {
-				if (nsp == cap)
-					continue;
-				memset(&sp[nsp], 0, sizeof(sp[nsp]));
-				sp[nsp++].key = v->proc;
-			}
-			/* a flow is one socket: one destination (a retry is another socket) */
-			sp[j].dests++;
-			sp[j].refused += v->state == VG_FS_REFUSED;
-			if (v->last_ns >= sp[j].last_ns) {
-				sp[j].last_ns = v->last_ns;
-				memcpy(sp[j].addr, k->raddr.w, 16);
-				sp[j].port = k->rport;
-			}
-		}
-		if (err)
-			break; /* ENOENT: the end */
-		in = out;
+	if (!sp || !scan_load(np, "vg_flows", sizeof(struct vg_flow_key), sizeof(struct vg_flow), &t)) {
+		free(sp);
+		return;
 	}
+	/* distinct TCP destinations connected to per process */
+	for (size_t i = 0; i < t.n; i++) {
+		const struct vg_flow_key *k = VG_MAPTAB_KEY(&t, i);
+		const struct vg_flow *v = VG_MAPTAB_VAL(&t, i);
+		size_t j;
+
+		if (k->proto != 6 || v->init != VG_FI_CONNECT || !v->proc.tgid ||
+		    now - v->last_ns > SCAN_WINDOW_NS)
+			continue;
+		for (j = 0; j < nsp && memcmp(&sp[j].key, &v->proc, sizeof(v->proc)); j++)
+			;
+		if (j == nsp) {
+			if (nsp == cap) {
+				__atomic_fetch_add(&np->st.scan_skipped, 1, __ATOMIC_RELAXED);
+				continue;
+			}
+			memset(&sp[nsp], 0, sizeof(sp[nsp]));
+			sp[nsp++].key = v->proc;
+		}
+		/* a flow is one socket: one destination (a retry is another socket) */
+		sp[j].dests++;
+		sp[j].refused += v->state == VG_FS_REFUSED;
+		if (v->last_ns >= sp[j].last_ns) {
+			sp[j].last_ns = v->last_ns;
+			memcpy(sp[j].addr, k->raddr.w, 16);
+			sp[j].port = k->rport;
+		}
+	}
+	vg_maptab_free(&t);
 	for (size_t j = 0; j < nsp; j++) {
 		struct scan_proc *p = &sp[j];
 		struct vg_ext_finding x = {};
@@ -1428,9 +1416,6 @@ void vg_netpolicy_tick(struct vg_netpolicy *np)
 		vg_detect_emit_ext(np->det, &x);
 		__atomic_fetch_add(&np->st.findings, 1, __ATOMIC_RELAXED);
 	}
-out:
-	free(keys);
-	free(vals);
 	free(sp);
 }
 
@@ -1541,6 +1526,9 @@ struct json_object *vg_netpolicy_status(struct vg_netpolicy *np)
 	json_object_object_add(o, "messages_stale_generation", json_object_new_uint64(np->st.unknown));
 	json_object_object_add(o, "detection_candidates_benign",
 			       json_object_new_uint64(np->st.watch_expected));
+	json_object_object_add(o, "shape_scans", json_object_new_uint64(np->st.scans));
+	json_object_object_add(o, "shape_scan_entries_skipped",
+			       json_object_new_uint64(np->st.scan_skipped));
 	pthread_mutex_unlock(&np->lock);
 	for (uint32_t i = 0; i < VG_NPS_MAX; i++)
 		json_object_object_add(c, np_stat_names[i], json_object_new_uint64(np_stat(np, i)));

@@ -411,6 +411,8 @@ print(json.dumps({{"pid": os.getpid(), "r": [connect({net.NS_IP!r}, p) for p in 
     assert f["rule"]["mitre"]["technique"]["id"] == "T1046", f
     assert f["network"]["connections"] >= 20 and f["network"]["refused"] >= 20, f
     assert not findings(vigil, busy["pid"], rule="net-port-scan")
+    st = np_status(vigil)
+    assert st["shape_scans"] > 0 and st["shape_scan_entries_skipped"] == 0, st
 
 
 def test_many_unique_subdomains_of_one_domain(vigil, net):
