@@ -167,25 +167,13 @@ static struct json_object *q_procs(struct vg_query_ctx *q, struct json_object *r
 static const struct vg_proc *find_ref(struct vg_query_ctx *q, struct json_object *req, char *err,
 				      size_t errlen)
 {
-	int64_t pid = 0, start = 0;
-	const struct vg_proc *p;
+	int64_t pid = 0;
 
 	if (!vg_qarg_int(req, "pid", &pid) || pid <= 0) {
 		snprintf(err, errlen, "a pid is required");
 		return NULL;
 	}
-	vg_qarg_int(req, "start_ns", &start);
-	if (start) {
-		struct vg_proc_key k = { .tgid = pid, .start_ns = start };
-
-		p = vg_proctab_get(&q->tab, &k);
-	} else {
-		p = vg_proctab_by_pid(&q->tab, pid);
-	}
-	if (!p)
-		snprintf(err, errlen, "no process %lld in vigil's table (never seen, or aged out)",
-			 (long long)pid);
-	return p;
+	return vg_qarg_proc(q, req, pid, err, errlen);
 }
 
 static struct json_object *q_ancestry(struct vg_query_ctx *q, struct json_object *req, char *err,

@@ -80,10 +80,30 @@ static void tree_add(const struct vg_proc *p, void *arg)
 	vg_proctab_children(c->t, p, tree_add, c);
 }
 
+const struct vg_proc *vg_qarg_proc(struct vg_query_ctx *q, struct json_object *req, int64_t pid,
+				   char *err, size_t errlen)
+{
+	int64_t start = 0;
+	const struct vg_proc *p;
+
+	vg_qarg_int(req, "start_ns", &start);
+	if (start) {
+		struct vg_proc_key k = { .tgid = pid, .start_ns = start };
+
+		p = vg_proctab_get(&q->tab, &k);
+	} else {
+		p = vg_proctab_by_pid(&q->tab, pid);
+	}
+	if (!p)
+		snprintf(err, errlen, "no process %lld in vigil's table (never seen, or aged out)",
+			 (long long)pid);
+	return p;
+}
+
 int vg_keyset_select(struct vg_query_ctx *q, struct json_object *req, struct vg_keyset *ks,
 		     char *err, size_t errlen)
 {
-	int64_t pid = 0, start = 0;
+	int64_t pid = 0;
 	const struct vg_proc *p;
 	bool tree = vg_qarg_bool(req, "tree");
 
@@ -94,19 +114,9 @@ int vg_keyset_select(struct vg_query_ctx *q, struct json_object *req, struct vg_
 		}
 		return 0;
 	}
-	vg_qarg_int(req, "start_ns", &start);
-	if (start) {
-		struct vg_proc_key k = { .tgid = pid, .start_ns = start };
-
-		p = vg_proctab_get(&q->tab, &k);
-	} else {
-		p = vg_proctab_by_pid(&q->tab, pid);
-	}
-	if (!p) {
-		snprintf(err, errlen, "no process %lld in vigil's table (never seen, or aged out)",
-			 (long long)pid);
+	p = vg_qarg_proc(q, req, pid, err, errlen);
+	if (!p)
 		return -ENOENT;
-	}
 	if (tree) {
 		struct tree_ctx c = { .t = &q->tab, .ks = ks };
 

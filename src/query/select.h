@@ -12,6 +12,10 @@ bool vg_qarg_bool(struct json_object *req, const char *k);
 /* --exe: a glob on the whole path or on its basename */
 bool vg_qmatch_name(const char *pat, const char *path);
 
+/* The process "pid" (and "start_ns" if given) names; NULL with err if vigil has none. */
+const struct vg_proc *vg_qarg_proc(struct vg_query_ctx *q, struct json_object *req, int64_t pid,
+				   char *err, size_t errlen);
+
 /* The processes --pid (with --start_ns) and --tree name, sorted; keys NULL: all. */
 struct vg_keyset {
 	struct vg_proc_key *keys;
