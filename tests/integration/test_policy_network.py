@@ -11,9 +11,7 @@ own (rp.vigil-test.example).
 """
 import json
 import os
-import shutil
 import subprocess
-import tempfile
 import uuid
 
 import pytest
@@ -21,6 +19,8 @@ import pytest
 from conftest import VIGIL, Daemon
 from nettest import client_prelude
 from test_netpolicy import PolicyNet
+from test_policies import base, pdir, policy, unique_bin  # noqa: F401 (fixtures)
+from test_policies import install as install_policy, remove as remove_policy
 
 # not test_netpolicy's zone: its policy denies *.evil of its zone for every process, and
 # it may be running on this machine at the same time (other checkouts' test runs)
@@ -50,19 +50,6 @@ def net():
         env.down()
 
 
-@pytest.fixture(scope="module")
-def base():
-    d = tempfile.mkdtemp(prefix="vg-polnet-")
-    yield os.path.realpath(d)
-    shutil.rmtree(d, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def pdir(base):
-    d = os.path.join(base, "policies.d")
-    os.mkdir(d)
-    return d
-
 
 NETWORK_FILE = """\
 default: allow
@@ -89,11 +76,7 @@ def vigil(pdir, base, net):
 
 
 def unique_py(base):
-    name = "vg" + uuid.uuid4().hex[:10]
-    path = os.path.join(base, "bin-" + uuid.uuid4().hex[:6], name)
-    os.makedirs(os.path.dirname(path))
-    shutil.copy2(PY, path)
-    return path
+    return unique_bin(base, PY)
 
 
 def run(binary, script, check=True):
@@ -110,12 +93,7 @@ def policies(vigil):
 
 
 def install(vigil, pdir, name, text):
-    path = os.path.join(pdir, name + ".yaml")
-    with open(path + ".tmp", "w") as f:
-        f.write(text)
-    os.rename(path + ".tmp", path)
-    vigil.wait_for(lambda: name in [p["name"] for p in policies(vigil)["policies"]],
-                   timeout=15, what=f"policy {name} active")
+    path = install_policy(vigil, pdir, name, text)
     # the network policy merges the rules right after the policy set is installed
     vigil.wait_for(lambda: f"policy/{name}/0" in
                    vigil.status()["network_policy"]["runtime_policy_rules"],
@@ -124,17 +102,10 @@ def install(vigil, pdir, name, text):
 
 
 def remove(vigil, pdir, name):
-    os.unlink(os.path.join(pdir, name + ".yaml"))
-    vigil.wait_for(lambda: name not in [p["name"] for p in policies(vigil)["policies"]],
-                   timeout=15, what=f"policy {name} removed")
+    remove_policy(vigil, pdir, name)
     vigil.wait_for(lambda: f"policy/{name}/0" not in
                    vigil.status()["network_policy"]["runtime_policy_rules"],
                    timeout=15, what="network rules unmerged")
-
-
-def policy(name, target, rules, mode="enforce"):
-    return (f"apiVersion: vigil.dev/v1\nkind: RuntimePolicy\nmetadata:\n  name: {name}\n"
-            f"spec:\n  mode: {mode}\n  target:\n{target}\n  rules:\n{rules}\n")
 
 
 def findings(vigil, pid, rule=None):
