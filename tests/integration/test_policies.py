@@ -334,7 +334,19 @@ def test_c2_detection_quarantines_the_process_tree(vigil, pdir, base):
              "except OSError as e:\n    r = 'errno %d' % e.errno\n"
              "open(sys.argv[1], 'w').write(r)\ntime.sleep(30)\n")
     result = os.path.join(base, "connect-" + uuid.uuid4().hex[:6])
-    code = ("import subprocess,sys,time\nsys.stdin.readline()\n"
+    # a UDP socket connected before the quarantine: its sends go by no connect/sendmsg
+    # hook, only the per-packet egress program can refuse them
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    udp.settimeout(0.5)
+    sent = os.path.join(base, "udp-" + uuid.uuid4().hex[:6])
+    code = ("import socket,subprocess,sys,time\n"
+            "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+            f"u.connect(('127.0.0.1', {udp.getsockname()[1]}))\n"
+            "sys.stdin.readline()\n"
+            "try:\n    u.send(b'from-quarantine'); r = 'sent'\n"
+            "except OSError as e:\n    r = 'errno %d' % e.errno\n"
+            f"open('{sent}', 'w').write(r)\n"
             f"ch = subprocess.Popen(['{PY}', '-c', {probe!r}, '{result}'])\n"
             "print(ch.pid, flush=True)\ntime.sleep(30)\n")
     p = subprocess.Popen([shell, "-c", code], stdin=c, stdout=c)
@@ -355,6 +367,17 @@ def test_c2_detection_quarantines_the_process_tree(vigil, pdir, base):
         time.sleep(0.1)
         with open(result) as f:
             assert f.read() == "errno 1"
+        # the packet path too: the quarantined process's datagram is dropped (EPERM) ...
+        with open(sent) as f:
+            assert f.read() == "errno 1"
+        with pytest.raises(socket.timeout):
+            udp.recv(64)
+        # ... and (near miss) one from a process outside the tree arrives
+        me = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        me.connect(udp.getsockname())
+        me.send(b"from-outside")
+        assert udp.recv(64) == b"from-outside"
+        me.close()
         # near miss: a process outside the tree is not marked
         assert vigil.query("procs", "--pid", str(os.getpid()))[0]["net_quarantine"] is False
     finally:
@@ -362,6 +385,7 @@ def test_c2_detection_quarantines_the_process_tree(vigil, pdir, base):
         p.wait()
         peer.close()
         srv.close()
+        udp.close()
     remove(vigil, pdir, "quarantine-c2")
 
 
