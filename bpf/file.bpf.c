@@ -196,24 +196,66 @@ __noinline __u64 vg_file_upath(__u64 uptr, __s32 dfd, __u32 actions, __u32 mode,
 	return path;
 }
 
+static __always_inline bool key_eq(const struct vg_file_key *a, const struct vg_file_key *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
+}
+
+/* Add the slot's pending hits to their entry (if it left with its process, they go too). */
+static __always_inline void hot_flush(struct vg_file_hot *h)
+{
+	struct vg_file *e;
+
+	if (!h->pending)
+		return;
+	e = bpf_map_lookup_elem(&vg_files, &h->key);
+	if (e) {
+		__sync_fetch_and_add(&e->count, h->pending);
+		if (h->last_ns > e->last_ns)
+			e->last_ns = h->last_ns;
+	}
+	h->pending = 0;
+}
+
 __noinline int vg_file_fd(__s32 fd, __u32 actions, __u32 mode)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct file *f = vg_fd_file(t, fd);
 	struct vg_scratch *sc = vg_scratch();
+	struct vg_file_hot *h;
 	struct vg_file_key k;
 	struct vg_file *e;
+	__u32 zero = 0, gen;
+	__u64 now;
 
 	if (!f || !sc)
 		return 0;
 	vg_file_key_of(t, f, &k, sc);
+	h = bpf_map_lookup_elem(&vg_file_hot, &zero);
+	if (!h)
+		return 0;
+	gen = vg_rule_gen_now();
+	now = vg_now_tick(sc); /* last_time: tick resolution */
+	if (key_eq(&h->key, &k) && !(actions & ~vg_alerted_bits(h->alerted, gen))) {
+		/* This CPU's last entry again, nothing new: counted in the slot, no lookup. */
+		if (h->last_ns != now) {
+			hot_flush(h);
+			h->last_ns = now;
+		}
+		h->pending++;
+		return 0;
+	}
+	hot_flush(h);
 	e = bpf_map_lookup_elem(&vg_files, &k);
-	if (e && !(actions & ~vg_file_evaluated(e, vg_rule_gen_now()))) {
-		__u64 now = vg_now_tick(sc); /* last_time: tick resolution */
-
+	if (e && !(actions & ~vg_file_evaluated(e, gen))) {
 		__sync_fetch_and_add(&e->count, 1);
 		if (now > e->last_ns)
 			e->last_ns = now;
+		h->key = k;
+		h->alerted = e->alerted;
+		h->last_ns = now;
 		return 0;
 	}
 	if (!e) { /* first sight: hand the key over (a lookup and four reads saved) */

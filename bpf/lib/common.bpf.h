@@ -141,6 +141,15 @@ VG_MAP struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } vg_files SEC(".maps");
 
+/* The hot path's per-CPU last entry and its pending hits (struct vg_file_hot). Pinned with vg_files. */
+VG_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vg_file_hot);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vg_file_hot SEC(".maps");
+
 /* ---- rule tables (rebuilt by the daemon at start and on reload; not pinned) ---- */
 VG_MAP struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);

@@ -6,7 +6,9 @@
  *
  * The per-process cache is the entry itself: an operation on a file the
  * process already touched, with action bits already evaluated, costs a map
- * lookup and two stores (vg_file_fd below, the hot path). Only
+ * lookup and two stores (vg_file_fd below, the hot path) — and when it is the
+ * entry this CPU met last, not even the lookup: the hit is counted in the
+ * per-CPU slot vg_file_hot and added to the entry at the next tick. Only
  * first sight and new action bits go to the global slow path, which builds
  * the path and evaluates the rules.
  */
@@ -160,11 +162,14 @@ static __always_inline void vg_file_key_fields(struct task_struct *t, struct fil
  * so after a rule reload every (process, file) is evaluated again once.
  */
 #define VG_ALERTED_GEN (1u << 31)
+static __always_inline __u32 vg_alerted_bits(__u32 alerted, __u32 gen)
+{
+	return (alerted >> 31) == gen ? alerted & ~VG_ALERTED_GEN : 0;
+}
+
 static __always_inline __u32 vg_file_evaluated(const struct vg_file *e, __u32 gen)
 {
-	__u32 a = e->alerted;
-
-	return (a >> 31) == gen ? a & ~VG_ALERTED_GEN : 0;
+	return vg_alerted_bits(e->alerted, gen);
 }
 
 /*
@@ -187,8 +192,9 @@ __u64 vg_file_upath(__u64 uptr, __s32 dfd, __u32 actions, __u32 mode, __u64 path
 
 /*
  * vg_file_fd: an operation on descriptor fd of the current process — the hot
- * path. Looks the (process, file) entry up; if nothing new is to be evaluated,
- * counts and stamps it and stops there, else goes to vg_file_slow. A global
+ * path. The entry this CPU met last, with nothing new to evaluate, is counted
+ * in vg_file_hot; any other is looked up, and if nothing new is to be
+ * evaluated, counted, stamped and made the slot's; else vg_file_slow. A global
  * function, not inlined: the hooks that also call the path-only slow path keep
  * a small frame, so the deepest call chain fits the 512 bytes of stack Linux
  * 6.1 allows all frames together (6.13+ relaxes this with private stacks).

@@ -222,6 +222,21 @@ struct vg_file {
 	__u32 alerted;  /* action bits already evaluated against the rules */
 };
 
+/*
+ * Per CPU: the (process, file) the hot path met last, and the hits on it not
+ * yet added to its vg_files entry. A repeated operation with nothing new to
+ * evaluate bumps `pending` here instead of looking the entry up; the pending
+ * hits go into the entry when this CPU meets another file, or at the next
+ * tick (so an entry lags at most a tick behind while its CPU is busy).
+ * Queries add what is still pending (vg_filetab_load).
+ */
+struct vg_file_hot {
+	struct vg_file_key key;
+	__u64 last_ns;  /* tick time of the newest pending hit */
+	__u32 pending;  /* hits not yet in the entry's count */
+	__u32 alerted;  /* the entry's vg_file.alerted when the slot was filled */
+};
+
 /* ======================= rules in the kernel ======================= */
 
 /*

@@ -140,6 +140,7 @@ struct json_object *vg_query_files(struct vg_query_ctx *q, struct json_object *r
 		snprintf(err, errlen, "reading the file table failed");
 		goto out_keys;
 	}
+	vg_filetab_add_pending(&t, q->maps->file_hot);
 	hits = malloc((t.n ? t.n : 1) * sizeof(*hits));
 	if (!hits) {
 		snprintf(err, errlen, "out of memory");

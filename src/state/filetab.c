@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "state/filetab.h"
 
 #define BATCH 4096
@@ -135,6 +136,37 @@ out:
 	if (err)
 		vg_filetab_free(t);
 	return err;
+}
+
+void vg_filetab_add_pending(struct vg_filetab *t, int hot_fd)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct vg_file_hot *hot;
+	uint32_t zero = 0;
+	int n = 0;
+
+	if (hot_fd < 0 || ncpu <= 0 || !t->n)
+		return;
+	hot = calloc(ncpu, sizeof(*hot));
+	if (!hot || bpf_map_lookup_elem(hot_fd, &zero, hot)) {
+		free(hot);
+		return;
+	}
+	for (int c = 0; c < ncpu; c++) /* keep the slots with something pending */
+		if (hot[c].pending)
+			hot[n++] = hot[c];
+	for (size_t i = 0; i < t->n && n; i++) {
+		struct vg_file *v = &t->recs[i].val;
+
+		for (int c = 0; c < n; c++) {
+			if (memcmp(&hot[c].key, &t->recs[i].key, sizeof(hot[c].key)))
+				continue;
+			v->count += hot[c].pending;
+			if (hot[c].last_ns > v->last_ns)
+				v->last_ns = hot[c].last_ns;
+		}
+	}
+	free(hot);
 }
 
 void vg_filetab_free(struct vg_filetab *t)

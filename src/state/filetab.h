@@ -21,6 +21,12 @@ struct vg_filetab {
 };
 
 int vg_filetab_load(struct vg_filetab *t, int fd);
+/*
+ * Add the hits the kernel's hot path still holds per CPU (vg_file_hot, see
+ * abi.h) to their entries in t: counts and last times as of now. hot_fd < 0:
+ * nothing to add.
+ */
+void vg_filetab_add_pending(struct vg_filetab *t, int hot_fd);
 void vg_filetab_free(struct vg_filetab *t);
 
 /* "read", "write", ... for bit i of enum vg_fact; NULL for an unused bit. */

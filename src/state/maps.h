@@ -10,6 +10,7 @@ struct vg_maps {
 	int procs, exitq, live, cgpaths, stats, ustats, gauge, meta;
 	int strs[3]; /* by size class */
 	int files;   /* vg_files: (process, file) activity */
+	int file_hot; /* vg_file_hot: per CPU, hits not yet added to their vg_files entry */
 	int socks, flows, dnsq, dnsa, net_stats, net_ustats; /* network (src/net) */
 };
 

@@ -3,6 +3,7 @@
 Every daemon a test starts gets its own pinned-state directory and API socket,
 so tests never touch (or depend on) a vigil the user may be running.
 """
+import datetime
 import json
 import os
 import shutil
@@ -170,3 +171,12 @@ def run(cmd, **kw):
 
 def basename(p):
     return os.path.basename(p["exe"]) if p.get("exe") else None
+
+
+def rfc3339(s):
+    """An RFC 3339 time as vigil prints it (nanoseconds, Z) -> seconds since the epoch; 0 if none."""
+    if not s:
+        return 0
+    day, frac = s.rstrip("Z").split(".") if "." in s else (s.rstrip("Z"), "0")
+    return datetime.datetime.fromisoformat(day).replace(
+        tzinfo=datetime.timezone.utc).timestamp() + float("0." + frac)

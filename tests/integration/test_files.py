@@ -10,7 +10,7 @@ import time
 import pytest
 
 import kmaps
-from conftest import helper
+from conftest import helper, rfc3339
 
 PY = "/usr/bin/python3"
 
@@ -201,6 +201,33 @@ def test_open_storm_of_a_non_matching_file_raises_no_alert(vigil, tmp):
     finally:
         km.clear()
         km.close()
+
+
+def test_repeated_opens_are_counted_exactly(vigil, tmp):
+    """The hot path counts a repeated open in a per-CPU slot, not in the entry: every open is
+    still counted, exactly, per process — two processes taking turns on one CPU (each turn
+    moves the slot's hits into the entry), a third on the other CPU, one file — and a query
+    made right after the storm, with hits still in the slots, counts them too."""
+    path = os.path.join(tmp, "hot.txt")
+    with open(path, "w") as fh:
+        fh.write("x")
+    n = 20000
+    ncpu = os.cpu_count()
+    procs = [subprocess.Popen(["taskset", "-c", str(cpu % ncpu), helper("file_storm"), "open",
+                               path, str(n)], stdout=subprocess.DEVNULL)
+             for cpu in (0, 0, 1)]
+    for p in procs:
+        assert p.wait(timeout=120) == 0
+    t_end = time.time()
+    for _ in range(2):  # and again: what a query adds is not added for good
+        entries = vigil.query("files", "--path", path)
+        counts = {e["process"]["pid"]: e["count"] for e in entries if e["path"] == path}
+        counts.pop(os.getpid(), None)  # the test, which wrote the file
+        assert counts == {p.pid: n for p in procs}, counts
+    # last_time is the storm's end (tick resolution), not an earlier flush.
+    for e in entries:
+        if e["process"]["pid"] != os.getpid():
+            assert t_end - 0.5 <= rfc3339(e["last_time"]) <= t_end + 0.5, (e, t_end)
 
 
 def test_query_files_filters(vigil, tmp):

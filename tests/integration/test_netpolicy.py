@@ -6,7 +6,6 @@ their own. Every policy here denies only this test's addresses (10.214.N.0/24) a
 names (*.np.vigil-test.example, *.blk.vigil-test.example): the programs sit at the
 cgroup root, where other tests' processes run too.
 """
-import datetime
 import json
 import os
 import shutil
@@ -16,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import Daemon
+from conftest import Daemon, rfc3339
 from nettest import HERE, PY, SERVERS, NetEnv, client_prelude, sh
 
 ZONE = "np.vigil-test.example"
@@ -128,14 +127,6 @@ def vigil(pol):
 
 def np_status(vigil):
     return vigil.status()["network_policy"]
-
-
-def rfc3339(s):
-    if not s:
-        return 0
-    day, frac = s.rstrip("Z").split(".") if "." in s else (s.rstrip("Z"), "0")
-    return datetime.datetime.fromisoformat(day).replace(
-        tzinfo=datetime.timezone.utc).timestamp() + float("0." + frac)
 
 
 def reload(vigil, pol, **kw):
