@@ -788,42 +788,24 @@ malformed:
 
 /* ---- new listening sockets (a built-in detection's candidates) ---- */
 
-/* tid -> the fd listen() was called with, from entry to exit */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
-	__type(value, __u32);
-} vg_np_listen_fd SEC(".maps");
-
-SEC("tracepoint/syscalls/sys_enter_listen")
-int vg_np_listen_enter(struct trace_event_raw_sys_enter *ctx)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u32 fd = (__u32)ctx->args[0];
-
-	bpf_map_update_elem(&vg_np_listen_fd, &tid, &fd, BPF_ANY);
-	return 0;
-}
-
+/*
+ * At the exit of listen(); the fd is the caller's saved first argument
+ * (bpf_task_pt_regs), so no sys_enter hook: with none attached, no syscall on
+ * the machine pays for the entry tracepoint.
+ */
 SEC("tracepoint/syscalls/sys_exit_listen")
 int vg_np_listen_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u32 *fdp = bpf_map_lookup_elem(&vg_np_listen_fd, &tid);
 	struct task_struct *t = bpf_get_current_task_btf();
+	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(t);
 	struct vg_np_scratch *sc;
 	struct np_actor a;
 	struct file **fds, *f;
 	struct socket *sock;
 	struct sock *sk;
-	__u32 fd, max;
+	__u32 fd = r->di, max;
 	__u16 family;
 
-	if (!fdp)
-		return 0;
-	fd = *fdp;
-	bpf_map_delete_elem(&vg_np_listen_fd, &tid);
 	if (ctx->ret != 0)
 		return 0;
 	max = BPF_CORE_READ(t, files, fdt, max_fds);

@@ -107,7 +107,7 @@ struct vg_netpolicy {
 	int outer[3];  /* vg_np_lpm, vg_np_dom, vg_np_ent */
 	int conf_fd, state_fd, stats_fd, learned_fd;
 	struct bpf_link *links[NPROGS];
-	struct bpf_link *tp_links[2]; /* listen() tracepoints */
+	struct bpf_link *tp_link; /* listen()'s exit tracepoint */
 	struct bpf_link *exit_links[4]; /* RuntimePolicy kill/freeze: connect/send* exits */
 	/* RuntimePolicy network rules (src/policy), merged at every load */
 	struct vg_np_extra *extra;
@@ -208,8 +208,7 @@ void vg_netpolicy_free(struct vg_netpolicy *np)
 		return;
 	for (size_t i = 0; i < NPROGS; i++)
 		bpf_link__destroy(np->links[i]);
-	for (size_t i = 0; i < 2; i++)
-		bpf_link__destroy(np->tp_links[i]);
+	bpf_link__destroy(np->tp_link);
 	for (size_t i = 0; i < 4; i++)
 		bpf_link__destroy(np->exit_links[i]);
 	free(np->extra);
@@ -353,14 +352,14 @@ static int attach(struct vg_netpolicy *np)
 	}
 	close(fd);
 	/* listen(): a built-in detection's candidates (syscall tracepoints) */
-	for (size_t i = 0; !err && i < 2; i++) {
-		static const char *const tp[] = { "vg_np_listen_enter", "vg_np_listen_exit" };
-		struct bpf_program *p = bpf_object__find_program_by_name(np->obj, tp[i]);
+	if (!err) {
+		struct bpf_program *p = bpf_object__find_program_by_name(np->obj,
+									 "vg_np_listen_exit");
 
-		np->tp_links[i] = p ? bpf_program__attach(p) : NULL;
-		if (!np->tp_links[i])
-			vg_warn("network detections: attaching %s: %s — no new-listener detection",
-				tp[i], strerror(errno));
+		np->tp_link = p ? bpf_program__attach(p) : NULL;
+		if (!np->tp_link)
+			vg_warn("network detections: attaching vg_np_listen_exit: %s — no "
+				"new-listener detection", strerror(errno));
 	}
 	return err;
 }
