@@ -3,15 +3,16 @@
  * Socket ownership and TCP life cycle, for the flow table (netskb.bpf.c
  * counts the packets). All hooks only observe: the cgroup ones return 1.
  *
- *   cgroup/sock_create    socket cookie -> the creating process (vg_socks)
- *   cgroup/sock_release   drop it (flows already made keep their owner)
+ *   cgroup/sock_create    the socket's owner: the creating process, in the
+ *                         socket's own storage (vg_socks, BPF_MAP_TYPE_SK_STORAGE:
+ *                         freed with the socket, no release hook, no table to fill)
  *   cgroup/connect4|6     the socket initiated (VG_FI_CONNECT)
  *   tp_btf/inet_sock_set_state
- *                         listen() records the listener's owner by (netns,
- *                         family, port); a connection cloned from a listener
- *                         (LISTEN -> SYN_RECV) gets the listener's owner and
- *                         VG_FI_ACCEPT; CLOSE marks the flow closed, or refused
- *                         when it never left SYN_SENT.
+ *                         listen() marks the listener's storage VG_FI_ACCEPT; the
+ *                         kernel copies it into every connection cloned from the
+ *                         listener (BPF_F_CLONE), so an accepted socket has the
+ *                         listener's owner with no program run; CLOSE marks the
+ *                         flow closed, or refused when it never left SYN_SENT.
  *
  * The owner is found by tgid in vg_live (the process table's live index):
  * cgroup programs cannot read the task. A process with no record yet (it
@@ -26,8 +27,6 @@
 #define VG_TCP_SYN_RECV 3
 #define VG_TCP_CLOSE 7
 #define VG_TCP_LISTEN 10
-#define VG_SOCK_STREAM 1
-#define VG_SOCK_DGRAM 2
 
 static __always_inline void owner_current(struct vg_proc_key *k)
 {
@@ -44,60 +43,45 @@ static __always_inline void owner_current(struct vg_proc_key *k)
 	vg_net_count(VG_NS_SOCK_NO_OWNER);
 }
 
-static __always_inline int sock_record(__u64 cookie, struct vg_proc_key *owner, __u32 init,
-				       __u16 family, __u16 proto)
+/* A socket storage just created (zeroed): the current process owns the socket. */
+static __always_inline void sock_fill(struct vg_sock *s, __u16 family, __u16 proto)
 {
-	struct vg_scratch *sc = vg_scratch();
-	struct vg_sock s = {};
-
-	s.proc = *owner;
-	s.created_ns = sc ? vg_now_tick(sc) : 0; /* tick resolution: the clock costs ~100 ns in a VM */
-	s.init = init;
-	s.family = family;
-	s.proto = proto;
-	if (bpf_map_update_elem(&vg_socks, &cookie, &s, BPF_ANY)) {
-		vg_net_count(VG_NS_SOCK_INSERT_FAIL);
-		return -1;
-	}
+	owner_current(&s->proc);
+	s->family = family;
+	s->proto = proto;
 	vg_net_count(VG_NS_SOCK_NEW);
-	return 0;
 }
 
 SEC("cgroup/sock_create")
 int vg_sock_create(struct bpf_sock *sk)
 {
-	struct vg_proc_key owner;
+	struct vg_sock *s;
 
 	if (sk->protocol != VG_IPPROTO_TCP && sk->protocol != VG_IPPROTO_UDP)
 		return 1;
-	owner_current(&owner);
-	sock_record(bpf_get_socket_cookie(sk), &owner, 0, sk->family, sk->protocol);
-	return 1;
-}
-
-SEC("cgroup/sock_release")
-int vg_sock_release(struct bpf_sock *sk)
-{
-	__u64 cookie = bpf_get_socket_cookie(sk);
-
-	bpf_map_delete_elem(&vg_socks, &cookie);
+	s = bpf_sk_storage_get(&vg_socks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!s) {
+		vg_net_count(VG_NS_SOCK_INSERT_FAIL); /* no memory for the storage */
+		return 1;
+	}
+	sock_fill(s, sk->family, sk->protocol);
 	return 1;
 }
 
 static __always_inline int on_connect(struct bpf_sock_addr *ctx)
 {
-	__u64 cookie = bpf_get_socket_cookie(ctx);
-	struct vg_sock *s = bpf_map_lookup_elem(&vg_socks, &cookie);
-	struct vg_proc_key owner;
+	struct vg_sock *s;
 
-	if (s) {
-		s->init = VG_FI_CONNECT;
-		return 1;
-	}
 	if (ctx->protocol != VG_IPPROTO_TCP && ctx->protocol != VG_IPPROTO_UDP)
 		return 1;
-	owner_current(&owner); /* a socket older than vigil: the connecting process owns it */
-	sock_record(cookie, &owner, VG_FI_CONNECT, ctx->family, ctx->protocol);
+	s = bpf_sk_storage_get(&vg_socks, ctx->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!s) {
+		vg_net_count(VG_NS_SOCK_INSERT_FAIL);
+		return 1;
+	}
+	if (!s->proto) /* a socket older than vigil: the connecting process owns it */
+		sock_fill(s, ctx->family, ctx->protocol);
+	s->init = VG_FI_CONNECT;
 	return 1;
 }
 
@@ -135,60 +119,33 @@ static __always_inline void sk_flow_key(const struct sock *sk, __u64 cookie, str
 	k->family = (k->raddr.w[0] | k->raddr.w[1]) == 0 && k->raddr.w[2] == bpf_htonl(0xffff) ? 4 : 6;
 }
 
-static __always_inline void listen_key(const struct sock *sk, struct vg_listen_key *lk)
-{
-	lk->netns = sk->__sk_common.skc_net.net->ns.inum;
-	lk->port = sk->__sk_common.skc_num;
-	lk->family = sk->__sk_common.skc_family;
-}
-
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(vg_sock_state, const struct sock *sk, int oldstate, int newstate)
 {
-	struct vg_listen_key lk = {};
 	struct vg_flow_key k = {};
-	struct vg_proc_key *owner;
 	struct vg_flow *f;
-	struct vg_sock *s;
-	__u64 cookie;
 
-	/* only listen(), a connection cloned from a listener, and CLOSE matter: the other
-	 * transitions (half of a connection's) leave at once */
-	if (newstate != VG_TCP_LISTEN && newstate != VG_TCP_CLOSE && oldstate != VG_TCP_LISTEN)
+	/* only listen() and CLOSE of a connection matter: the other transitions (half of a
+	 * connection's) leave at once; a connection cloned from a listener has the
+	 * listener's storage already (BPF_F_CLONE) */
+	if ((newstate != VG_TCP_LISTEN && newstate != VG_TCP_CLOSE) || oldstate == VG_TCP_LISTEN)
 		return 0;
 	if (sk->sk_protocol != VG_IPPROTO_TCP)
 		return 0;
-	cookie = bpf_get_socket_cookie((void *)sk);
 	if (newstate == VG_TCP_LISTEN) {
-		struct vg_proc_key cur;
+		struct vg_sock *s = bpf_sk_storage_get(&vg_socks, (struct sock *)sk, 0,
+						       BPF_SK_STORAGE_GET_F_CREATE);
 
-		listen_key(sk, &lk);
-		s = bpf_map_lookup_elem(&vg_socks, &cookie);
-		if (s)
-			cur = s->proc;
-		else
-			owner_current(&cur);
-		if (bpf_map_update_elem(&vg_listen, &lk, &cur, BPF_ANY))
-			vg_net_count(VG_NS_SOCK_INSERT_FAIL); /* listener table full */
-		return 0;
-	}
-	if (oldstate == VG_TCP_LISTEN) {
-		listen_key(sk, &lk);
-		if (newstate == VG_TCP_SYN_RECV) { /* a connection cloned from the listener */
-			owner = bpf_map_lookup_elem(&vg_listen, &lk);
-			if (owner) {
-				struct vg_proc_key o = *owner;
-
-				sock_record(cookie, &o, VG_FI_ACCEPT, lk.family, VG_IPPROTO_TCP);
-			}
-		} else if (newstate == VG_TCP_CLOSE) {
-			bpf_map_delete_elem(&vg_listen, &lk);
+		if (!s) {
+			vg_net_count(VG_NS_SOCK_INSERT_FAIL);
+			return 0;
 		}
+		if (!s->proto) /* older than vigil: listen() runs in the owner's context */
+			sock_fill(s, sk->__sk_common.skc_family, VG_IPPROTO_TCP);
+		s->init = VG_FI_ACCEPT; /* what its clones, the accepted sockets, are */
 		return 0;
 	}
-	if (newstate != VG_TCP_CLOSE)
-		return 0;
-	sk_flow_key(sk, cookie, &k);
+	sk_flow_key(sk, bpf_get_socket_cookie((void *)sk), &k);
 	f = bpf_map_lookup_elem(&vg_flows, &k);
 	if (f)
 		f->state = oldstate == VG_TCP_SYN_SENT ? VG_FS_REFUSED : VG_FS_CLOSED;

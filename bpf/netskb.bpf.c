@@ -8,8 +8,8 @@
  * Hot path, every packet: read the IP and L4 headers in place (direct packet
  * access; bpf_skb_load_bytes when they are not linear — the IP header is at
  * offset 0 on these hooks), one hash lookup of the flow (socket cookie +
- * addresses), atomic adds. A first packet of a flow looks the socket's owner
- * up (vg_socks) and inserts the flow. UDP with remote port 53 (and TCP
+ * addresses), atomic adds. A first packet of a flow reads the socket's owner
+ * from its storage (vg_socks) and inserts the flow. UDP with remote port 53 (and TCP
  * segments holding one whole length-prefixed message) also goes to the DNS
  * parser (lib/dns.bpf.h): queries a process sent (egress) and responses it
  * received (ingress) become vg_dnsq / vg_dnsa state.
@@ -46,7 +46,7 @@ static __always_inline struct dns_tmp *dns_tmp(void)
 	return t;
 }
 
-/* Flow init when the socket table doesn't know: the first packet's direction. */
+/* Flow init when the socket's storage doesn't know: the first packet's direction. */
 static __always_inline __u32 flow_init(const struct vg_sock *s, __u8 proto, bool egress)
 {
 	if (s && s->init)
@@ -56,11 +56,11 @@ static __always_inline __u32 flow_init(const struct vg_sock *s, __u8 proto, bool
 	return egress ? VG_FI_SEND : VG_FI_RECV;
 }
 
-static __noinline int flow_new(struct vg_flow_key *k, __u32 proto, bool egress, __u32 payload,
-			       __u64 now)
+/* A flow's first packet: s is its socket's owner record (NULL: none). */
+static __noinline int flow_new(struct vg_flow_key *k, const struct vg_sock *s, bool egress,
+			       __u32 payload, __u64 now)
 {
 	struct vg_flow f = {}, *e;
-	struct vg_sock *s = bpf_map_lookup_elem(&vg_socks, &k->cookie);
 	int err;
 
 	if (s)
@@ -69,7 +69,7 @@ static __noinline int flow_new(struct vg_flow_key *k, __u32 proto, bool egress, 
 		vg_net_count(VG_NS_SOCK_UNKNOWN);
 	f.first_ns = now;
 	f.last_ns = now;
-	f.init = flow_init(s, proto, egress);
+	f.init = flow_init(s, k->proto, egress);
 	if (egress) {
 		f.tx_pkts = 1;
 		f.tx_bytes = payload;
@@ -320,7 +320,7 @@ static __always_inline void dns(struct __sk_buff *skb, const struct vg_flow_key 
 	if (f) {
 		proc = f->proc;
 	} else { /* the flow did not fit the table: the socket still names its owner */
-		struct vg_sock *s = bpf_map_lookup_elem(&vg_socks, &fk->cookie);
+		struct vg_sock *s = vg_skb_sock(skb);
 
 		if (s)
 			proc = s->proc;
@@ -331,24 +331,13 @@ static __always_inline void dns(struct __sk_buff *skb, const struct vg_flow_key 
 		dns_response(&proc, now);
 }
 
-/* A listening socket's packets (or a request socket's: handshakes of connections not yet
- * accepted) — SYN, SYN-ACK, the final ACK. */
-static __always_inline bool listener(struct __sk_buff *skb)
-{
-	struct bpf_sock *sk = skb->sk;
-
-	if (!sk)
-		return false;
-	sk = bpf_sk_fullsock(sk);
-	return !sk || sk->state == 10 /* BPF_TCP_LISTEN */;
-}
-
 /*
  * Handshake packets of accepted connections: one flow per listener (remote :: port 0,
  * initiator accept), not one per client — a connection flood makes one entry, and the
  * accepted socket's own flow counts the connection from there on.
  */
-static __noinline int listener_packet(struct vg_flow_key *k, bool egress, __u64 now)
+static __noinline int listener_packet(struct vg_flow_key *k, const struct vg_sock *s, bool egress,
+				      __u64 now)
 {
 	struct vg_flow *f;
 
@@ -356,7 +345,7 @@ static __noinline int listener_packet(struct vg_flow_key *k, bool egress, __u64 
 	k->rport = 0;
 	f = bpf_map_lookup_elem(&vg_flows, k);
 	if (!f)
-		return flow_new(k, VG_IPPROTO_TCP, egress, 0, now);
+		return flow_new(k, s, egress, 0, now);
 	__sync_fetch_and_add(egress ? &f->tx_pkts : &f->rx_pkts, 1);
 	if (f->last_ns != now)
 		f->last_ns = now;
@@ -402,10 +391,17 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 		}
 		if (f->last_ns != now)
 			f->last_ns = now;
-	} else if (p.proto == VG_IPPROTO_TCP && listener(skb)) {
-		listener_packet(&k, egress, now);
 	} else {
-		flow_new(&k, p.proto, egress, p.payload, now);
+		/* a flow's first packet: its socket's owner (the storage of a full socket) */
+		struct bpf_sock *sk = skb->sk, *fs = sk ? bpf_sk_fullsock(sk) : NULL;
+		struct vg_sock *s = fs ? bpf_sk_storage_get(&vg_socks, fs, 0, 0) : NULL;
+
+		/* a listening socket's packets, or a request socket's (handshakes of
+		 * connections not yet accepted): SYN, SYN-ACK, the final ACK */
+		if (p.proto == VG_IPPROTO_TCP && sk && (!fs || fs->state == 10 /* LISTEN */))
+			listener_packet(&k, s, egress, now);
+		else
+			flow_new(&k, s, egress, p.payload, now);
 	}
 	/* The client's side only: queries it sends, responses it gets (remote port 53). A
 	 * local DNS server's side is not parsed (nor double-counted when both ends are here). */

@@ -17,29 +17,33 @@
 #define VG_ETH_P_IP 0x0800
 #define VG_ETH_P_IPV6 0x86DD
 
-/* cookie -> owner (vg_sock). LRU: entries of sockets closed while no daemon ran age out. */
+/*
+ * Socket -> owner (vg_sock), in the socket's own storage: created at
+ * sock_create (or at connect/listen for a socket older than vigil), freed by
+ * the kernel with the socket — no delete, no capacity to run out of. CLONE:
+ * a connection accepted from a listener starts with a copy of the
+ * listener's (its owner, VG_FI_ACCEPT).
+ */
 VG_MAP struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, VG_SOCKS_DEFAULT);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
+	__type(key, int);
 	__type(value, struct vg_sock);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } vg_socks SEC(".maps");
 
-/* Listening TCP sockets: (netns, family, port) -> owner, so accepted sockets get one. */
-struct vg_listen_key {
-	__u32 netns;
-	__u16 port;
-	__u16 family;
-};
-VG_MAP struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 8192);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct vg_listen_key);
-	__type(value, struct vg_proc_key);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} vg_listen SEC(".maps");
+/* The owner record of a packet's socket (NULL: none, or not a full socket). */
+static __always_inline struct vg_sock *vg_skb_sock(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+
+	if (!sk)
+		return NULL;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return NULL;
+	return bpf_sk_storage_get(&vg_socks, sk, 0, 0);
+}
 
 /*
  * Flows: live while their process's record lives (src/net/state.c). An LRU hash, like

@@ -409,7 +409,6 @@ struct vg_alert {
  * and RST count as packets with 0 bytes.
  */
 #define VG_FLOWS_DEFAULT 65536
-#define VG_SOCKS_DEFAULT 65536
 #define VG_DNSQ_DEFAULT 16384   /* (process, name, qtype) entries */
 #define VG_DNSA_DEFAULT 65536   /* (address, name) answers */
 
@@ -431,10 +430,9 @@ enum vg_flow_state {
 	VG_FS_REFUSED = 2, /* TCP SYN_SENT -> CLOSE: RST, timeout or unreachable */
 };
 
-/* cookie -> owner of the socket (LRU: a socket closed while no daemon ran ages out). */
+/* The owner of a socket, in the socket's storage (vg_socks: BPF_MAP_TYPE_SK_STORAGE). */
 struct vg_sock {
-	struct vg_proc_key proc; /* the process that created it */
-	__u64 created_ns;
+	struct vg_proc_key proc; /* the process that created it (accepted: the listener's) */
 	__u32 init;   /* enum vg_flow_init for TCP (connect/accept), 0 until known */
 	__u16 family; /* AF_INET / AF_INET6 */
 	__u16 proto;  /* IPPROTO_TCP / IPPROTO_UDP / other */
@@ -512,7 +510,7 @@ struct vg_dnsa {
  * for the daemon's own). Never silent: every skip and every full table is here. */
 enum vg_net_stat {
 	VG_NS_SOCK_NEW,         /* sockets recorded (created or accepted) */
-	VG_NS_SOCK_INSERT_FAIL, /* socket table (or listener table) full */
+	VG_NS_SOCK_INSERT_FAIL, /* a socket's owner record could not be allocated (no memory) */
 	VG_NS_SOCK_NO_OWNER,    /* socket created by a process with no record (owner by tgid only) */
 	VG_NS_SOCK_UNKNOWN,     /* packets of a socket with no owner record (older than vigil) */
 	VG_NS_FLOW_NEW,         /* flows created */

@@ -620,9 +620,9 @@ static void render_network(struct json_object *net)
 	if (!net)
 		return;
 	printf("\nnetwork: hooks at %s\n", jhas(net, "cgroup_root") ? jstr(net, "cgroup_root") : "?");
-	printf("  flows %s/%s, sockets %s/%s, dns questions %s/%s, dns answers %s/%s\n",
-	       jstr(net, "flows"), jstr(net, "flows_max"), jstr(net, "sockets"),
-	       jstr(net, "sockets_max"), jstr(net, "dns_questions"), jstr(net, "dns_questions_max"),
+	printf("  flows %s/%s, dns questions %s/%s, dns answers %s/%s\n",
+	       jstr(net, "flows"), jstr(net, "flows_max"), jstr(net, "dns_questions"),
+	       jstr(net, "dns_questions_max"),
 	       jstr(net, "dns_answers"), jstr(net, "dns_answers_max"));
 	json_object_object_foreach(c, k, v)
 		printf("  %-26s %s\n", k, json_object_get_string(v));

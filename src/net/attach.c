@@ -53,8 +53,8 @@ int vg_net_attach(struct vg_sensor *s, char *why, size_t whylen)
 {
 	struct vigil_bpf *k = s->skel;
 	struct bpf_program *cg[] = {
-		k->progs.vg_sock_create, k->progs.vg_sock_release, k->progs.vg_connect4,
-		k->progs.vg_connect6,    k->progs.vg_skb_egress,   k->progs.vg_skb_ingress,
+		k->progs.vg_sock_create, k->progs.vg_connect4,    k->progs.vg_connect6,
+		k->progs.vg_skb_egress,  k->progs.vg_skb_ingress,
 	};
 	struct bpf_link *l;
 	int fd, err;

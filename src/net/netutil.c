@@ -42,7 +42,7 @@ const char *vg_net_stat_name(enum vg_net_stat st)
 {
 	static const char *const names[VG_NS_MAX] = {
 		[VG_NS_SOCK_NEW] = "sockets_recorded",
-		[VG_NS_SOCK_INSERT_FAIL] = "socket_table_full",
+		[VG_NS_SOCK_INSERT_FAIL] = "socket_owner_alloc_failed",
 		[VG_NS_SOCK_NO_OWNER] = "socket_owner_by_tgid_only",
 		[VG_NS_SOCK_UNKNOWN] = "flows_of_unknown_socket",
 		[VG_NS_FLOW_NEW] = "flows_created",

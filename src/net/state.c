@@ -24,7 +24,7 @@ struct json_object *vg_net_status_json(struct vg_daemon *d)
 		const char *key;
 		int fd;
 	} tabs[] = {
-		{ "flows", m->flows }, { "sockets", m->socks }, { "dns_questions", m->dnsq },
+		{ "flows", m->flows }, { "dns_questions", m->dnsq },
 		{ "dns_answers", m->dnsa },
 	};
 	struct json_object *o = json_object_new_object();
