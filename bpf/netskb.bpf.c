@@ -336,7 +336,7 @@ static __always_inline void dns(struct __sk_buff *skb, const struct vg_flow_key 
  * initiator accept), not one per client — a connection flood makes one entry, and the
  * accepted socket's own flow counts the connection from there on.
  */
-static __noinline int listener_packet(struct vg_flow_key *k, const struct vg_sock *s, bool egress,
+static __noinline int listener_packet(struct vg_flow_key *k, struct __sk_buff *skb, bool egress,
 				      __u64 now)
 {
 	struct vg_flow *f;
@@ -345,7 +345,7 @@ static __noinline int listener_packet(struct vg_flow_key *k, const struct vg_soc
 	k->rport = 0;
 	f = bpf_map_lookup_elem(&vg_flows, k);
 	if (!f)
-		return flow_new(k, s, egress, 0, now);
+		return flow_new(k, vg_skb_sock(skb), egress, 0, now);
 	__sync_fetch_and_add(egress ? &f->tx_pkts : &f->rx_pkts, 1);
 	if (f->last_ns != now)
 		f->last_ns = now;
@@ -361,6 +361,7 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 	struct vg_scratch *sc = vg_scratch();
 	struct vg_flow_key k = {};
 	struct vg_pkt p = {};
+	struct bpf_sock *sk;
 	struct vg_flow *f;
 	__u64 now;
 	int r;
@@ -380,6 +381,14 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 	k.lport = egress ? p.sport : p.dport;
 	k.rport = egress ? p.dport : p.sport;
 	now = vg_now_tick(sc);
+	sk = skb->sk;
+	/* A listening socket's packets — SYN, SYN-ACK and the final ACK of connections not
+	 * yet accepted (the hooks run those with the listener) — go to its one row at once:
+	 * a lookup of the per-client key first would miss every time (a cache miss each). */
+	if (p.proto == VG_IPPROTO_TCP && sk && sk->state == 10 /* BPF_TCP_LISTEN */) {
+		listener_packet(&k, skb, egress, now);
+		return VG_NP_PKT(p.l3len, p.family, p.proto, p.sport, p.dport);
+	}
 	f = bpf_map_lookup_elem(&vg_flows, &k);
 	if (f) {
 		if (egress) {
@@ -393,15 +402,13 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 			f->last_ns = now;
 	} else {
 		/* a flow's first packet: its socket's owner (the storage of a full socket) */
-		struct bpf_sock *sk = skb->sk, *fs = sk ? bpf_sk_fullsock(sk) : NULL;
-		struct vg_sock *s = fs ? bpf_sk_storage_get(&vg_socks, fs, 0, 0) : NULL;
+		struct bpf_sock *fs = sk ? bpf_sk_fullsock(sk) : NULL;
 
-		/* a listening socket's packets, or a request socket's (handshakes of
-		 * connections not yet accepted): SYN, SYN-ACK, the final ACK */
-		if (p.proto == VG_IPPROTO_TCP && sk && (!fs || fs->state == 10 /* LISTEN */))
-			listener_packet(&k, s, egress, now);
+		if (p.proto == VG_IPPROTO_TCP && sk && !fs) /* a request socket's: a handshake */
+			listener_packet(&k, skb, egress, now);
 		else
-			flow_new(&k, s, egress, p.payload, now);
+			flow_new(&k, fs ? bpf_sk_storage_get(&vg_socks, fs, 0, 0) : NULL, egress,
+				 p.payload, now);
 	}
 	/* The client's side only: queries it sends, responses it gets (remote port 53). A
 	 * local DNS server's side is not parsed (nor double-counted when both ends are here). */
