@@ -8,11 +8,11 @@
  *                         freed with the socket, no release hook, no table to fill)
  *   cgroup/connect4|6     the socket initiated (VG_FI_CONNECT)
  *   tp_btf/inet_sock_set_state
- *                         listen() marks the listener's storage VG_FI_ACCEPT; the
- *                         kernel copies it into every connection cloned from the
- *                         listener (BPF_F_CLONE), so an accepted socket has the
- *                         listener's owner with no program run; CLOSE marks the
- *                         flow closed, or refused when it never left SYN_SENT.
+ *                         the kernel copies the listener's storage into every
+ *                         connection cloned from it (BPF_F_CLONE): LISTEN -> SYN_RECV
+ *                         marks that copy VG_FI_ACCEPT, the owner is the listener's;
+ *                         listen() gives a socket older than vigil an owner; CLOSE
+ *                         marks the flow closed, or refused when it never left SYN_SENT.
  *
  * The owner is found by tgid in vg_live (the process table's live index):
  * cgroup programs cannot read the task. A process with no record yet (it
@@ -125,13 +125,24 @@ int BPF_PROG(vg_sock_state, const struct sock *sk, int oldstate, int newstate)
 	struct vg_flow_key k = {};
 	struct vg_flow *f;
 
-	/* only listen() and CLOSE of a connection matter: the other transitions (half of a
-	 * connection's) leave at once; a connection cloned from a listener has the
-	 * listener's storage already (BPF_F_CLONE) */
-	if ((newstate != VG_TCP_LISTEN && newstate != VG_TCP_CLOSE) || oldstate == VG_TCP_LISTEN)
+	/* only listen(), a connection cloned from a listener and CLOSE matter: the other
+	 * transitions (half of a connection's) leave at once */
+	if (newstate != VG_TCP_LISTEN && newstate != VG_TCP_CLOSE && oldstate != VG_TCP_LISTEN)
 		return 0;
 	if (sk->sk_protocol != VG_IPPROTO_TCP)
 		return 0;
+	if (oldstate == VG_TCP_LISTEN) {
+		/* a connection cloned from the listener has a copy of its storage already
+		 * (BPF_F_CLONE): it is an accepted one. (Kernels before 6.x's listen() set
+		 * LISTEN without this tracepoint: the mark can't come from the listener.) */
+		if (newstate == VG_TCP_SYN_RECV) {
+			struct vg_sock *s = bpf_sk_storage_get(&vg_socks, (struct sock *)sk, 0, 0);
+
+			if (s)
+				s->init = VG_FI_ACCEPT;
+		}
+		return 0;
+	}
 	if (newstate == VG_TCP_LISTEN) {
 		struct vg_sock *s = bpf_sk_storage_get(&vg_socks, (struct sock *)sk, 0,
 						       BPF_SK_STORAGE_GET_F_CREATE);

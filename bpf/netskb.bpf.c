@@ -430,14 +430,28 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 	return VG_NP_PKT(p.l3len, p.family, p.proto, p.sport, p.dport);
 }
 
+/*
+ * The policy's part is called only for the packets it looks at — on egress every packet
+ * once a process has been quarantined, else UDP to port 53; on ingress UDP from port 53
+ * (netpolicy.bpf.c) — a call and return of a global function cost every packet otherwise.
+ */
 SEC("cgroup_skb/egress")
 int vg_skb_egress(struct __sk_buff *skb)
 {
-	return vg_np_skb_egress(skb, account(skb, true)) ? 1 : 0;
+	__u64 pkt = account(skb, true);
+
+	if (!vg_quarantine_any() &&
+	    (VG_NP_PKT_PROTO(pkt) != VG_IPPROTO_UDP || VG_NP_PKT_DPORT(pkt) != VG_DNS_PORT))
+		return 1;
+	return vg_np_skb_egress(skb, pkt) ? 1 : 0;
 }
 
 SEC("cgroup_skb/ingress")
 int vg_skb_ingress(struct __sk_buff *skb)
 {
-	return vg_np_skb_ingress(skb, account(skb, false)) ? 1 : 0;
+	__u64 pkt = account(skb, false);
+
+	if (VG_NP_PKT_PROTO(pkt) != VG_IPPROTO_UDP || VG_NP_PKT_SPORT(pkt) != VG_DNS_PORT)
+		return 1;
+	return vg_np_skb_ingress(skb, pkt) ? 1 : 0;
 }

@@ -9,6 +9,7 @@ export VIGIL_SOCKET=/run/vigil/vm.sock
 ip link set lo up
 
 start_vigil
+trap 'kill -TERM $pid 2>/dev/null' EXIT # a failure must not leave it holding the socket for the next scenario
 vg_tcppair 9099 54321 >/tmp/pair.out || fail "vg_tcppair"
 cat /tmp/pair.out
 srv=$(sed -n 's/^server //p' /tmp/pair.out)
