@@ -204,6 +204,7 @@ static void maps_from_skel(struct vg_sensor *s)
 	m->strs[2] = bpf_map__fd(k->maps.vg_strs_l);
 	m->files = bpf_map__fd(k->maps.vg_files);
 	m->file_hot = bpf_map__fd(k->maps.vg_file_hot);
+	m->socks = bpf_map__fd(k->maps.vg_socks);
 	m->flows = bpf_map__fd(k->maps.vg_flows);
 	m->dnsq = bpf_map__fd(k->maps.vg_dnsq);
 	m->dnsa = bpf_map__fd(k->maps.vg_dnsa);
