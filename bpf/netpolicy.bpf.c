@@ -91,8 +91,9 @@ static __always_inline void np_watch_send(struct vg_np_scratch *sc, const struct
 
 /* Cloud metadata endpoint, stratum ports: candidates for user space (which knows
  * the expected processes). Decided before any policy, with or without one. The
- * destination is in sc->key (v4-mapped for IPv4). */
-static __always_inline void np_watch_addr(struct vg_np_scratch *sc, const struct np_actor *a,
+ * destination is in sc->key (v4-mapped for IPv4). The caller's process is looked
+ * up here if it wasn't yet (a->tgid 0). */
+static __always_inline void np_watch_addr(struct vg_np_scratch *sc, struct np_actor *a,
 					  __u8 hook, __u8 proto, __u16 port, bool v6)
 {
 	static const __u8 md4[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 169, 254, 169, 254 };
@@ -119,6 +120,10 @@ static __always_inline void np_watch_addr(struct vg_np_scratch *sc, const struct
 	sc->msg.port = port;
 	sc->msg.name_len = 0;
 	__builtin_memcpy(sc->msg.addr, sc->key.addr, 16);
+	if (!a->tgid) {
+		np_actor_current(a);
+		a->skb = NULL;
+	}
 	np_watch_send(sc, a, hook, watch, port);
 }
 
@@ -163,7 +168,7 @@ static __always_inline int np_sock_addr(struct bpf_sock_addr *ctx, __u8 hook, bo
 	struct vg_np_scratch *sc = np_scratch();
 	struct vg_np_owner *own = NULL;
 	struct np_decision d = {};
-	struct np_actor a;
+	struct np_actor a = {}; /* tgid 0: the process not looked up yet (no process is pid 0) */
 	struct np_gen g;
 	__u16 port;
 	__u8 proto;
@@ -186,13 +191,18 @@ static __always_inline int np_sock_addr(struct bpf_sock_addr *ctx, __u8 hook, bo
 	} else {
 		np_v4mapped(&sc->key, ctx->user_ip4);
 	}
-	np_actor_current(&a);
-	a.skb = NULL;
+	/* The process (two hash lookups) only when something needs it: a DNS socket, a
+	 * quarantine in force, a watched address, a policy — a connect storm with none
+	 * of them doesn't pay for it. */
+	if (port == DNS_PORT || vg_quarantine_any()) {
+		np_actor_current(&a);
+		a.skb = NULL;
+	}
 	/* DNS sockets: their answers arrive in softirq context, where only the socket
 	 * tells whose they are (the other sockets don't pay for the storage) */
 	if (port == DNS_PORT)
 		own = np_own(ctx->sk, &a);
-	if (np_quarantined(&a)) {
+	if (a.tgid && np_quarantined(&a)) {
 		np_count(VG_NPS_QUARANTINE);
 		d.reason = VG_NPR_QUARANTINE;
 		d.verdict = VG_NP_DENY;
@@ -204,6 +214,10 @@ static __always_inline int np_sock_addr(struct bpf_sock_addr *ctx, __u8 hook, bo
 	np_watch_addr(sc, &a, hook, proto, port, v6);
 	if (!np_gen_get(&g))
 		return 1;
+	if (!a.tgid) {
+		np_actor_current(&a);
+		a.skb = NULL;
+	}
 	if (!a.rec)
 		np_count(VG_NPS_NO_PROC);
 	np_count(VG_NPS_CHECKED);

@@ -11,7 +11,7 @@ struct vg_maps {
 	int strs[3]; /* by size class */
 	int files;   /* vg_files: (process, file) activity */
 	int file_hot; /* vg_file_hot: per CPU, hits not yet added to their vg_files entry */
-	int socks, flows, dnsq, dnsa, net_stats, net_ustats; /* network (src/net); socks: socket storage, not enumerable */
+	int socks, flows, dnsq, dnsa, net_stats, net_ustats; /* network (src/net); socks: not enumerable */
 };
 
 void vg_maps_init(struct vg_maps *m); /* all -1 */
