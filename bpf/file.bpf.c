@@ -228,10 +228,20 @@ __noinline int vg_file_fd(__s32 fd, __u32 actions, __u32 mode)
 	struct vg_file_key k;
 	struct vg_file *e;
 	__u32 zero = 0, gen;
+	bool hit_only = actions == VG_FD_READ_HIT;
 	__u64 now;
 
 	if (!f || !sc)
 		return 0;
+	if (hit_only) {
+		__u32 fm = vg_file_fmode(f);
+
+		if (fm & VG_FMODE_PATH)
+			return 0; /* O_PATH: a handle on a name, nothing read or written */
+		if (fm & VG_FMODE_WRITE)
+			return 1;
+		actions = VG_FA_READ;
+	}
 	vg_file_key_of(t, f, &k, sc);
 	h = bpf_map_lookup_elem(&vg_file_hot, &zero);
 	if (!h)
@@ -258,6 +268,8 @@ __noinline int vg_file_fd(__s32 fd, __u32 actions, __u32 mode)
 		h->last_ns = now;
 		return 0;
 	}
+	if (hit_only)
+		return 1;
 	if (!e) { /* first sight: hand the key over (a lookup and four reads saved) */
 		sc->fkey = k;
 		sc->fkey_missed = 1;
@@ -325,6 +337,10 @@ int vg_file_open(struct vg_sys_exit_ctx *ctx)
 	long ret = ctx->ret;
 
 	if (t->tgid == vg_self_tgid)
+		return 0;
+	/* A repeated read-only open ends here, its arguments never read (see VG_FD_READ_HIT). */
+	if (ret >= 0 && ctx->nr != VG_NR_memfd_create && ctx->nr != VG_NR_creat &&
+	    vg_file_fd(ret, VG_FD_READ_HIT, 0) == 0)
 		return 0;
 	r = (struct pt_regs *)bpf_task_pt_regs(t);
 	switch (ctx->nr) {

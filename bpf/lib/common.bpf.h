@@ -27,6 +27,14 @@ VG_KNOB(bool, vg_trace, false);               /* stream exec/exit to user space 
 VG_KNOB(__u32, vg_self_tgid, 0);              /* the daemon, never acted upon */
 /* cgroup_skb programs may ask who is current (bpf_get_current_pid_tgid: not on 6.1) */
 VG_KNOB(bool, vg_skb_current, false);
+/*
+ * bpf_rdonly_cast (Linux >= 6.2, the probe's rdonly_cast): a pointer read
+ * from memory becomes a typed, read-only one, whose fields load without a
+ * helper call each. Where the kernel lacks it the knob is false, the verifier
+ * drops the branch that calls it, and the weak extern stays unresolved.
+ */
+VG_KNOB(bool, vg_have_rdonly_cast, false);
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 /* ---- shared state, pinned under /sys/fs/bpf/vigil/ ---- */
 VG_MAP struct {

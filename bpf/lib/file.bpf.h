@@ -118,6 +118,15 @@ static __always_inline void vg_file_key_of(struct task_struct *t, struct file *f
 	k->proc.start_ns = t->group_leader->start_boottime;
 	k->proc.tgid = t->tgid;
 	k->proc._pad = 0;
+	if (vg_have_rdonly_cast) { /* typed loads, no helper call */
+		struct file *ft = bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file));
+		struct inode *in = ft->f_inode;
+
+		k->obj = in->i_ino;
+		k->igen = in->i_generation;
+		k->dev = in->i_sb->s_dev;
+		return;
+	}
 	if (ino_off < sb_off || ino_off + 8 - sb_off > VG_INODE_WINDOW || (ino_off - sb_off) % 8) {
 		/* a layout the window doesn't cover: field by field */
 		k->obj = BPF_CORE_READ(ino, i_ino);
@@ -140,6 +149,19 @@ static __always_inline void vg_file_key_of(struct task_struct *t, struct file *f
 	k->dev = BPF_CORE_READ(sb, s_dev);
 	sc->sb_last = (__u64)sb;
 	sc->sb_last_dev = k->dev;
+}
+
+/* f->f_mode (FMODE_*): a typed load where the kernel allows it, else a probe read. */
+#define VG_FMODE_WRITE 0x2
+#define VG_FMODE_PATH 0x4000
+static __always_inline __u32 vg_file_fmode(struct file *f)
+{
+	if (vg_have_rdonly_cast) {
+		struct file *ft = bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file));
+
+		return ft->f_mode;
+	}
+	return BPF_CORE_READ(f, f_mode);
 }
 
 /* The same key read field by field: for the slow paths, whose stack is precious. */
@@ -200,5 +222,16 @@ __u64 vg_file_upath(__u64 uptr, __s32 dfd, __u32 actions, __u32 mode, __u64 path
  * 6.1 allows all frames together (6.13+ relaxes this with private stacks).
  */
 int vg_file_fd(__s32 fd, __u32 actions, __u32 mode);
+
+/*
+ * vg_file_fd(fd, VG_FD_READ_HIT, 0): a successful open, its flags not read
+ * yet. If the file is open without write access (f_mode) and its entry is
+ * there with read already evaluated, that is the whole story: counted, 0.
+ * Anything else (write access, first sight, a new rule generation) returns 1
+ * and nothing was recorded: the caller reads the flags and calls again.
+ * Repeated read-only opens, the bulk of all opens, so never need the
+ * caller's arguments (bpf_task_pt_regs, a helper call).
+ */
+#define VG_FD_READ_HIT (1u << 29)
 
 #endif /* VG_FILE_BPF_H */

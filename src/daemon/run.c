@@ -515,6 +515,7 @@ int vg_daemon_main(const struct vg_config *cfg, const struct vg_run_opts *opts)
 		run_cfg.force_proc_snapshot = true;
 	}
 	run_cfg.lsm = vg_probe_has(&d.probe, VG_FEAT_LSM); /* enforcement: BPF-LSM programs */
+	run_cfg.rdonly_cast = vg_probe_has(&d.probe, VG_FEAT_RDONLY_CAST);
 	err = vg_sensor_start(&d.sensor, &run_cfg, why, sizeof(why));
 	if (err) {
 		vg_err("%s", why);

@@ -114,6 +114,7 @@ static const char *const feat_names[VG_FEAT_MAX] = {
 	[VG_FEAT_LSM_LISTED]       = "lsm_listed",
 	[VG_FEAT_LSM]              = "lsm",
 	[VG_FEAT_BPF_STATS]        = "bpf_stats",
+	[VG_FEAT_RDONLY_CAST]      = "rdonly_cast",
 };
 
 const char *vg_feat_name(enum vg_feat f)
@@ -886,6 +887,40 @@ static void probe_bpf_stats(struct probe_ctx *c, struct vg_feature *f)
 	feat_set(f, true, "run-time stats can be enabled");
 }
 
+/*
+ * bpf_rdonly_cast(NULL, id of struct file) in a tracepoint program: typed
+ * reads through a pointer read from memory, the file hot path's way of
+ * reading a struct file without a helper call per field (Linux >= 6.2).
+ */
+static void probe_rdonly_cast(struct probe_ctx *c, struct vg_feature *f)
+{
+	struct bpf_insn insns[] = {
+		BPF_MOV64_IMM(BPF_REG_1, 0),
+		BPF_MOV64_IMM(BPF_REG_2, 0), /* the type id, below */
+		{ .code = BPF_JMP | BPF_CALL, .src_reg = BPF_PSEUDO_KFUNC_CALL },
+		BPF_MOV64_IMM(BPF_REG_0, 0),
+		BPF_EXIT_INSN(),
+	};
+	struct prog_spec s = {
+		.type = BPF_PROG_TYPE_TRACEPOINT,
+		.insns = insns,
+		.cnt = ARRAY_SIZE(insns),
+	};
+	int fn, type, fd;
+
+	fn = btf_id(c, "bpf_rdonly_cast", BTF_KIND_FUNC, f);
+	type = fn < 0 ? fn : btf_id(c, "file", BTF_KIND_STRUCT, f);
+	if (type < 0)
+		return;
+	insns[1].imm = type;
+	insns[2].imm = fn;
+	fd = prog_load(&s, f);
+	if (fd < 0)
+		return;
+	close(fd);
+	feat_set(f, true, "kfunc accepted in a tracepoint program");
+}
+
 /* In dependency order: BTF before its users, cgroup2 before cgroup programs. */
 static const struct {
 	enum vg_feat feat;
@@ -906,6 +941,7 @@ static const struct {
 	{ VG_FEAT_LSM_LISTED,       probe_lsm_listed },
 	{ VG_FEAT_LSM,              probe_lsm },
 	{ VG_FEAT_BPF_STATS,        probe_bpf_stats },
+	{ VG_FEAT_RDONLY_CAST,      probe_rdonly_cast },
 };
 
 /* ---- tier ---- */

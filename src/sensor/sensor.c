@@ -244,6 +244,7 @@ static int skel_open(struct vg_sensor *s, bool with_snapshot)
 	k->rodata->vg_procs_high = procs_high;
 	k->rodata->vg_trace = c->trace;
 	k->rodata->vg_self_tgid = getpid();
+	k->rodata->vg_have_rdonly_cast = c->rdonly_cast;
 	k->rodata->vg_skb_current =
 		libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SKB, BPF_FUNC_get_current_pid_tgid,
 					NULL) == 1;

@@ -28,6 +28,7 @@ struct vg_config {
 	bool bpf_stats;    /* hold BPF_ENABLE_STATS: per-program run time (costs every BPF program) */
 	bool force_proc_snapshot; /* use the /proc fallback (no sleepable iterator, or tests) */
 	bool lsm;          /* load the BPF-LSM programs (the probe saw BPF-LSM work) */
+	bool rdonly_cast;  /* typed reads via bpf_rdonly_cast (the probe saw it load) */
 	const char *state_dir;
 	const char *socket_path;
 };

@@ -26,6 +26,10 @@ chmod 4755 new.txt
 mv new.txt moved.txt
 rm moved.txt
 cd /tmp
+# 500 read-only opens of one file by one shell: the hot path (its per-CPU slot, on this
+# kernel's probe-read fallback) still counts every one.
+echo s >/tmp/w/storm.txt
+sh -c 'i=0; while [ $i -lt 500 ]; do read x </tmp/w/storm.txt; i=$((i+1)); done'
 
 out=$(vigil query files --path /tmp/w --json) || fail "query files failed"
 echo "$out"
@@ -45,6 +49,7 @@ expect 'chmod 4755 is chmod + setid' has '"actions":["chmod","setid"]'
 expect 'mv is rename_from + rename_to' has '"path":"/tmp/w/sub/new.txt","actions":["rename_from"]'
 expect 'mv renamed to moved.txt' has '"path":"/tmp/w/sub/moved.txt","actions":["rename_to"]'
 expect 'rm is unlink' has '"path":"/tmp/w/sub/moved.txt","actions":["unlink"]'
+expect '500 read-only opens in a loop: counted exactly' has '"path":"/tmp/w/storm.txt","actions":["read"],"count":500'
 
 st=$(vigil status --json | tr -d ' \n')
 echo "$st" | grep -o '"name":"vg_file_[a-z]*","section":"[^"]*","run_count":[0-9]*' || fail "no file programs in status"

@@ -11,3 +11,7 @@ lsm=$(echo "$flat" | sed -n 's/.*"lsm":{\([^}]*\)}.*/\1/p')
 has() { echo "$1" | grep -qF "$2"; }
 expect 'probe reports features.lsm.ok = true' has "$lsm" '"ok":true'
 expect 'probe reports tier "lsm"' has "$flat" '"tier":"lsm"'
+# 6.1 predates bpf_rdonly_cast (6.2): the file hot path's probe-read fallback is the one in use
+# (files.sh checks file activity on it).
+rc_=$(echo "$flat" | sed -n 's/.*"rdonly_cast":{\([^}]*\)}.*/\1/p')
+expect 'probe reports features.rdonly_cast.ok = false on 6.1' has "$rc_" '"ok":false'
