@@ -310,6 +310,11 @@ static const struct row rows[] = {
 
 	{ "rc-script-modified", true,
 	  { FOP("/usr/bin/bash", "/etc/rc.local", W) }, .why = "rc.local" },
+	{ "rc-script-modified", true,
+	  { FOP("/usr/bin/tee", "/etc/update-motd.d/99-x", W) }, .why = "a motd script runs at login" },
+	{ "rc-script-modified", false,
+	  { FOP("/usr/bin/run-parts", "/etc/update-motd.d/10-uname", VG_FA_READ) },
+	  .why = "motd scripts read at login" },
 	{ "rc-script-modified", false,
 	  { FOPA("/usr/bin/perl", "/usr/bin/perl\t/usr/sbin/update-rc.d\tnginx\tdefaults", "/etc/rc2.d/S01nginx", VG_FA_SYMLINK) },
 	  .why = "update-rc.d" },
