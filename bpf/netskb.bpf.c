@@ -94,7 +94,8 @@ static __noinline int flow_new(struct vg_flow_key *k, const struct vg_sock *s, b
 		__sync_fetch_and_add(&e->rx_pkts, 1);
 		__sync_fetch_and_add(&e->rx_bytes, payload);
 	}
-	e->last_ns = now;
+	if (now > e->last_ns)
+		e->last_ns = now;
 	return 0;
 }
 
@@ -347,7 +348,7 @@ static __noinline int listener_packet(struct vg_flow_key *k, struct __sk_buff *s
 	if (!f)
 		return flow_new(k, vg_skb_sock(skb), egress, 0, now);
 	__sync_fetch_and_add(egress ? &f->tx_pkts : &f->rx_pkts, 1);
-	if (f->last_ns != now)
+	if (now > f->last_ns) /* forward only: each CPU's tick time is its own */
 		f->last_ns = now;
 	return 0;
 }
@@ -398,7 +399,9 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 			__sync_fetch_and_add(&f->rx_pkts, 1);
 			__sync_fetch_and_add(&f->rx_bytes, p.payload);
 		}
-		if (f->last_ns != now)
+		/* forward only: each CPU reads the clock at its own first event of a tick, so
+		 * two CPUs' times for one tick differ (by less than a tick) */
+		if (now > f->last_ns)
 			f->last_ns = now;
 	} else {
 		/* a flow's first packet: its socket's owner (the storage of a full socket) */

@@ -113,7 +113,8 @@ static const char *proto_name(uint8_t p)
 	return p == 6 ? "tcp" : p == 17 ? "udp" : "?";
 }
 
-/* Names the remote address was an answer for, learned before the flow's last packet. */
+/* Names the remote address was an answer for, learned before the flow's last packet (or
+ * within a tick of it). */
 static struct json_object *remote_names(struct vg_query_ctx *q, const struct vg_dnsa_tab *dt,
 					const struct row *r, const struct vg_netsel *s,
 					bool *domain_hit)
@@ -128,7 +129,9 @@ static struct json_object *remote_names(struct vg_query_ctx *q, const struct vg_
 		const char *name, *chain;
 		bool dup = false;
 
-		if (d[i].val.first_ns > r->val.last_ns)
+		/* kernel times are per-CPU tick times (vg_now_tick): an answer and a packet
+		 * on two CPUs within one tick (10 ms at HZ=100) may be stamped either way */
+		if (d[i].val.first_ns > r->val.last_ns + 10000000ULL)
 			continue;
 		name = vg_strcache_get(q->strs, d[i].val.name, NULL, NULL);
 		if (!name)
