@@ -69,6 +69,20 @@ class Row:
 
 DEB_INSTALL = "dpkg_retry -i @DEB@ && dpkg_retry -P vg-scen-@ID@"
 
+
+def hand_vs_package(rule, mitre, path, content, why, deb_content=None):
+    """A file (path holds "vg-scen-@ID@") written by hand in a watched directory, against the
+    same kind of file (named "vg-scen-deb-@ID@") installed by a package: the near miss."""
+    shell = content.replace("\\", "\\\\").replace("\n", "\\n")
+    return Row(rule, mitre,
+               trigger=f"printf '{shell}' | tee {path}",
+               near=DEB_INSTALL,
+               deb={"files": {path.replace("vg-scen-", "vg-scen-deb-"):
+                              content if deb_content is None else deb_content}},
+               cleanup=f"rm -f {path}",
+               needs=os.path.dirname(path),
+               why=why)
+
 ROWS = [
     # ---------------------------------------------------------------- execution
     Row("shell-from-interpreter", "TA0002 T1059.004",
@@ -139,13 +153,9 @@ ROWS = [
         near="ldd /usr/bin/true",
         why="the loader run on a program vs ldd (which runs the loader to list libraries)"),
     # ---------------------------------------------------------------- persistence
-    Row("cron-job-modified", "TA0003 T1053.003",
-        trigger="printf '*/5 * * * * root /usr/bin/true\\n' | tee /etc/cron.d/vg-scen-@ID@",
-        near=DEB_INSTALL,
-        deb={"files": {"/etc/cron.d/vg-scen-deb-@ID@": "*/5 * * * * root /usr/bin/true\n"}},
-        cleanup="rm -f /etc/cron.d/vg-scen-@ID@",
-        needs="/etc/cron.d",
-        why="a cron file written by hand vs one installed by a package"),
+    hand_vs_package("cron-job-modified", "TA0003 T1053.003", "/etc/cron.d/vg-scen-@ID@",
+                    "*/5 * * * * root /usr/bin/true\n",
+                    "a cron file written by hand vs one installed by a package"),
     Row("at-job-created", "TA0003 T1053.002",
         trigger="echo /usr/bin/true | at now + 1 hour 2>@T@/at.out",
         near="atq",
@@ -206,26 +216,14 @@ ROWS = [
         near="/usr/bin/env true",
         cleanup="[ -e @T@/preload.created ] && rm -f /etc/ld.so.preload; true",
         why="ld.so.preload opened for writing vs read by the loader at every exec"),
-    Row("ld-so-conf-modified", "TA0003 T1574.006",
-        trigger="echo /opt/vg-scen/lib | tee /etc/ld.so.conf.d/vg-scen-@ID@.conf",
-        near=DEB_INSTALL,
-        deb={"files": {"/etc/ld.so.conf.d/vg-scen-deb-@ID@.conf": "/opt/vg-scen-deb/lib\n"}},
-        cleanup="rm -f /etc/ld.so.conf.d/vg-scen-@ID@.conf",
-        why="a search path added by hand vs by a package"),
-    Row("rc-script-modified", "TA0003 T1037.004",
-        trigger="printf '#!/bin/sh\\nexit 0\\n' | tee /etc/init.d/vg-scen-@ID@",
-        near=DEB_INSTALL,
-        deb={"files": {"/etc/init.d/vg-scen-deb-@ID@": "#!/bin/sh\nexit 0\n"}},
-        cleanup="rm -f /etc/init.d/vg-scen-@ID@",
-        needs="/etc/init.d",
-        why="an init script written by hand vs by a package"),
-    Row("rc-script-modified", "TA0003 T1037.004",
-        trigger="printf '#!/bin/sh\\nid\\n' | tee /etc/update-motd.d/99-vg-scen-@ID@",
-        near=DEB_INSTALL,
-        deb={"files": {"/etc/update-motd.d/99-vg-scen-deb-@ID@": "#!/bin/sh\nexit 0\n"}},
-        cleanup="rm -f /etc/update-motd.d/99-vg-scen-@ID@",
-        needs="/etc/update-motd.d",
-        why="a login (motd) script added by hand vs shipped by a package"),
+    hand_vs_package("ld-so-conf-modified", "TA0003 T1574.006", "/etc/ld.so.conf.d/vg-scen-@ID@.conf",
+                    "/opt/vg-scen/lib\n", "a search path added by hand vs by a package",
+                    deb_content="/opt/vg-scen-deb/lib\n"),
+    hand_vs_package("rc-script-modified", "TA0003 T1037.004", "/etc/init.d/vg-scen-@ID@",
+                    "#!/bin/sh\nexit 0\n", "an init script written by hand vs by a package"),
+    hand_vs_package("rc-script-modified", "TA0003 T1037.004", "/etc/update-motd.d/99-vg-scen-@ID@",
+                    "#!/bin/sh\nexit 0\n",
+                    "a login (motd) script added by hand vs shipped by a package"),
     Row("package-manager-hook-modified", "TA0003 T1546.016",
         trigger="echo '// vigil scenario (no hook)' | tee /etc/apt/apt.conf.d/99vg-scen-@ID@",
         near=DEB_INSTALL,
@@ -460,12 +458,10 @@ ROWS = [
         near="strace -f -o /dev/null /usr/bin/true",
         near_rc=True,
         why="strace -p of an unrelated process vs strace of its own command"),
-    Row("pam-config-modified", "TA0006 T1556.003",
-        trigger="echo 'auth optional pam_exec.so /usr/bin/true' | tee /etc/pam.d/vg-scen-@ID@",
-        near=DEB_INSTALL,
-        deb={"files": {"/etc/pam.d/vg-scen-deb-@ID@": "auth required pam_deny.so\n"}},
-        cleanup="rm -f /etc/pam.d/vg-scen-@ID@",
-        why="a PAM service written by hand vs shipped by a package"),
+    hand_vs_package("pam-config-modified", "TA0006 T1556.003", "/etc/pam.d/vg-scen-@ID@",
+                    "auth optional pam_exec.so /usr/bin/true\n",
+                    "a PAM service written by hand vs shipped by a package",
+                    deb_content="auth required pam_deny.so\n"),
     Row("password-search", "TA0006 T1552.001",
         setup="mkdir -p @T@/proj/src && echo 'password = os.environ[\"PW\"]' > @T@/proj/src/db.py",
         trigger="grep -rIl password /etc/ssh /etc/security",
