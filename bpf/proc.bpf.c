@@ -207,7 +207,9 @@ int BPF_PROG(vg_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm 
 	p->argc = bprm->argc;
 	p->exec_ns = bpf_ktime_get_boot_ns();
 	p->exec_count++;
-	p->flags |= VG_PF_EXECED;
+	p->flags |= VG_PF_EXECED | VG_PF_STDIO_SEEN;
+	p->stdin_pipe = vg_fd_pipe_ino(t, 0);
+	p->stdout_pipe = vg_fd_pipe_ino(t, 1);
 	/* Policies (enforce.bpf.c): before comm and creds move on to the new image. */
 	vg_enforce_exec();
 	__builtin_memcpy(p->comm, t->comm, sizeof(p->comm));

@@ -52,6 +52,7 @@ enum vg_nr {
 #define VG_O_PATH 010000000
 #define VG_S_IFMT 0170000
 #define VG_S_IFSOCK 0140000
+#define VG_S_IFIFO 0010000
 #define VG_S_ISUID 04000
 #define VG_S_ISGID 02000
 #define VG_PROT_EXEC 4
@@ -92,6 +93,20 @@ static __always_inline bool vg_fd_is_sock(struct task_struct *t, int fd)
 	struct file *f = vg_fd_file(t, fd);
 
 	return f && (BPF_CORE_READ(f, f_inode, i_mode) & VG_S_IFMT) == VG_S_IFSOCK;
+}
+
+/* The inode number of the pipe or FIFO on fd, 0 if fd is something else. */
+static __always_inline __u64 vg_fd_pipe_ino(struct task_struct *t, int fd)
+{
+	struct file *f = vg_fd_file(t, fd);
+	struct inode *i;
+
+	if (!f)
+		return 0;
+	i = BPF_CORE_READ(f, f_inode);
+	if ((BPF_CORE_READ(i, i_mode) & VG_S_IFMT) != VG_S_IFIFO)
+		return 0;
+	return BPF_CORE_READ(i, i_ino);
 }
 
 /*

@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define VG_ABI_VERSION 2
+#define VG_ABI_VERSION 3
 #define VG_ABI_MAGIC 0x5649474c /* "VIGL" */
 
 #define VG_COMM_LEN 16
@@ -61,7 +61,8 @@ enum vg_proc_flags {
 	VG_PF_PARENT_UNKNOWN = 1 << 10, /* parent predates tracking and left no record */
 	VG_PF_NET_QUARANTINE = 1 << 11, /* network cut: connect/sendmsg get EPERM, egress dropped;
 					 * inherited by children at fork (enforcement sets it) */
-	VG_PF_FROZEN = 1 << 12          /* stopped by an enforcement action (freeze) */
+	VG_PF_FROZEN = 1 << 12,         /* stopped by an enforcement action (freeze) */
+	VG_PF_STDIO_SEEN = 1 << 13      /* stdin_pipe/stdout_pipe recorded at the last exec */
 };
 
 struct vg_proc {
@@ -84,6 +85,10 @@ struct vg_proc {
 	__u32 exec_count;
 	__u32 argc;
 	char comm[VG_COMM_LEN];
+	/* Inode numbers of the pipes (or FIFOs) on fds 0 and 1 at the last exec, 0 if not a
+	 * pipe: two records with stdout_pipe == stdin_pipe are neighbours in a pipeline,
+	 * even after both exited (the rules' stdout_pipe_to / stdin_pipe_from). */
+	__u64 stdin_pipe, stdout_pipe;
 };
 
 /* Interned string: key is its id (hash + class), stored once however often used. */

@@ -186,6 +186,7 @@ static bool rb_read(struct vg_daemon *d)
 		return false;
 	d->rb_batch = 0;
 	n = ring_buffer__consume(d->rb);
+	vg_detect_due(d->det); /* candidates kept for a pipeline's other end */
 	vg_detect_flush(d->det);
 	if (n)
 		vg_detect_account(d->det, thread_cpu_ns() - t0);

@@ -234,6 +234,9 @@ static struct json_object *detections_json(struct vg_daemon *d)
 	add_u64(c, "object_lost", dc.object_lost);
 	add_u64(c, "argv_from_proc", dc.argv_from_proc);
 	add_u64(c, "self", dc.self);
+	add_u64(c, "deferred", dc.deferred);
+	add_u64(c, "deferred_pending", dc.deferred_pending);
+	add_u64(c, "deferred_queue_full", dc.deferred_full);
 	json_object_object_add(o, "counters", c);
 	json_object_object_add(o, "rules_activity", activity_json(d));
 	json_object_object_add(o, "busy_ms", json_object_new_double(dc.busy_ns / 1e6));

@@ -29,6 +29,8 @@
 #define STRCACHE_AGE_NS 30000000000ULL /* ... or 30 s, so it stays small */
 #define CHAIN_MAX 1024          /* ancestry depth bound (cycles, corrupt records) */
 #define TICK_SLACK_NS 20000000ULL /* /proc start times: 10 ms ticks, plus rounding */
+#define DEFER_CAP 64            /* candidates waiting for a pipeline's other end ... */
+#define DEFER_NS 300000000ULL   /* ... to exec, judged again after this long */
 
 #define BUMP(x, n) __atomic_fetch_add(&(x), (n), __ATOMIC_RELAXED)
 
@@ -65,6 +67,14 @@ struct vg_detect {
 	vg_detect_hook hook; /* policies acting on findings */
 	void *hook_ctx;
 	const char **hook_anc;
+	/* candidates judged again later (stdout_pipe_to/stdin_pipe_from undecided) */
+	struct deferred {
+		struct vg_alert a;
+		const struct vg_rules *rs; /* the set r belongs to (settled before it goes) */
+		const struct vg_rule *r;
+		uint64_t due;
+	} *defer;
+	size_t ndefer;
 };
 
 /* ---- process cache ---- */
@@ -271,9 +281,13 @@ const char *vg_detect_rule_json(struct vg_detect *d, const struct vg_rule *r, ui
 	return c->s;
 }
 
+static void settle(struct vg_detect *d, const struct vg_rules *only);
+
 void vg_detect_set_rules(struct vg_detect *d, uint8_t gen, const struct vg_rules *r)
 {
 	gen &= 1;
+	if (d->rules[gen] && d->rules[gen] != r)
+		settle(d, d->rules[gen]); /* its rules go with it: judge what waits now */
 	for (int k = 0; k < VG_RK_MAX; k++)
 		for (int b = 0; b < VG_RULES_MAX; b++) {
 			free(d->rule_json[gen][k][b].s);
@@ -386,7 +400,8 @@ struct vg_detect *vg_detect_new(const struct vg_maps *m, struct vg_output *out)
 	d->chain = calloc(CHAIN_MAX, sizeof(*d->chain));
 	d->mchain = calloc(CHAIN_MAX, sizeof(*d->mchain));
 	d->strs = vg_strcache_new(m);
-	if (!d->pc || !d->chain || !d->mchain || !d->strs || !d->rstat) {
+	d->defer = calloc(DEFER_CAP, sizeof(*d->defer));
+	if (!d->pc || !d->chain || !d->mchain || !d->strs || !d->rstat || !d->defer) {
 		vg_detect_free(d);
 		return NULL;
 	}
@@ -401,6 +416,8 @@ void vg_detect_free(struct vg_detect *d)
 {
 	if (!d)
 		return;
+	if (d->defer && d->pc && d->chain && d->mchain && d->strs && d->rstat)
+		settle(d, NULL);
 	if (d->pc)
 		pcache_flush(d);
 	free(d->pc);
@@ -415,6 +432,7 @@ void vg_detect_free(struct vg_detect *d)
 	free(d->xargv);
 	free(d->rstat);
 	free(d->hook_anc);
+	free(d->defer);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
 }
@@ -488,13 +506,14 @@ static char *argv_from_proc(uint32_t pid, const char *exe, uint32_t *len)
 }
 
 /*
- * The processes vigil holds that the same parent started (pipeline
- * neighbours, for the rules' stdout_pipe_to/stdin_pipe_from once the pipe has
- * gone): a walk of the process table, only when such a rule's other
- * conditions already hold and the pipe can't be seen in /proc.
+ * The processes vigil holds, for the rules' stdout_pipe_to/stdin_pipe_from (the
+ * other end of a pipeline, alive or exited): a walk of the process table, only
+ * when such a rule's other conditions already hold. keep filters on the raw
+ * record; only the records it keeps have their strings looked up.
  */
-static bool siblings_any(void *ctx, const struct vg_match *m,
-			 bool (*pred)(void *arg, const struct vg_match_proc *p), void *arg)
+static bool procs_any(void *ctx, const struct vg_match *m,
+		      bool (*keep)(void *arg, const struct vg_proc *rec),
+		      bool (*pred)(void *arg, const struct vg_match_proc *p), void *arg)
 {
 	struct vg_detect *d = ctx;
 	const struct vg_proc *self = m->self.rec;
@@ -502,7 +521,7 @@ static bool siblings_any(void *ctx, const struct vg_match *m,
 	struct vg_proc rec;
 	bool hit = false, first = true;
 
-	if (!self || !self->parent.tgid)
+	if (!self)
 		return false;
 	while (!hit && !bpf_map_get_next_key(d->maps->procs, first ? NULL : &k, &next)) {
 		const char *exe, *av;
@@ -513,8 +532,8 @@ static bool siblings_any(void *ctx, const struct vg_match *m,
 
 		first = false;
 		k = next;
-		if (bpf_map_lookup_elem(d->maps->procs, &k, &rec) ||
-		    vg_key_cmp(&rec.parent, &self->parent) || !vg_key_cmp(&rec.key, &self->key))
+		if (bpf_map_lookup_elem(d->maps->procs, &k, &rec) || !vg_key_cmp(&rec.key, &self->key) ||
+		    !keep(arg, &rec))
 			continue;
 		exe = str_get(d, rec.exe, NULL);
 		av = str_get(d, rec.argv, &len);
@@ -580,8 +599,8 @@ static void enrich(struct vg_detect *d, const struct vg_alert *a, struct vg_fctx
 	m->cgroup = e->cgroup;
 	m->container = e->in_container ? e->ct.id : NULL;
 	m->now_ns = a->hdr.time_ns;
-	m->siblings = siblings_any;
-	m->siblings_ctx = d;
+	m->procs = procs_any;
+	m->procs_ctx = d;
 
 	switch (a->kind) {
 	case VG_RK_FILE:
@@ -704,9 +723,93 @@ void vg_detect_enforced(struct vg_detect *d, const struct vg_alert *a, const str
 	BUMP(d->c.policy_findings, 1);
 }
 
+/* Keep candidate (a, r) to be judged again at `due`; false if the queue is full. */
+static bool defer(struct vg_detect *d, const struct vg_alert *a, const struct vg_rule *r,
+		  uint64_t now)
+{
+	struct deferred *e;
+
+	if (d->ndefer >= DEFER_CAP) {
+		BUMP(d->c.deferred_full, 1);
+		return false;
+	}
+	e = &d->defer[d->ndefer++];
+	e->a = *a;
+	e->rs = d->rules[a->gen & 1];
+	e->r = r;
+	e->due = now + DEFER_NS;
+	BUMP(d->c.deferred, 1);
+	BUMP(d->c.deferred_pending, 1);
+	return true;
+}
+
+/*
+ * One candidate: the user-space half of rule r, its rate limit, the policies
+ * acting on it, the finding. With may_defer, a "no" that may still turn "yes"
+ * (a pipeline's other end not exec'd yet) is kept to be judged again.
+ */
+static void judge(struct vg_detect *d, const struct vg_alert *a, const struct vg_rule *r,
+		  struct vg_match *m, struct vg_fctx *f, bool may_defer, uint64_t now)
+{
+	struct rule_stat *st = rule_stat(d, a, r);
+	struct vg_detect_action act;
+	bool undecided = false;
+
+	m->undecided = may_defer ? &undecided : NULL;
+	if (!vg_rule_matches(r, m)) {
+		if (undecided && defer(d, a, r, now))
+			return;
+		BUMP(d->c.not_matched, 1);
+		BUMP(st->nomatch, 1);
+		return;
+	}
+	if (!vg_rule_rate_check(r, m, &f->suppressed)) {
+		BUMP(d->c.rate_limited, 1);
+		BUMP(st->limited, 1);
+		return;
+	}
+	run_hook(d, r, f, &act);
+	emit(d, r, f);
+	f->act = NULL;
+	BUMP(st->found, 1);
+}
+
+/* Judge the deferred candidates that are due (all of them with `only` or at
+ * exit: those of set `only`, NULL: every one), for the last time. */
+static void settle_some(struct vg_detect *d, const struct vg_rules *only, bool all)
+{
+	uint64_t now = vg_now_boot_ns();
+
+	for (size_t i = 0; i < d->ndefer;) {
+		struct deferred e = d->defer[i];
+		struct vg_match m;
+		struct vg_fctx f;
+
+		if ((only && e.rs != only) || (!all && e.due > now)) {
+			i++;
+			continue;
+		}
+		d->defer[i] = d->defer[--d->ndefer];
+		BUMP(d->c.deferred_pending, -1);
+		housekeep(d, now);
+		enrich(d, &e.a, &f, &m, now);
+		judge(d, &e.a, e.r, &m, &f, false, now);
+	}
+}
+
+static void settle(struct vg_detect *d, const struct vg_rules *only)
+{
+	settle_some(d, only, true);
+}
+
+void vg_detect_due(struct vg_detect *d)
+{
+	if (d->ndefer)
+		settle_some(d, NULL, false);
+}
+
 void vg_detect_alert(struct vg_detect *d, const void *data, size_t len)
 {
-	struct vg_detect_action act;
 	const struct vg_alert *a = data;
 	const struct vg_rule *cand[VG_RULES_MAX];
 	const struct vg_rules *rs;
@@ -744,24 +847,8 @@ void vg_detect_alert(struct vg_detect *d, const void *data, size_t len)
 	if (n)
 		enrich(d, a, &f, &m, now);
 	for (size_t i = 0; i < n; i++) {
-		const struct vg_rule *r = cand[i];
-		struct rule_stat *st = rule_stat(d, a, r);
-
-		BUMP(st->cand, 1);
-		if (!vg_rule_matches(r, &m)) {
-			BUMP(d->c.not_matched, 1);
-			BUMP(st->nomatch, 1);
-			continue;
-		}
-		if (!vg_rule_rate_check(r, &m, &f.suppressed)) {
-			BUMP(d->c.rate_limited, 1);
-			BUMP(st->limited, 1);
-			continue;
-		}
-		run_hook(d, r, &f, &act);
-		emit(d, r, &f);
-		f.act = NULL;
-		BUMP(st->found, 1);
+		BUMP(rule_stat(d, a, cand[i])->cand, 1);
+		judge(d, a, cand[i], &m, &f, true, now);
 	}
 }
 

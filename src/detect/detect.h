@@ -43,6 +43,10 @@ struct vg_detect_counters {
 				    * (src/netpolicy): not rule candidates, counted apart */
 	uint64_t policy_findings;  /* findings of kernel enforcements (src/policy): not from rule
 				    * candidates, outside the equation above */
+	uint64_t deferred;         /* candidates judged again later: nothing on a pipeline's
+				    * other end matched yet (stdout_pipe_to / stdin_pipe_from) */
+	uint64_t deferred_pending; /* ... waiting now (in the equation with not_matched...) */
+	uint64_t deferred_full;    /* ... not kept, the queue was full: judged at once */
 };
 
 /* Per rule, since its set was loaded: which rules wake user space for what. */
@@ -68,6 +72,9 @@ void vg_detect_malformed(struct vg_detect *d);
 void vg_detect_account(struct vg_detect *d, uint64_t cpu_ns);
 /* After a batch: flush the output, let caches age. */
 void vg_detect_flush(struct vg_detect *d);
+/* Judge the candidates kept for later (a pipeline's other end not exec'd yet)
+ * whose time has come. Call at least every 100 ms. */
+void vg_detect_due(struct vg_detect *d);
 /* Re-read hostname/kernel/boot id (on reload). */
 void vg_detect_refresh_host(struct vg_detect *d);
 

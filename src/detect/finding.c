@@ -192,6 +192,7 @@ static const char *const fflag_names[32] = { "unresolved", "truncated", "deleted
 static const char *const pflag_names[32] = {
 	"exited", "from_snapshot", "execed", "truncated_argv", "truncated_exe", "exit_unseen",
 	"approx_start", "exe_deleted", "string_lost", "kthread", "parent_unknown",
+	"net_quarantine", "frozen", "stdio_seen",
 };
 
 const char *vg_file_flag_name(unsigned bit)

@@ -116,6 +116,11 @@ struct json_object *vg_proc_json(const struct vg_query_ctx *q, const struct vg_p
 	json_object_object_add(o, "exec_time", (p->flags & VG_PF_EXECED) ?
 				time_or_null(p->exec_ns, q->boot_off) : NULL);
 	json_object_object_add(o, "exec_count", json_object_new_int64(p->exec_count));
+	/* pipeline neighbours: the pipe inode on stdin/stdout at the last exec */
+	json_object_object_add(o, "stdin_pipe", p->stdin_pipe ?
+			       json_object_new_uint64(p->stdin_pipe) : NULL);
+	json_object_object_add(o, "stdout_pipe", p->stdout_pipe ?
+			       json_object_new_uint64(p->stdout_pipe) : NULL);
 	if ((p->flags & VG_PF_TRUNC_EXE) || t_exe)
 		json_object_array_add(trunc, json_object_new_string("exe"));
 	if ((p->flags & VG_PF_TRUNC_ARGV) || t_argv)

@@ -530,49 +530,81 @@ out:
 }
 
 /*
- * When the pipe is gone (a decoder and the shell it fed may both have exited
- * by the time the candidate is handled), the pipeline is recognised in
- * vigil's process records: a process the same parent started right after
- * (a reader: stdout_pipe_to) or right before (a writer: stdin_pipe_from)
- * this one, alive at the same time, that exec'd a program (a subshell never
- * does) matching sel. A shell forks a pipeline's commands left to right
- * without waiting; commands run one after the other never overlap.
+ * The pipeline in vigil's records. Every exec records the pipes on fds 0 and
+ * 1 (VG_PF_STDIO_SEEN): the neighbour is the process whose stdin_pipe is our
+ * stdout_pipe (a reader: stdout_pipe_to) or whose stdout_pipe is our
+ * stdin_pipe (a writer: stdin_pipe_from), whoever its parent, alive or
+ * exited, and that exec'd a program (a subshell never does) matching sel.
+ *
+ * A process recorded without them (from the start-up snapshot) falls back to
+ * timing: a process the same parent started right after (reader) or right
+ * before (writer) this one, alive at the same time. A shell forks a
+ * pipeline's commands left to right without waiting; commands run one after
+ * the other never overlap.
  */
-struct sib_arg {
+struct nb_arg {
 	const struct vg_proc_sel *sel;
 	const struct vg_proc *self;
-	bool after; /* the peer was started after self (a reader) */
+	bool reader;  /* looking for the reader of our stdout (else the writer of our stdin) */
+	bool by_pipe; /* our pipes were recorded: match on them */
 };
 
-static bool sib_pred(void *arg, const struct vg_match_proc *p)
+static bool nb_keep(void *arg, const struct vg_proc *r)
 {
-	const struct sib_arg *a = arg;
-	const struct vg_proc *r = p->rec, *s = a->self;
+	const struct nb_arg *a = arg;
+	const struct vg_proc *s = a->self;
 
-	if (!r || !r->exec_ns)
+	if (!r->exec_ns)
 		return false;
-	if (a->after ? r->key.start_ns < s->key.start_ns : r->key.start_ns > s->key.start_ns)
+	if (a->by_pipe)
+		return (r->flags & VG_PF_STDIO_SEEN) &&
+		       (a->reader ? r->stdin_pipe == s->stdout_pipe : r->stdout_pipe == s->stdin_pipe);
+	if (r->parent.tgid != s->parent.tgid || r->parent.start_ns != s->parent.start_ns)
 		return false;
-	if ((s->exit_ns && r->key.start_ns > s->exit_ns) ||
-	    (r->exit_ns && s->key.start_ns > r->exit_ns))
+	if (a->reader ? r->key.start_ns < s->key.start_ns : r->key.start_ns > s->key.start_ns)
 		return false;
+	return !((s->exit_ns && r->key.start_ns > s->exit_ns) ||
+		 (r->exit_ns && s->key.start_ns > r->exit_ns));
+}
+
+static bool nb_pred(void *arg, const struct vg_match_proc *p)
+{
+	const struct nb_arg *a = arg;
+
 	return proc_sel_match(a->sel, p);
 }
 
+/*
+ * The other end may not have exec'd yet when the candidate is handled (the
+ * writer of a short payload can exit before the shell has even forked the
+ * reader), and several processes may read one pipe in turn ({ cmd; sh; }):
+ * with no match on a pipe, "no" is not final and the caller may judge again
+ * later (m->undecided). A stdout that is not a pipe is decided at once.
+ */
 static bool pipe_peer_records(const struct vg_proc_sel *sel, const struct vg_match *m,
 			      int mine)
 {
-	struct sib_arg a = { .sel = sel, .self = m->self.rec, .after = mine == 1 };
+	const struct vg_proc *self = m->self.rec;
+	struct nb_arg a = { .sel = sel, .self = self, .reader = mine == 1 };
 
-	return m->siblings && a.self && m->siblings(m->siblings_ctx, m, sib_pred, &a);
+	if (!m->procs || !self)
+		return false;
+	a.by_pipe = self->flags & VG_PF_STDIO_SEEN;
+	if (a.by_pipe && !(mine == 1 ? self->stdout_pipe : self->stdin_pipe))
+		return false; /* not a pipe at exec */
+	if (m->procs(m->procs_ctx, m, nb_keep, nb_pred, &a))
+		return true;
+	if (a.by_pipe && m->undecided)
+		*m->undecided = true;
+	return false;
 }
 
 /*
  * stdout_pipe_to / stdin_pipe_from: the process's fd `mine` (1: stdout, 0:
  * stdin) is a pipe, and a process holding the same pipe as fd `theirs` (the
- * next / previous command of a pipeline) matches sel. Looked up in /proc when
- * the candidate is handled; when the process or its peer has exited, in
- * vigil's records (pipe_peer_records).
+ * next / previous command of a pipeline) matches sel. From the pipes the
+ * kernel recorded at exec (pipe_peer_records); for a process recorded
+ * without them, looked up in /proc when it is still alive.
  */
 static bool pipe_peer(const struct vg_proc_sel *sel, const struct vg_match *m, int mine,
 		      int theirs)
@@ -585,6 +617,8 @@ static bool pipe_peer(const struct vg_proc_sel *sel, const struct vg_match *m, i
 
 	if (!pid)
 		return false;
+	if (m->self.rec && (m->self.rec->flags & VG_PF_STDIO_SEEN))
+		return pipe_peer_records(sel, m, mine);
 	snprintf(path, sizeof(path), "/proc/%u/fd/%d", pid, mine);
 	if (!read_link(path, pipe, sizeof(pipe)))
 		return pipe_peer_records(sel, m, mine); /* gone */

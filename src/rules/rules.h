@@ -141,13 +141,19 @@ struct vg_match {
 	 * are trusted as the kernel's (a candidate met them) */
 	bool conds_known;
 	uint32_t conds;
-	/* exec: calls pred on each process vigil holds that the same parent
-	 * started (alive or exited), until it returns true; true if one did.
-	 * stdout_pipe_to/stdin_pipe_from use it when the pipe itself can no
-	 * longer be seen in /proc. NULL: not available (tests, replays). */
-	bool (*siblings)(void *ctx, const struct vg_match *m,
-			 bool (*pred)(void *arg, const struct vg_match_proc *p), void *arg);
-	void *siblings_ctx;
+	/* exec: calls keep on each process record vigil holds (alive or
+	 * exited) but self's, and pred on those keep returned true for (with
+	 * their strings), until pred returns true; true if one did.
+	 * stdout_pipe_to/stdin_pipe_from find the other end of a pipeline with
+	 * it. NULL: not available (tests, replays). */
+	bool (*procs)(void *ctx, const struct vg_match *m,
+		      bool (*keep)(void *arg, const struct vg_proc *rec),
+		      bool (*pred)(void *arg, const struct vg_match_proc *p), void *arg);
+	void *procs_ctx;
+	/* set to true by stdout_pipe_to/stdin_pipe_from when no process on the
+	 * other end of the pipe matched yet (it may not have exec'd): "no" may
+	 * turn "yes", judge again later. NULL: the answer is final. */
+	bool *undecided;
 };
 
 /* Does rule r (a kernel candidate) match? Checks everything the kernel

@@ -198,7 +198,7 @@ def test_file_finding_has_every_documented_field(make_daemon, tmp):
     c = det["counters"]
     assert c["findings"] >= 1 and c["alerts_lost"] == 0
     assert c["candidates"] == c["findings"] + c["not_matched"] + c["rate_limited"] + \
-        c["stale_generation"]
+        c["stale_generation"] + c["deferred_pending"]
 
 
 def test_exec_finding_with_exited_ancestors(make_daemon, tmp):
@@ -405,7 +405,7 @@ def test_status_shows_detections(make_daemon, tmp):
     det = detections(d)
     for k in ("alerts_sent", "alerts_lost", "alerts_received", "candidates", "findings",
               "not_matched", "rate_limited", "stale_generation", "malformed", "process_missing",
-              "object_lost", "self"):
+              "object_lost", "self", "deferred", "deferred_pending", "deferred_queue_full"):
         assert isinstance(det["counters"][k], int), k
     r = det["rules"]
     assert r["installed"] and r["loaded"] == r["builtin"] + r["from_dir"] and r["loaded"] > 0

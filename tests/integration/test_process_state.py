@@ -190,3 +190,32 @@ def test_exited_tree_of_descendants(vigil):
     assert any(t["argv"] == ["/bin/true", m] for t in tree)
     table = vigil.cli("query", "tree", str(p.pid)).stdout
     assert table.count("└─") == 3
+
+
+def test_pipeline_neighbours_in_records(vigil, tmp_path):
+    """a | b | c, all exited: a's stdout pipe is b's stdin pipe, b's stdout is c's stdin; a
+    command reading a file has no stdin pipe, one writing a file no stdout pipe."""
+    m = marker()
+    out = tmp_path / "out"
+    run(["bash", "-c", f"/bin/echo {m} | /usr/bin/tr a-z A-Z | /bin/cat > {out}; "
+                       f"/bin/cat {out} /dev/null {m} > /dev/null 2>&1; exit 0"],
+        stdin=subprocess.DEVNULL)
+    echo = vigil.wait_for(lambda: vigil.procs_by_argv(m, "--exe", "echo", "--exited"),
+                          what="the exited echo")[0]
+
+    def siblings(exe, n):
+        return vigil.wait_for(lambda: [p for p in vigil.query("procs", "--exe", exe, "--exited")
+                                       if p["parent_id"] == echo["parent_id"]][:n] or None,
+                              what=exe)
+    tr = siblings("tr", 1)[0]
+    cats = vigil.wait_for(lambda: len(siblings("cat", 2)) == 2 and siblings("cat", 2),
+                          what="both cats")
+    piped = [c for c in cats if c["stdin_pipe"]]
+    alone = [c for c in cats if not c["stdin_pipe"]]
+    assert len(piped) == 1 and len(alone) == 1, cats
+    assert echo["stdin_pipe"] is None and echo["stdout_pipe"]
+    assert tr["stdin_pipe"] == echo["stdout_pipe"]
+    assert tr["stdout_pipe"] and tr["stdout_pipe"] != tr["stdin_pipe"]
+    assert piped[0]["stdin_pipe"] == tr["stdout_pipe"]
+    assert piped[0]["stdout_pipe"] is None  # writes the file
+    assert alone[0]["stdout_pipe"] is None and m in alone[0]["argv"]

@@ -344,6 +344,12 @@ ROWS = [
         trigger="echo aWQK | base64 -d | sh >/dev/null",
         near="echo ZWNobyBoaQo= | base64 -d > @T@/o.sh; sh </dev/null",
         why="decoded bytes piped into sh vs decoded into a file, then a shell run after it"),
+    Row("decoded-payload-to-shell", "TA0005 T1140",
+        # the reader execs only after the decoder has exited and the candidate was first
+        # judged (a loaded machine): the candidate waits for the pipe's reader
+        trigger="echo aWQK | base64 -d | { sleep 0.2; exec sh; } >/dev/null",
+        near="echo aGVsbG8K | base64 -d | { sleep 0.2; exec tr a-z A-Z; } >/dev/null",
+        why="a late shell reading the decoded pipe vs a late text filter reading it"),
     Row("decode-pipeline-to-shell", "TA0005 T1140",
         trigger="echo ZWNobyBoaQo= | openssl enc -d -base64 | sh >/dev/null",
         near="echo aGVsbG8K > @T@/in && base64 -d @T@/in > @T@/out && sh -c 'cat @T@/out' >/dev/null",

@@ -1030,23 +1030,26 @@ static void test_table_covers_every_rule(void **state)
 
 /*
  * stdout_pipe_to once the pipe is gone (the process exited): the pipeline is
- * recognised in the records of the processes the same parent started. A
- * fake process table: the decoder (self, exited at t=200) and one sibling.
+ * recognised in the records. A fake process table: the decoder (self,
+ * exited at t=200) and one other process.
  */
-struct fake_sib {
+struct fake_proc {
 	struct vg_proc rec;
 	const char *exe, *argv;
 };
 
-static bool fake_siblings(void *ctx, const struct vg_match *m,
-			  bool (*pred)(void *arg, const struct vg_match_proc *p), void *arg)
+static bool fake_procs(void *ctx, const struct vg_match *m,
+		       bool (*keep)(void *arg, const struct vg_proc *rec),
+		       bool (*pred)(void *arg, const struct vg_match_proc *p), void *arg)
 {
-	struct fake_sib *f = ctx;
+	struct fake_proc *f = ctx;
 	struct t_match t;
 	struct t_op op = { EXEC(f->exe, f->argv) };
 	struct vg_match_proc p;
 	bool hit;
 
+	if (!keep(arg, &f->rec))
+		return false;
 	t_match_build(&t, &op);
 	p = t.m.self;
 	p.rec = &f->rec;
@@ -1055,7 +1058,8 @@ static bool fake_siblings(void *ctx, const struct vg_match *m,
 	return hit;
 }
 
-static void test_pipe_records_fallback(void **state)
+/* Without pipes recorded (a process found at start-up): by timing, among siblings. */
+static void test_pipe_records_by_timing(void **state)
 {
 	const struct vg_rule *r = vg_rules_find(defaults, "decoded-payload-to-shell");
 	static const struct {
@@ -1076,7 +1080,7 @@ static void test_pipe_records_fallback(void **state)
 
 	assert_non_null(r);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct fake_sib f = { .exe = cases[i].exe, .argv = cases[i].argv };
+		struct fake_proc f = { .exe = cases[i].exe, .argv = cases[i].argv };
 		struct t_match t;
 		bool got;
 
@@ -1085,14 +1089,92 @@ static void test_pipe_records_fallback(void **state)
 		f.rec.exec_ns = cases[i].exec;
 		f.rec.exit_ns = cases[i].exit;
 		t_match_build(&t, &op);
+		f.rec.parent = t.rec[0].parent;
 		t.rec[0].key.start_ns = 100;
 		t.rec[0].exit_ns = 200;
-		t.m.siblings = fake_siblings;
-		t.m.siblings_ctx = &f;
+		t.m.procs = fake_procs;
+		t.m.procs_ctx = &f;
 		got = vg_rule_matches(r, &t.m);
 		t_match_free(&t);
 		if (got != cases[i].want)
-			fail_msg("records fallback: %s: %s", cases[i].why, got ? "matched" : "did not match");
+			fail_msg("records by timing: %s: %s", cases[i].why, got ? "matched" : "did not match");
+	}
+}
+
+/*
+ * With the pipes the kernel recorded at exec: the reader is whoever has our
+ * stdout pipe as its stdin, whenever it started, whoever its parent; no
+ * matching reader on the pipe leaves the answer open (judged again later).
+ */
+static void test_pipe_records_by_pipe(void **state)
+{
+	const struct vg_rule *r = vg_rules_find(defaults, "decoded-payload-to-shell");
+	static const struct {
+		uint64_t start, exec, stdin_pipe;
+		bool seen, other_parent;
+		const char *exe, *argv;
+		bool want, undecided;
+		const char *why;
+	} cases[] = {
+		{ 250, 260, 77, true, false, "/usr/bin/dash", "sh", true, false,
+		  "sh forked after the decoder had exited, reading its pipe" },
+		{ 150, 160, 77, true, true, "/usr/bin/bash", "bash", true, false,
+		  "a grandchild reading the pipe ({ base64 -d; } | bash)" },
+		{ 150, 160, 78, true, false, "/usr/bin/dash", "sh", false, true,
+		  "sh on another pipe: the reader has not exec'd yet" },
+		{ 150, 160, 77, true, false, "/usr/bin/tar", "tar\txz", false, true,
+		  "decoded into tar (a shell may still read the pipe after it)" },
+		{ 150, 0, 77, true, false, "/usr/bin/bash", "bash", false, true,
+		  "the reader forked, not exec'd yet (or a subshell)" },
+		{ 150, 160, 77, false, false, "/usr/bin/dash", "sh", false, true,
+		  "a reader with no pipes recorded is not trusted" },
+	};
+	struct t_op op = { EXEC("/usr/bin/base64", "base64\t-d"), .self_pid = 999999999 };
+
+	assert_non_null(r);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fake_proc f = { .exe = cases[i].exe, .argv = cases[i].argv };
+		struct t_match t;
+		bool got, undecided = false;
+
+		f.rec.key.tgid = 999999998;
+		f.rec.key.start_ns = cases[i].start;
+		f.rec.exec_ns = cases[i].exec;
+		f.rec.stdin_pipe = cases[i].stdin_pipe;
+		f.rec.flags = cases[i].seen ? VG_PF_STDIO_SEEN : 0;
+		t_match_build(&t, &op);
+		f.rec.parent = t.rec[0].parent;
+		if (cases[i].other_parent)
+			f.rec.parent.tgid++;
+		t.rec[0].key.start_ns = 100;
+		t.rec[0].exit_ns = 200;
+		t.rec[0].flags |= VG_PF_STDIO_SEEN;
+		t.rec[0].stdout_pipe = 77;
+		t.m.procs = fake_procs;
+		t.m.procs_ctx = &f;
+		t.m.undecided = &undecided;
+		got = vg_rule_matches(r, &t.m);
+		t_match_free(&t);
+		if (got != cases[i].want || undecided != cases[i].undecided)
+			fail_msg("records by pipe: %s: %s, %s", cases[i].why,
+				 got ? "matched" : "did not match", undecided ? "undecided" : "decided");
+	}
+	/* stdout not a pipe at exec: decided at once, nothing walked */
+	{
+		struct fake_proc f = { .exe = "/usr/bin/dash", .argv = "sh" };
+		struct t_match t;
+		bool undecided = false;
+
+		f.rec.exec_ns = 160;
+		f.rec.flags = VG_PF_STDIO_SEEN;
+		t_match_build(&t, &op);
+		t.rec[0].flags |= VG_PF_STDIO_SEEN;
+		t.m.procs = fake_procs;
+		t.m.procs_ctx = &f;
+		t.m.undecided = &undecided;
+		assert_false(vg_rule_matches(r, &t.m));
+		assert_false(undecided);
+		t_match_free(&t);
 	}
 }
 
@@ -1249,7 +1331,8 @@ int main(void)
 	static const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_defaults_load),
 		cmocka_unit_test(test_table_covers_every_rule),
-		cmocka_unit_test(test_pipe_records_fallback),
+		cmocka_unit_test(test_pipe_records_by_timing),
+		cmocka_unit_test(test_pipe_records_by_pipe),
 		cmocka_unit_test(test_host_namespace_from_record),
 		cmocka_unit_test(test_kernel_filters_benign_work),
 		cmocka_unit_test(test_syscall_table),
