@@ -12,7 +12,11 @@
  *                         connection cloned from it (BPF_F_CLONE): LISTEN -> SYN_RECV
  *                         marks that copy VG_FI_ACCEPT, the owner is the listener's;
  *                         listen() gives a socket older than vigil an owner; CLOSE
- *                         marks the flow closed, or refused when it never left SYN_SENT.
+ *                         adds the packets the socket counted to its flow row and
+ *                         marks it closed, or refused when it never left SYN_SENT.
+ *   iter/task_file        vg_flow_flush: the same addition for every socket a
+ *                         process holds, run by the daemon before it reads the
+ *                         flow table.
  *
  * The owner is found by tgid in vg_live (the process table's live index):
  * cgroup programs cannot read the task. A process with no record yet (it
@@ -123,6 +127,7 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(vg_sock_state, const struct sock *sk, int oldstate, int newstate)
 {
 	struct vg_flow_key k = {};
+	struct vg_sock *s;
 	struct vg_flow *f;
 
 	/* only listen(), a connection cloned from a listener and CLOSE matter: the other
@@ -156,9 +161,46 @@ int BPF_PROG(vg_sock_state, const struct sock *sk, int oldstate, int newstate)
 		s->init = VG_FI_ACCEPT; /* what its clones, the accepted sockets, are */
 		return 0;
 	}
-	sk_flow_key(sk, bpf_get_socket_cookie((void *)sk), &k);
-	f = bpf_map_lookup_elem(&vg_flows, &k);
+	s = bpf_sk_storage_get(&vg_socks, (struct sock *)sk, 0, 0);
+	if (s && s->row.cookie) {
+		/* its row, as its packets made it; the packets it counted go there now */
+		f = bpf_map_lookup_elem(&vg_flows, &s->row);
+		if (f)
+			vg_sock_flush(s, f);
+	} else {
+		sk_flow_key(sk, bpf_get_socket_cookie((void *)sk), &k);
+		f = bpf_map_lookup_elem(&vg_flows, &k);
+	}
 	if (f)
 		f->state = oldstate == VG_TCP_SYN_SENT ? VG_FS_REFUSED : VG_FS_CLOSED;
+	return 0;
+}
+
+/*
+ * The packets connected TCP sockets counted in their storage, added to their flow
+ * rows: run by the daemon before it reads the flow table, so a query sees every
+ * packet of a connection still open. It walks every process's open files (every
+ * network namespace's sockets: a socket storage iterator would see only the
+ * daemon's); a socket several processes hold is added once (then nothing is left).
+ */
+SEC("iter/task_file")
+int vg_flow_flush(struct bpf_iter__task_file *ctx)
+{
+	struct file *file = ctx->file;
+	struct socket *so;
+	struct vg_sock *s;
+	struct vg_flow *f;
+
+	if (!file)
+		return 0;
+	so = bpf_sock_from_file(file);
+	if (!so || !so->sk)
+		return 0;
+	s = bpf_sk_storage_get(&vg_socks, so->sk, 0, 0);
+	if (!s || !s->row.cookie || !(s->tx_pkts | s->rx_pkts))
+		return 0;
+	f = bpf_map_lookup_elem(&vg_flows, &s->row);
+	if (f)
+		vg_sock_flush(s, f);
 	return 0;
 }

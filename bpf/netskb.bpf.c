@@ -56,7 +56,7 @@ static __always_inline __u32 flow_init(const struct vg_sock *s, __u8 proto, bool
 	return egress ? VG_FI_SEND : VG_FI_RECV;
 }
 
-/* A flow's first packet: s is its socket's owner record (NULL: none). */
+/* A flow's first packet: s is its socket's owner record (NULL: none). 1 if the row exists. */
 static __noinline int flow_new(struct vg_flow_key *k, const struct vg_sock *s, bool egress,
 			       __u32 payload, __u64 now)
 {
@@ -80,7 +80,7 @@ static __noinline int flow_new(struct vg_flow_key *k, const struct vg_sock *s, b
 	err = bpf_map_update_elem(&vg_flows, k, &f, BPF_NOEXIST);
 	if (err == 0) {
 		vg_net_count(VG_NS_FLOW_NEW);
-		return 0;
+		return 1;
 	}
 	e = err == -17 /* EEXIST: another CPU won */ ? bpf_map_lookup_elem(&vg_flows, k) : NULL;
 	if (!e) {
@@ -96,7 +96,7 @@ static __noinline int flow_new(struct vg_flow_key *k, const struct vg_sock *s, b
 	}
 	if (now > e->last_ns)
 		e->last_ns = now;
-	return 0;
+	return 1;
 }
 
 /* Intern the work area's name buffer `which` (question or CNAME chain) as a string. */
@@ -362,8 +362,10 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 	struct vg_scratch *sc = vg_scratch();
 	struct vg_flow_key k = {};
 	struct vg_pkt p = {};
-	struct bpf_sock *sk;
+	struct bpf_sock *sk, *fs = NULL;
+	struct vg_sock *s = NULL;
 	struct vg_flow *f;
+	bool looked = false;
 	__u64 now;
 	int r;
 
@@ -390,6 +392,38 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 		listener_packet(&k, skb, egress, now);
 		return VG_NP_PKT(p.l3len, p.family, p.proto, p.sport, p.dport);
 	}
+	/* A connected TCP socket whose row exists counts in its own storage: no table
+	 * lookup (the row gets the counts at CLOSE and when the table is read). Not
+	 * DNS over TCP, which is parsed below, nor a closed socket's last packets. */
+	if (vg_sock_acct && p.proto == VG_IPPROTO_TCP && sk && sk->state != 7 /* CLOSE */ &&
+	    k.rport != VG_DNS_PORT) {
+		fs = bpf_sk_fullsock(sk);
+		s = fs ? bpf_sk_storage_get(&vg_socks, fs, 0, 0) : NULL;
+		if (s && s->row.cookie == k.cookie) {
+			if (egress) {
+				__sync_fetch_and_add(&s->tx_pkts, 1);
+				__sync_fetch_and_add(&s->tx_bytes, p.payload);
+			} else {
+				__sync_fetch_and_add(&s->rx_pkts, 1);
+				__sync_fetch_and_add(&s->rx_bytes, p.payload);
+			}
+			if (now > s->last_ns)
+				s->last_ns = now;
+			return VG_NP_PKT(p.l3len, p.family, p.proto, p.sport, p.dport);
+		}
+		looked = true;
+		/* a request socket's packet (SYN-ACK, ACK): a handshake, the listener's row */
+		if (!fs) {
+			listener_packet(&k, skb, egress, now);
+			return VG_NP_PKT(p.l3len, p.family, p.proto, p.sport, p.dport);
+		}
+		/* a socket with storage and no row yet: its first packet makes the row */
+		if (s && !s->row.cookie) {
+			if (flow_new(&k, s, egress, p.payload, now))
+				s->row = k;
+			return VG_NP_PKT(p.l3len, p.family, p.proto, p.sport, p.dport);
+		}
+	}
 	f = bpf_map_lookup_elem(&vg_flows, &k);
 	if (f) {
 		if (egress) {
@@ -403,15 +437,18 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 		 * two CPUs' times for one tick differ (by less than a tick) */
 		if (now > f->last_ns)
 			f->last_ns = now;
+		if (s) /* a row from before (an earlier daemon): the socket counts from now on */
+			s->row = k;
 	} else {
 		/* a flow's first packet: its socket's owner (the storage of a full socket) */
-		struct bpf_sock *fs = sk ? bpf_sk_fullsock(sk) : NULL;
-
+		if (!looked) {
+			fs = sk ? bpf_sk_fullsock(sk) : NULL;
+			s = fs ? bpf_sk_storage_get(&vg_socks, fs, 0, 0) : NULL;
+		}
 		if (p.proto == VG_IPPROTO_TCP && sk && !fs) /* a request socket's: a handshake */
 			listener_packet(&k, skb, egress, now);
-		else
-			flow_new(&k, fs ? bpf_sk_storage_get(&vg_socks, fs, 0, 0) : NULL, egress,
-				 p.payload, now);
+		else if (flow_new(&k, s, egress, p.payload, now) && looked && s)
+			s->row = k;
 	}
 	/* The client's side only: queries it sends, responses it gets (remote port 53). A
 	 * local DNS server's side is not parsed (nor double-counted when both ends are here). */

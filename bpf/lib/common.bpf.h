@@ -34,6 +34,10 @@ VG_KNOB(bool, vg_skb_current, false);
  * drops the branch that calls it, and the weak extern stays unresolved.
  */
 VG_KNOB(bool, vg_have_rdonly_cast, false);
+/* A connected TCP socket counts its packets in its own storage (vg_sock), added to its
+ * flow row at CLOSE and by the vg_flow_flush iterator (iter/task_file + bpf_sock_from_file:
+ * Linux >= 5.11) */
+VG_KNOB(bool, vg_sock_acct, false);
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 /* ---- shared state, pinned under /sys/fs/bpf/vigil/ ---- */

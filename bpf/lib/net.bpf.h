@@ -59,6 +59,35 @@ VG_MAP struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } vg_flows SEC(".maps");
 
+/*
+ * Add a socket's pending packets (vg_sock) to its flow row. The socket may count
+ * more meanwhile on another CPU: each counter is added, then subtracted from the
+ * socket by the amount read, so nothing is lost or counted twice.
+ */
+static __always_inline void vg_sock_flush(struct vg_sock *s, struct vg_flow *f)
+{
+	__u64 v;
+
+	if ((v = s->tx_pkts)) {
+		__sync_fetch_and_add(&f->tx_pkts, v);
+		__sync_fetch_and_add(&s->tx_pkts, -v);
+	}
+	if ((v = s->rx_pkts)) {
+		__sync_fetch_and_add(&f->rx_pkts, v);
+		__sync_fetch_and_add(&s->rx_pkts, -v);
+	}
+	if ((v = s->tx_bytes)) {
+		__sync_fetch_and_add(&f->tx_bytes, v);
+		__sync_fetch_and_add(&s->tx_bytes, -v);
+	}
+	if ((v = s->rx_bytes)) {
+		__sync_fetch_and_add(&f->rx_bytes, v);
+		__sync_fetch_and_add(&s->rx_bytes, -v);
+	}
+	if (s->last_ns > f->last_ns)
+		f->last_ns = s->last_ns;
+}
+
 /* DNS: what each process asked, and which names each address was an answer for. */
 VG_MAP struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

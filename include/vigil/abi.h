@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define VG_ABI_VERSION 3
+#define VG_ABI_VERSION 4
 #define VG_ABI_MAGIC 0x5649474c /* "VIGL" */
 
 #define VG_COMM_LEN 16
@@ -435,14 +435,6 @@ enum vg_flow_state {
 	VG_FS_REFUSED = 2, /* TCP SYN_SENT -> CLOSE: RST, timeout or unreachable */
 };
 
-/* The owner of a socket, in the socket's storage (vg_socks: BPF_MAP_TYPE_SK_STORAGE). */
-struct vg_sock {
-	struct vg_proc_key proc; /* the process that created it (accepted: the listener's) */
-	__u32 init;   /* enum vg_flow_init for TCP (connect/accept), 0 until known */
-	__u16 family; /* AF_INET / AF_INET6 */
-	__u16 proto;  /* IPPROTO_TCP / IPPROTO_UDP / other */
-};
-
 struct vg_flow_key {
 	__u64 cookie;       /* socket cookie */
 	struct vg_ip laddr; /* local, remote: as seen by this host */
@@ -460,6 +452,24 @@ struct vg_flow {
 	__u64 tx_pkts, rx_pkts;
 	__u32 init;  /* enum vg_flow_init */
 	__u32 state; /* enum vg_flow_state */
+};
+
+/*
+ * A socket's own record, in its storage (vg_socks: BPF_MAP_TYPE_SK_STORAGE): its
+ * owner, and for a connected TCP socket whose flow row exists, the packets not yet
+ * added to that row. They are added at CLOSE and whenever the flow table is read
+ * (the vg_flow_flush iterator), so a packet of a known connection costs no table
+ * lookup (docs/network.md).
+ */
+struct vg_sock {
+	struct vg_proc_key proc; /* the process that created it (accepted: the listener's) */
+	__u32 init;   /* enum vg_flow_init for TCP (connect/accept), 0 until known */
+	__u16 family; /* AF_INET / AF_INET6 */
+	__u16 proto;  /* IPPROTO_TCP / IPPROTO_UDP / other */
+	struct vg_flow_key row;   /* the flow row its packets go to; row.cookie 0: none yet */
+	__u64 tx_bytes, rx_bytes; /* not yet in the row */
+	__u64 tx_pkts, rx_pkts;
+	__u64 last_ns;
 };
 
 /*

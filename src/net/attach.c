@@ -90,6 +90,17 @@ int vg_net_attach(struct vg_sensor *s, char *why, size_t whylen)
 		return err;
 	}
 	s->net_links[s->nnet_links++] = l;
+	if (s->cfg.sock_acct) {
+		l = bpf_program__attach_iter(k->progs.vg_flow_flush, NULL);
+		if (!l) {
+			err = -errno;
+			snprintf(why, whylen, "network: attaching vg_flow_flush (iterator over "
+				 "open files): %s", strerror(-err));
+			return err;
+		}
+		s->net_links[s->nnet_links++] = l;
+		s->maps.flow_flush = bpf_link__fd(l);
+	}
 	return 0;
 }
 
@@ -98,4 +109,5 @@ void vg_net_detach(struct vg_sensor *s)
 	for (size_t i = 0; i < s->nnet_links; i++)
 		bpf_link__destroy(s->net_links[i]);
 	s->nnet_links = 0;
+	s->maps.flow_flush = -1;
 }

@@ -17,6 +17,10 @@ uint64_t vg_net_stat_get(const struct vg_maps *m, enum vg_net_stat st);
 void vg_net_ustat_add(const struct vg_maps *m, enum vg_net_stat st, uint64_t n);
 const char *vg_net_stat_name(enum vg_net_stat st);
 
+/* Add the packets open TCP sockets counted in their storage to their flow rows
+ * (the vg_flow_flush iterator): before reading the flow table. 0, or -errno. */
+int vg_flows_flush(const struct vg_maps *m);
+
 /* Domain hash of a normalised name (abi.h): FNV-1a 64 over the bytes last to first. */
 uint64_t vg_dns_hash(const char *name, size_t len);
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "net/net.h"
@@ -97,4 +98,21 @@ int vg_ip_parse(const char *s, struct vg_ip *a)
 		return 0;
 	}
 	return inet_pton(AF_INET6, s, a->w) == 1 ? 0 : -EINVAL;
+}
+
+int vg_flows_flush(const struct vg_maps *m)
+{
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	if (m->flow_flush < 0)
+		return 0; /* no iterator: sockets count in the table itself */
+	fd = bpf_iter_create(m->flow_flush);
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		; /* it writes nothing: reading runs it */
+	close(fd);
+	return n < 0 ? -errno : 0;
 }

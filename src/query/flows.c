@@ -208,6 +208,7 @@ struct json_object *vg_query_flows(struct vg_query_ctx *q, struct json_object *r
 
 	if (vg_netsel_parse(q, req, &s, err, errlen))
 		return NULL;
+	vg_flows_flush(q->maps); /* open TCP connections' packets, counted in their sockets */
 	if (vg_maptab_load(&mt, q->maps->flows, sizeof(struct vg_flow_key), sizeof(struct vg_flow))) {
 		snprintf(err, errlen, "reading the flow table failed");
 		goto out_sel;

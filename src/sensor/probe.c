@@ -115,6 +115,7 @@ static const char *const feat_names[VG_FEAT_MAX] = {
 	[VG_FEAT_LSM]              = "lsm",
 	[VG_FEAT_BPF_STATS]        = "bpf_stats",
 	[VG_FEAT_RDONLY_CAST]      = "rdonly_cast",
+	[VG_FEAT_ITER_SOCK_FILE]   = "iter_sock_file",
 };
 
 const char *vg_feat_name(enum vg_feat f)
@@ -416,12 +417,12 @@ static int iter_run(int link, struct vg_feature *f)
 }
 
 /* Load an iter/task program, create its link and run it once. */
-static int iter_task_probe(const struct probe_ctx *c, struct prog_spec *s,
-			   struct vg_feature *f)
+static int iter_probe(const struct probe_ctx *c, const char *target, struct prog_spec *s,
+		      struct vg_feature *f)
 {
 	int id, fd, link, err;
 
-	id = btf_id(c, "bpf_iter_task", BTF_KIND_FUNC, f);
+	id = btf_id(c, target, BTF_KIND_FUNC, f);
 	if (id < 0)
 		return id;
 	s->btf_id = id;
@@ -450,7 +451,7 @@ static void probe_iter_task(struct probe_ctx *c, struct vg_feature *f)
 		.cnt = ARRAY_SIZE(prog_ret0),
 	};
 
-	if (iter_task_probe(c, &s, f) == 0)
+	if (iter_probe(c, "bpf_iter_task", &s, f) == 0)
 		feat_set(f, true, "link created, ran over all tasks");
 }
 
@@ -483,7 +484,7 @@ static void probe_iter_task_sleep(struct probe_ctx *c, struct vg_feature *f)
 		.cnt = ARRAY_SIZE(insns),
 	};
 
-	if (iter_task_probe(c, &s, f) == 0)
+	if (iter_probe(c, "bpf_iter_task", &s, f) == 0)
 		feat_set(f, true, "bpf_copy_from_user_task accepted, ran over all tasks");
 }
 
@@ -921,6 +922,33 @@ static void probe_rdonly_cast(struct probe_ctx *c, struct vg_feature *f)
 	feat_set(f, true, "kfunc accepted in a tracepoint program");
 }
 
+/*
+ * iter/task_file asking bpf_sock_from_file about each open file (Linux >= 5.11):
+ * connected TCP sockets then count their packets in their own storage, and the
+ * daemon adds them to the flow table by walking every process's sockets with
+ * such an iterator (vg_flow_flush) before it reads the table.
+ */
+static void probe_iter_sock_file(struct probe_ctx *c, struct vg_feature *f)
+{
+	static const struct bpf_insn insns[] = {
+		/* r1 = ctx->file (struct bpf_iter__task_file: meta, task, fd, file) */
+		BPF_LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_1, 24),
+		BPF_JMP_IMM(BPF_JEQ, BPF_REG_1, 0, 1),
+		BPF_CALL_HELPER(BPF_FUNC_sock_from_file),
+		BPF_MOV64_IMM(BPF_REG_0, 0),
+		BPF_EXIT_INSN(),
+	};
+	struct prog_spec s = {
+		.type = BPF_PROG_TYPE_TRACING,
+		.attach = BPF_TRACE_ITER,
+		.insns = insns,
+		.cnt = ARRAY_SIZE(insns),
+	};
+
+	if (iter_probe(c, "bpf_iter_task_file", &s, f) == 0)
+		feat_set(f, true, "bpf_sock_from_file accepted, ran over all open files");
+}
+
 /* In dependency order: BTF before its users, cgroup2 before cgroup programs. */
 static const struct {
 	enum vg_feat feat;
@@ -942,6 +970,7 @@ static const struct {
 	{ VG_FEAT_LSM,              probe_lsm },
 	{ VG_FEAT_BPF_STATS,        probe_bpf_stats },
 	{ VG_FEAT_RDONLY_CAST,      probe_rdonly_cast },
+	{ VG_FEAT_ITER_SOCK_FILE,   probe_iter_sock_file },
 };
 
 /* ---- tier ---- */

@@ -245,6 +245,8 @@ static int skel_open(struct vg_sensor *s, bool with_snapshot)
 	k->rodata->vg_trace = c->trace;
 	k->rodata->vg_self_tgid = getpid();
 	k->rodata->vg_have_rdonly_cast = c->rdonly_cast;
+	k->rodata->vg_sock_acct = c->sock_acct;
+	bpf_program__set_autoload(k->progs.vg_flow_flush, c->sock_acct);
 	k->rodata->vg_skb_current =
 		libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SKB, BPF_FUNC_get_current_pid_tgid,
 					NULL) == 1;

@@ -29,6 +29,7 @@ struct vg_config {
 	bool force_proc_snapshot; /* use the /proc fallback (no sleepable iterator, or tests) */
 	bool lsm;          /* load the BPF-LSM programs (the probe saw BPF-LSM work) */
 	bool rdonly_cast;  /* typed reads via bpf_rdonly_cast (the probe saw it load) */
+	bool sock_acct;    /* TCP sockets count packets in their storage (iter_sock_file) */
 	const char *state_dir;
 	const char *socket_path;
 };

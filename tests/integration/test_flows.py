@@ -4,6 +4,8 @@ Real sockets between this namespace and a test namespace joined by a veth pair; 
 numbers `vigil query flows` reports must be exactly what the processes sent and got.
 bytes = L4 payload; packets = packets the cgroup skb hooks saw.
 """
+import subprocess
+import sys
 import time
 
 import dnsserver
@@ -278,3 +280,44 @@ print(child.pid)
     assert f["initiator"] == "connect"
     tree = vigil.query("flows", "--pid", ref(pid), "--tree")
     assert {r["process"]["pid"] for r in tree} == {pid}  # the child made no flow of its own
+
+
+def test_open_connection_counts_are_exact(vigil, net):
+    """While a connection is open, both ends' counts are exact: the client here and the
+    server it accepted in the other network namespace (a connected socket counts its
+    packets in its own storage; reading the flow table adds them to the rows)."""
+    c = subprocess.Popen([sys.executable, "-c", f"""
+import socket, sys
+c = socket.create_connection(({net.NS_IP!r}, {TCP_PORT}))
+c.sendall(b"o" * 5000)
+print(c.getsockname()[1], flush=True)
+sys.stdin.readline()
+c.sendall(b"p" * 1000)
+print("more", flush=True)
+sys.stdin.readline()
+"""], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        lport = int(c.stdout.readline())
+
+        def ends(tx):
+            rows = vigil.query("flows", "--json")
+            cli = [f for f in rows if f["process"]["pid"] == c.pid and f["remote_port"] == TCP_PORT
+                   and f["local_port"] == lport]
+            srv = [f for f in rows if f["local_addr"] == net.NS_IP and f["local_port"] == TCP_PORT
+                   and f["remote_port"] == lport]
+            if len(cli) == 1 and len(srv) == 1 and cli[0]["tx_bytes"] == tx and \
+                    srv[0]["rx_bytes"] == tx:
+                return cli[0], srv[0]
+            return None
+        cli, srv = vigil.wait_for(lambda: ends(5000), what="both ends at 5000 bytes")
+        assert cli["state"] == "open" and srv["state"] == "open"
+        assert cli["rx_bytes"] == 0 and srv["tx_bytes"] == 0
+        # more data on the same (now known) connection: still exact, still open
+        c.stdin.write("go\n")
+        c.stdin.flush()
+        assert c.stdout.readline().strip() == "more"
+        cli, srv = vigil.wait_for(lambda: ends(6000), what="both ends at 6000 bytes")
+        assert cli["state"] == "open" and cli["tx_packets"] >= 2
+    finally:
+        c.kill()
+        c.wait()

@@ -15,3 +15,7 @@ expect 'probe reports tier "lsm"' has "$flat" '"tier":"lsm"'
 # (files.sh checks file activity on it).
 rc_=$(echo "$flat" | sed -n 's/.*"rdonly_cast":{\([^}]*\)}.*/\1/p')
 expect 'probe reports features.rdonly_cast.ok = false on 6.1' has "$rc_" '"ok":false'
+# 6.1 has iter/task_file + bpf_sock_from_file (5.11): TCP sockets count packets in their own
+# storage there too (flows.sh checks the counts of connections on it).
+isf=$(echo "$flat" | sed -n 's/.*"iter_sock_file":{\([^}]*\)}.*/\1/p')
+expect 'probe reports features.iter_sock_file.ok = true on 6.1' has "$isf" '"ok":true'
