@@ -87,15 +87,7 @@ static __noinline int flow_new(struct vg_flow_key *k, const struct vg_sock *s, b
 		vg_net_count(VG_NS_FLOW_INSERT_FAIL);
 		return 0;
 	}
-	if (egress) {
-		__sync_fetch_and_add(&e->tx_pkts, 1);
-		__sync_fetch_and_add(&e->tx_bytes, payload);
-	} else {
-		__sync_fetch_and_add(&e->rx_pkts, 1);
-		__sync_fetch_and_add(&e->rx_bytes, payload);
-	}
-	if (now > e->last_ns)
-		e->last_ns = now;
+	VG_COUNT_PKT(e, egress, payload, now);
 	return 1;
 }
 
@@ -400,15 +392,7 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 		fs = bpf_sk_fullsock(sk);
 		s = fs ? bpf_sk_storage_get(&vg_socks, fs, 0, 0) : NULL;
 		if (s && s->row.cookie == k.cookie) {
-			if (egress) {
-				__sync_fetch_and_add(&s->tx_pkts, 1);
-				__sync_fetch_and_add(&s->tx_bytes, p.payload);
-			} else {
-				__sync_fetch_and_add(&s->rx_pkts, 1);
-				__sync_fetch_and_add(&s->rx_bytes, p.payload);
-			}
-			if (now > s->last_ns)
-				s->last_ns = now;
+			VG_COUNT_PKT(s, egress, p.payload, now);
 			return VG_NP_PKT(p.l3len, p.family, p.proto, p.sport, p.dport);
 		}
 		looked = true;
@@ -426,17 +410,7 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 	}
 	f = bpf_map_lookup_elem(&vg_flows, &k);
 	if (f) {
-		if (egress) {
-			__sync_fetch_and_add(&f->tx_pkts, 1);
-			__sync_fetch_and_add(&f->tx_bytes, p.payload);
-		} else {
-			__sync_fetch_and_add(&f->rx_pkts, 1);
-			__sync_fetch_and_add(&f->rx_bytes, p.payload);
-		}
-		/* forward only: each CPU reads the clock at its own first event of a tick, so
-		 * two CPUs' times for one tick differ (by less than a tick) */
-		if (now > f->last_ns)
-			f->last_ns = now;
+		VG_COUNT_PKT(f, egress, p.payload, now);
 		if (s) /* a row from before (an earlier daemon): the socket counts from now on */
 			s->row = k;
 	} else {

@@ -64,29 +64,41 @@ VG_MAP struct {
  * more meanwhile on another CPU: each counter is added, then subtracted from the
  * socket by the amount read, so nothing is lost or counted twice.
  */
+static __always_inline void vg_move(__u64 *from, __u64 *to)
+{
+	__u64 v = *from;
+
+	if (v) {
+		__sync_fetch_and_add(to, v);
+		__sync_fetch_and_add(from, -v);
+	}
+}
+
 static __always_inline void vg_sock_flush(struct vg_sock *s, struct vg_flow *f)
 {
-	__u64 v;
-
-	if ((v = s->tx_pkts)) {
-		__sync_fetch_and_add(&f->tx_pkts, v);
-		__sync_fetch_and_add(&s->tx_pkts, -v);
-	}
-	if ((v = s->rx_pkts)) {
-		__sync_fetch_and_add(&f->rx_pkts, v);
-		__sync_fetch_and_add(&s->rx_pkts, -v);
-	}
-	if ((v = s->tx_bytes)) {
-		__sync_fetch_and_add(&f->tx_bytes, v);
-		__sync_fetch_and_add(&s->tx_bytes, -v);
-	}
-	if ((v = s->rx_bytes)) {
-		__sync_fetch_and_add(&f->rx_bytes, v);
-		__sync_fetch_and_add(&s->rx_bytes, -v);
-	}
+	vg_move(&s->tx_pkts, &f->tx_pkts);
+	vg_move(&s->rx_pkts, &f->rx_pkts);
+	vg_move(&s->tx_bytes, &f->tx_bytes);
+	vg_move(&s->rx_bytes, &f->rx_bytes);
 	if (s->last_ns > f->last_ns)
 		f->last_ns = s->last_ns;
 }
+
+/* One packet into a row or a socket's record (same counter names), last time forward only:
+ * each CPU reads the clock at its own first event of a tick, so two CPUs' times for one
+ * tick differ (by less than a tick). */
+#define VG_COUNT_PKT(r, egress, payload, now)                                                     \
+	do {                                                                                       \
+		if (egress) {                                                                      \
+			__sync_fetch_and_add(&(r)->tx_pkts, 1);                                    \
+			__sync_fetch_and_add(&(r)->tx_bytes, (payload));                           \
+		} else {                                                                           \
+			__sync_fetch_and_add(&(r)->rx_pkts, 1);                                    \
+			__sync_fetch_and_add(&(r)->rx_bytes, (payload));                           \
+		}                                                                                  \
+		if ((now) > (r)->last_ns)                                                          \
+			(r)->last_ns = (now);                                                      \
+	} while (0)
 
 /* DNS: what each process asked, and which names each address was an answer for. */
 VG_MAP struct {
