@@ -164,9 +164,8 @@ int BPF_PROG(vg_sock_state, const struct sock *sk, int oldstate, int newstate)
 	s = bpf_sk_storage_get(&vg_socks, (struct sock *)sk, 0, 0);
 	if (s && s->row.cookie) {
 		/* its row, as its packets made it; the packets it counted go there now */
+		vg_sock_sync(s);
 		f = bpf_map_lookup_elem(&vg_flows, &s->row);
-		if (f)
-			vg_sock_flush(s, f);
 	} else {
 		sk_flow_key(sk, bpf_get_socket_cookie((void *)sk), &k);
 		f = bpf_map_lookup_elem(&vg_flows, &k);
@@ -189,7 +188,6 @@ int vg_flow_flush(struct bpf_iter__task_file *ctx)
 	struct file *file = ctx->file;
 	struct socket *so;
 	struct vg_sock *s;
-	struct vg_flow *f;
 
 	if (!file)
 		return 0;
@@ -197,10 +195,7 @@ int vg_flow_flush(struct bpf_iter__task_file *ctx)
 	if (!so || !so->sk)
 		return 0;
 	s = bpf_sk_storage_get(&vg_socks, so->sk, 0, 0);
-	if (!s || !s->row.cookie || !(s->tx_pkts | s->rx_pkts))
-		return 0;
-	f = bpf_map_lookup_elem(&vg_flows, &s->row);
-	if (f)
-		vg_sock_flush(s, f);
+	if (s && s->row.cookie && (s->tx_pkts | s->rx_pkts))
+		vg_sock_sync(s);
 	return 0;
 }

@@ -91,6 +91,14 @@ static __noinline int flow_new(struct vg_flow_key *k, const struct vg_sock *s, b
 	return 1;
 }
 
+/* Out of line: the row catch-up is rare (once per socket and tick at most). */
+static __noinline int sock_sync(struct vg_sock *s)
+{
+	if (s)
+		vg_sock_sync(s);
+	return 0;
+}
+
 /* Intern the work area's name buffer `which` (question or CNAME chain) as a string. */
 static __always_inline __u64 intern_name(struct vg_scratch *sc, const char *name, __u32 len)
 {
@@ -392,6 +400,10 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 		fs = bpf_sk_fullsock(sk);
 		s = fs ? bpf_sk_storage_get(&vg_socks, fs, 0, 0) : NULL;
 		if (s && s->row.cookie == k.cookie) {
+			/* its first packet in a new tick: the row catches up (one lookup per
+			 * socket and tick at most), so its last time is never older than that */
+			if (now != s->last_ns && (s->tx_pkts | s->rx_pkts))
+				sock_sync(s);
 			VG_COUNT_PKT(s, egress, p.payload, now);
 			return VG_NP_PKT(p.l3len, p.family, p.proto, p.sport, p.dport);
 		}

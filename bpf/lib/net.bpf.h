@@ -145,6 +145,34 @@ static __always_inline void vg_net_count(enum vg_net_stat s)
 		*v += 1; /* per-CPU slot */
 }
 
+/*
+ * Bring a socket's flow row up to date with what the socket counted (vg_sock). The row
+ * may be gone — pushed out of the LRU under pressure, or aged out while the socket sat
+ * idle — then it is made again from the socket's record, with the counts since: a
+ * connection's packets are never lost, only its first time moves.
+ */
+static __always_inline void vg_sock_sync(struct vg_sock *s)
+{
+	struct vg_flow *f = bpf_map_lookup_elem(&vg_flows, &s->row);
+	struct vg_flow nf = {};
+
+	if (f) {
+		vg_sock_flush(s, f);
+		return;
+	}
+	nf.proc = s->proc;
+	nf.init = s->init;
+	nf.first_ns = s->last_ns;
+	nf.last_ns = s->last_ns;
+	if (bpf_map_update_elem(&vg_flows, &s->row, &nf, BPF_NOEXIST) == 0)
+		vg_net_count(VG_NS_FLOW_NEW);
+	f = bpf_map_lookup_elem(&vg_flows, &s->row);
+	if (f)
+		vg_sock_flush(s, f);
+	else
+		vg_net_count(VG_NS_FLOW_INSERT_FAIL);
+}
+
 /* IPv4 address (network order) as a v4-mapped vg_ip. */
 static __always_inline void vg_ip_v4(struct vg_ip *a, __u32 v4)
 {

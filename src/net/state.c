@@ -101,7 +101,6 @@ uint64_t *vg_net_gc(struct vg_daemon *d, const struct vg_proctab *t, size_t *nid
 	/* flows; created is read before the copy, so a flow made meanwhile can only make the
 	 * count of those the LRU pushed out lag, never run ahead (as for file entries) */
 	created = vg_net_stat_get(m, VG_NS_FLOW_NEW);
-	vg_flows_flush(m); /* open connections' last times */
 	if (vg_maptab_load(&mt, m->flows, sizeof(struct vg_flow_key), sizeof(struct vg_flow)) == 0) {
 		gone = malloc((mt.n ? mt.n : 1) * mt.ksz);
 		ngone = 0;

@@ -321,3 +321,46 @@ sys.stdin.readline()
     finally:
         c.kill()
         c.wait()
+
+
+def test_open_connection_gets_its_row_back(make_daemon, net):
+    """A connection's row is aged out with its creator (exited, past the retention window)
+    while another process — this test, which got the socket over a unix socket — still
+    holds it: its next packets make the row again, with what was sent since. A connection
+    counting in its socket is never lost."""
+    import socket
+    d = make_daemon(["--retention", "2s", "--gc-interval", "200ms"]).start(["--reset-state"])
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    p = subprocess.Popen([sys.executable, "-c", f"""
+import socket
+b = socket.socket(fileno={b.fileno()})
+c = socket.create_connection(({net.NS_IP!r}, {TCP_PORT}))
+c.sendall(b"a" * 1000)
+socket.send_fds(b, [str(c.getsockname()[1]).encode()], [c.fileno()])
+"""], pass_fds=[b.fileno()])
+    conn = None
+    try:
+        msg, fds, _, _ = socket.recv_fds(a, 64, 1)
+        conn = socket.socket(fileno=fds[0])
+        lport = int(msg)
+        assert p.wait(timeout=10) == 0
+
+        def rows():
+            return [f for f in d.query("flows", "--json") if f["proto"] == "tcp"
+                    and f["local_port"] == lport and f["remote_port"] == TCP_PORT]
+        first = d.wait_for(lambda: rows() or None, what="the connection's row")
+        assert len(first) == 1 and first[0]["tx_bytes"] == 1000
+        assert first[0]["process"]["pid"] == p.pid
+        d.wait_for(lambda: not rows(), timeout=30, what="the row aged out with its creator")
+        conn.sendall(b"b" * 2000)
+        again = d.wait_for(lambda: rows() or None, what="the row made again")
+        assert len(again) == 1, again
+        assert again[0]["tx_bytes"] == 2000 and again[0]["state"] == "open", again
+        assert again[0]["process"]["pid"] == p.pid  # still its creator's
+    finally:
+        if conn:
+            conn.close()
+        a.close()
+        b.close()
+        p.kill()
+        p.wait()
