@@ -400,10 +400,12 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 		fs = bpf_sk_fullsock(sk);
 		s = fs ? bpf_sk_storage_get(&vg_socks, fs, 0, 0) : NULL;
 		if (s && s->row.cookie == k.cookie) {
-			/* its first packet in a new tick: the row catches up (one lookup per
-			 * socket and tick at most), so its last time is never older than that */
-			if (now != s->last_ns && (s->tx_pkts | s->rx_pkts))
+			/* the row catches up every VG_SOCK_SYNC_NS of traffic (one lookup per
+			 * socket per 10 ms at most), so its last time is never older than that */
+			if (now >= s->synced_ns + VG_SOCK_SYNC_NS && (s->tx_pkts | s->rx_pkts)) {
+				s->synced_ns = now;
 				sock_sync(s);
+			}
 			VG_COUNT_PKT(s, egress, p.payload, now);
 			return VG_NP_PKT(p.l3len, p.family, p.proto, p.sport, p.dport);
 		}

@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define VG_ABI_VERSION 4
+#define VG_ABI_VERSION 5
 #define VG_ABI_MAGIC 0x5649474c /* "VIGL" */
 
 #define VG_COMM_LEN 16
@@ -470,7 +470,11 @@ struct vg_sock {
 	__u64 tx_bytes, rx_bytes; /* not yet in the row */
 	__u64 tx_pkts, rx_pkts;
 	__u64 last_ns;
+	__u64 synced_ns;          /* when the row last caught up from a packet (VG_SOCK_SYNC_NS) */
 };
+/* A known connection's row catches up with its socket at most this often from its packets
+ * (each CPU has its own time for a tick: comparing ticks would catch up on every packet). */
+#define VG_SOCK_SYNC_NS 10000000ULL
 
 /*
  * DNS. Names are normalised: lowercase ASCII, labels joined with '.', no
