@@ -30,7 +30,7 @@
 #define CHAIN_MAX 1024          /* ancestry depth bound (cycles, corrupt records) */
 #define TICK_SLACK_NS 20000000ULL /* /proc start times: 10 ms ticks, plus rounding */
 #define DEFER_CAP 64            /* candidates waiting for a pipeline's other end ... */
-#define DEFER_NS 300000000ULL   /* ... to exec, judged again after this long */
+#define DEFER_NS 500000000ULL   /* ... to exec, judged again after this long */
 
 #define BUMP(x, n) __atomic_fetch_add(&(x), (n), __ATOMIC_RELAXED)
 
