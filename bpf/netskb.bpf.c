@@ -91,7 +91,7 @@ static __noinline int flow_new(struct vg_flow_key *k, const struct vg_sock *s, b
 	return 1;
 }
 
-/* Out of line: the row catch-up is rare (once per socket and tick at most). */
+/* Out of line: the row catch-up is rare (once per socket and VG_SOCK_SYNC_NS at most). */
 static __noinline int sock_sync(struct vg_sock *s)
 {
 	if (s)
@@ -365,7 +365,6 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 	struct bpf_sock *sk, *fs = NULL;
 	struct vg_sock *s = NULL;
 	struct vg_flow *f;
-	bool looked = false;
 	__u64 now;
 	int r;
 
@@ -393,8 +392,9 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 		return VG_NP_PKT(p.l3len, p.family, p.proto, p.sport, p.dport);
 	}
 	/* A connected TCP socket whose row exists counts in its own storage: no table
-	 * lookup (the row gets the counts at CLOSE and when the table is read). Not
-	 * DNS over TCP, which is parsed below, nor a closed socket's last packets. */
+	 * lookup (the row gets the counts at CLOSE, every VG_SOCK_SYNC_NS of traffic and
+	 * when the table is read). Not DNS over TCP, which is parsed below, nor a closed
+	 * socket's last packets. */
 	if (vg_sock_acct && p.proto == VG_IPPROTO_TCP && sk && sk->state != 7 /* CLOSE */ &&
 	    k.rport != VG_DNS_PORT) {
 		fs = bpf_sk_fullsock(sk);
@@ -409,14 +409,14 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 			VG_COUNT_PKT(s, egress, p.payload, now);
 			return VG_NP_PKT(p.l3len, p.family, p.proto, p.sport, p.dport);
 		}
-		looked = true;
 		/* a request socket's packet (SYN-ACK, ACK): a handshake, the listener's row */
 		if (!fs) {
 			listener_packet(&k, skb, egress, now);
 			return VG_NP_PKT(p.l3len, p.family, p.proto, p.sport, p.dport);
 		}
-		/* a socket with storage and no row yet: its first packet makes the row */
-		if (s && !s->row.cookie) {
+		/* no row known to the socket yet: this packet makes it (or finds one an earlier
+		 * daemon made), and the socket counts from the next packet on */
+		if (s) {
 			if (flow_new(&k, s, egress, p.payload, now))
 				s->row = k;
 			return VG_NP_PKT(p.l3len, p.family, p.proto, p.sport, p.dport);
@@ -425,18 +425,16 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 	f = bpf_map_lookup_elem(&vg_flows, &k);
 	if (f) {
 		VG_COUNT_PKT(f, egress, p.payload, now);
-		if (s) /* a row from before (an earlier daemon): the socket counts from now on */
-			s->row = k;
 	} else {
 		/* a flow's first packet: its socket's owner (the storage of a full socket) */
-		if (!looked) {
-			fs = sk ? bpf_sk_fullsock(sk) : NULL;
+		if (!fs && sk) {
+			fs = bpf_sk_fullsock(sk);
 			s = fs ? bpf_sk_storage_get(&vg_socks, fs, 0, 0) : NULL;
 		}
 		if (p.proto == VG_IPPROTO_TCP && sk && !fs) /* a request socket's: a handshake */
 			listener_packet(&k, skb, egress, now);
-		else if (flow_new(&k, s, egress, p.payload, now) && looked && s)
-			s->row = k;
+		else
+			flow_new(&k, s, egress, p.payload, now);
 	}
 	/* The client's side only: queries it sends, responses it gets (remote port 53). A
 	 * local DNS server's side is not parsed (nor double-counted when both ends are here). */

@@ -416,7 +416,7 @@ void vg_detect_free(struct vg_detect *d)
 {
 	if (!d)
 		return;
-	if (d->defer && d->pc && d->chain && d->mchain && d->strs && d->rstat)
+	if (d->ndefer) /* only a fully built detector keeps any */
 		settle(d, NULL);
 	if (d->pc)
 		pcache_flush(d);

@@ -205,10 +205,17 @@ struct json_object *vg_query_flows(struct vg_query_ctx *q, struct json_object *r
 	struct ent *ents = NULL;
 	struct row *rows = NULL;
 	size_t ne = 0, nr = 0;
+	int fl;
 
 	if (vg_netsel_parse(q, req, &s, err, errlen))
 		return NULL;
-	vg_flows_flush(q->maps); /* open TCP connections' packets, counted in their sockets */
+	/* open TCP connections' packets, counted in their sockets */
+	fl = vg_flows_flush(q->maps);
+	if (fl < 0) {
+		snprintf(err, errlen, "adding open connections' packets to the flow table "
+			 "(vg_flow_flush) failed: %s", strerror(-fl));
+		goto out_sel;
+	}
 	if (vg_maptab_load(&mt, q->maps->flows, sizeof(struct vg_flow_key), sizeof(struct vg_flow))) {
 		snprintf(err, errlen, "reading the flow table failed");
 		goto out_sel;
