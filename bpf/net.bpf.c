@@ -8,9 +8,9 @@
  *                         freed with the socket, no release hook, no table to fill)
  *   cgroup/connect4|6     the socket initiated (VG_FI_CONNECT)
  *   tp_btf/inet_sock_set_state
- *                         the kernel copies the listener's storage into every
- *                         connection cloned from it (BPF_F_CLONE): LISTEN -> SYN_RECV
- *                         marks that copy VG_FI_ACCEPT, the owner is the listener's;
+ *                         LISTEN -> SYN_RECV: a connection being accepted gets its
+ *                         record, the listener's owner (left by the ingress program:
+ *                         vg_accept_from), VG_FI_ACCEPT;
  *                         listen() gives a socket older than vigil an owner; CLOSE
  *                         adds the packets the socket counted to its flow row and
  *                         marks it closed, or refused when it never left SYN_SENT.
@@ -123,6 +123,35 @@ static __always_inline void sk_flow_key(const struct sock *sk, __u64 cookie, str
 	k->family = (k->raddr.w[0] | k->raddr.w[1]) == 0 && k->raddr.w[2] == bpf_htonl(0xffff) ? 4 : 6;
 }
 
+/*
+ * A connection being accepted: the kernel just made its socket as a copy of the
+ * listener's (its port still the listener's), for the packet the ingress program saw
+ * with the listener a moment ago on this CPU (vg_accept_from). Its owner is the
+ * listener's. Nothing pending for that port (a listener with no owner record): no
+ * record, its flows have no process (VG_NS_SOCK_UNKNOWN), as before vigil.
+ */
+static __always_inline void accepted(const struct sock *sk)
+{
+	struct vg_accept_from *a;
+	struct vg_sock *s;
+	__u32 zero = 0;
+
+	a = bpf_map_lookup_elem(&vg_accept_from, &zero);
+	if (!a || !a->lport || a->lport != sk->__sk_common.skc_num)
+		return;
+	a->lport = 0;
+	s = bpf_sk_storage_get(&vg_socks, (struct sock *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!s) {
+		vg_net_count(VG_NS_SOCK_INSERT_FAIL);
+		return;
+	}
+	s->proc = a->proc;
+	s->family = a->family;
+	s->proto = VG_IPPROTO_TCP;
+	s->init = VG_FI_ACCEPT;
+	vg_net_count(VG_NS_SOCK_NEW);
+}
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(vg_sock_state, const struct sock *sk, int oldstate, int newstate)
 {
@@ -137,15 +166,8 @@ int BPF_PROG(vg_sock_state, const struct sock *sk, int oldstate, int newstate)
 	if (sk->sk_protocol != VG_IPPROTO_TCP)
 		return 0;
 	if (oldstate == VG_TCP_LISTEN) {
-		/* a connection cloned from the listener has a copy of its storage already
-		 * (BPF_F_CLONE): it is an accepted one. (Kernels before 6.x's listen() set
-		 * LISTEN without this tracepoint: the mark can't come from the listener.) */
-		if (newstate == VG_TCP_SYN_RECV) {
-			struct vg_sock *s = bpf_sk_storage_get(&vg_socks, (struct sock *)sk, 0, 0);
-
-			if (s)
-				s->init = VG_FI_ACCEPT;
-		}
+		if (newstate == VG_TCP_SYN_RECV)
+			accepted(sk);
 		return 0;
 	}
 	if (newstate == VG_TCP_LISTEN) {
@@ -158,7 +180,7 @@ int BPF_PROG(vg_sock_state, const struct sock *sk, int oldstate, int newstate)
 		}
 		if (!s->proto) /* older than vigil: listen() runs in the owner's context */
 			sock_fill(s, sk->__sk_common.skc_family, VG_IPPROTO_TCP);
-		s->init = VG_FI_ACCEPT; /* what its clones, the accepted sockets, are */
+		s->init = VG_FI_ACCEPT;
 		return 0;
 	}
 	s = bpf_sk_storage_get(&vg_socks, (struct sock *)sk, 0, 0);

@@ -332,6 +332,30 @@ static __always_inline void dns(struct __sk_buff *skb, const struct vg_flow_key 
 		dns_response(&proc, now);
 }
 
+/* A packet a listener gets may make a connection from it: leave the listener's owner for
+ * the new socket's record (vg_accept_from; the listener of a request socket's packet). */
+static __always_inline void accept_from(struct __sk_buff *skb, __u16 lport)
+{
+	struct bpf_sock *sk = skb->sk, *l;
+	struct vg_accept_from *a;
+	struct vg_sock *s;
+	__u32 zero = 0;
+
+	a = bpf_map_lookup_elem(&vg_accept_from, &zero);
+	if (!a)
+		return;
+	a->lport = 0;
+	if (!sk)
+		return;
+	l = bpf_get_listener_sock(sk);
+	s = l ? bpf_sk_storage_get(&vg_socks, l, 0, 0) : NULL;
+	if (!s || !s->proto)
+		return;
+	a->proc = s->proc;
+	a->family = s->family;
+	a->lport = lport;
+}
+
 /*
  * Handshake packets of accepted connections: one flow per listener (remote :: port 0,
  * initiator accept), not one per client — a connection flood makes one entry, and the
@@ -342,6 +366,8 @@ static __noinline int listener_packet(struct vg_flow_key *k, struct __sk_buff *s
 {
 	struct vg_flow *f;
 
+	if (!egress)
+		accept_from(skb, k->lport);
 	__builtin_memset(&k->raddr, 0, sizeof(k->raddr));
 	k->rport = 0;
 	f = bpf_map_lookup_elem(&vg_flows, k);

@@ -20,17 +20,40 @@
 /*
  * Socket -> owner (vg_sock), in the socket's own storage: created at
  * sock_create (or at connect/listen for a socket older than vigil), freed by
- * the kernel with the socket — no delete, no capacity to run out of. CLONE:
- * a connection accepted from a listener starts with a copy of the
- * listener's (its owner, VG_FI_ACCEPT).
+ * the kernel with the socket — no delete, no capacity to run out of. A
+ * connection accepted from a listener gets its own at LISTEN -> SYN_RECV with
+ * the listener's owner (vg_accept_from below). Not BPF_F_CLONE: the kernel's
+ * copy into every accepted socket costs a connect storm ~7 % more time than
+ * making the record there.
  */
 VG_MAP struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, struct vg_sock);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } vg_socks SEC(".maps");
+
+/*
+ * The listener a connection is being accepted from, per CPU. The ingress program runs
+ * every packet a listener gets (SYN, final ACK; skb->sk the listener or its request
+ * socket) just before the kernel, in the same softirq on the same CPU, makes the
+ * connection's socket from it (a copy of the listener: LISTEN -> SYN_RECV in
+ * net.bpf.c). That packet leaves the listener's owner here; the new socket takes it
+ * when its port is the listener's (and clears it).
+ */
+struct vg_accept_from {
+	struct vg_proc_key proc;
+	__u16 lport; /* host order; 0: nothing pending */
+	__u16 family;
+	__u32 _pad;
+};
+VG_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vg_accept_from);
+} vg_accept_from SEC(".maps");
 
 /* The owner record of a packet's socket (NULL: none, or not a full socket). */
 static __always_inline struct vg_sock *vg_skb_sock(struct __sk_buff *skb)
