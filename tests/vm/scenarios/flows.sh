@@ -1,6 +1,7 @@
 # Flow attribution on 6.1 (docs/network.md): a socket's owner lives in the socket's own
-# storage (BPF_MAP_TYPE_SK_STORAGE, set at cgroup/sock_create); an accepted connection starts
-# with a copy of its listener's (BPF_F_CLONE), so it counts for the listener's process —
+# storage (BPF_MAP_TYPE_SK_STORAGE, set at cgroup/sock_create); an accepted connection gets
+# its listener's owner when the kernel makes its socket (vg_accept_from, left by the ingress
+# program for the handshake's last packet), so it counts for the listener's process —
 # here the server accepts only after the client has exited. Byte counts exact both ends.
 # vm-timeout: 150
 . /vm/guest.sh
