@@ -186,8 +186,7 @@ int BPF_PROG(vg_sock_state, const struct sock *sk, int oldstate, int newstate)
 	s = bpf_sk_storage_get(&vg_socks, (struct sock *)sk, 0, 0);
 	if (s && s->row.cookie) {
 		/* its row, as its packets made it; the packets it counted go there now */
-		vg_sock_sync(s);
-		f = bpf_map_lookup_elem(&vg_flows, &s->row);
+		f = vg_sock_sync(s);
 	} else {
 		sk_flow_key(sk, bpf_get_socket_cookie((void *)sk), &k);
 		f = bpf_map_lookup_elem(&vg_flows, &k);

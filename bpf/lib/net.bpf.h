@@ -172,16 +172,17 @@ static __always_inline void vg_net_count(enum vg_net_stat s)
  * Bring a socket's flow row up to date with what the socket counted (vg_sock). The row
  * may be gone — pushed out of the LRU under pressure, or aged out while the socket sat
  * idle — then it is made again from the socket's record, with the counts since: a
- * connection's packets are never lost, only its first time moves.
+ * connection's packets are never lost, only its first time moves. Returns the row
+ * (NULL: it could not be made, counted).
  */
-static __always_inline void vg_sock_sync(struct vg_sock *s)
+static __always_inline struct vg_flow *vg_sock_sync(struct vg_sock *s)
 {
 	struct vg_flow *f = bpf_map_lookup_elem(&vg_flows, &s->row);
 	struct vg_flow nf = {};
 
 	if (f) {
 		vg_sock_flush(s, f);
-		return;
+		return f;
 	}
 	nf.proc = s->proc;
 	nf.init = s->init;
@@ -194,6 +195,7 @@ static __always_inline void vg_sock_sync(struct vg_sock *s)
 		vg_sock_flush(s, f);
 	else
 		vg_net_count(VG_NS_FLOW_INSERT_FAIL);
+	return f;
 }
 
 /* IPv4 address (network order) as a v4-mapped vg_ip. */

@@ -111,6 +111,7 @@ class NetEnv:
         self.start(["ip", "netns", "exec", self.ns, PY, os.path.join(HERE, "dnsserver.py"),
                     self.NS_IP, "53", json.dumps(self.zone)])
         self.start(["ip", "netns", "exec", self.ns, PY, "-c", SERVERS, self.NS_IP])
+        self.server_pid = self.procs[-1].pid  # the IPv4 servers (ip netns exec execs python)
         self.start(["ip", "netns", "exec", self.ns, PY, "-c", SERVERS, self.NS_IP6])
         return self
 

@@ -71,7 +71,7 @@ print(got)
     assert (srv[0]["rx_bytes"], srv[0]["tx_bytes"]) == (12345, RESP)
     assert srv[0]["initiator"] == "accept"
     # accepted: the listener's owner, the server process in the other namespace
-    assert srv[0]["process"]["pid"] == net.procs[1].pid, srv[0]["process"]
+    assert srv[0]["process"]["pid"] == net.server_pid, srv[0]["process"]
 
 
 def test_short_lived_process_fully_attributed(vigil, net):
