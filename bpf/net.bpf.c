@@ -12,11 +12,15 @@
  *                         record, the listener's owner (left by the ingress program:
  *                         vg_accept_from), VG_FI_ACCEPT;
  *                         listen() gives a socket older than vigil an owner; CLOSE
- *                         adds the packets the socket counted to its flow row and
- *                         marks it closed, or refused when it never left SYN_SENT.
- *   iter/task_file        vg_flow_flush: the same addition for every socket a
- *                         process holds, run by the daemon before it reads the
- *                         flow table.
+ *                         makes or updates the connection's flow row from the socket
+ *                         (tcp_row: owner from its record, counts from the kernel's
+ *                         tcp_sock counters) and marks it closed, or refused when it
+ *                         never left SYN_SENT.
+ *   iter/task_file        vg_flow_flush: the same for every open TCP socket a process
+ *                         holds, run by the daemon before it reads the flow table.
+ *
+ * A TCP packet therefore costs the skb programs only its header parse: the kernel
+ * counts every connection's bytes and segments already (netskb.bpf.c).
  *
  * The owner is found by tgid in vg_live (the process table's live index):
  * cgroup programs cannot read the task. A process with no record yet (it
@@ -31,10 +35,12 @@
 #define VG_TCP_SYN_RECV 3
 #define VG_TCP_CLOSE 7
 #define VG_TCP_LISTEN 10
+/* enum sock_flags: SOCK_DONE has been 1 since Linux 2.6 (a CO-RE enum relocation here
+ * is refused by libbpf 1.1's linker) */
+#define VG_SOCK_DONE 1
 
-static __always_inline void owner_current(struct vg_proc_key *k)
+static __always_inline void owner_of(__u32 tgid, struct vg_proc_key *k)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct vg_proc_key *live = bpf_map_lookup_elem(&vg_live, &tgid);
 
 	if (live) {
@@ -45,6 +51,11 @@ static __always_inline void owner_current(struct vg_proc_key *k)
 	k->tgid = tgid;
 	k->_pad = 0;
 	vg_net_count(VG_NS_SOCK_NO_OWNER);
+}
+
+static __always_inline void owner_current(struct vg_proc_key *k)
+{
+	owner_of(bpf_get_current_pid_tgid() >> 32, k);
 }
 
 /* A socket storage just created (zeroed): the current process owns the socket. */
@@ -86,6 +97,7 @@ static __always_inline int on_connect(struct bpf_sock_addr *ctx)
 	if (!s->proto) /* a socket older than vigil: the connecting process owns it */
 		sock_fill(s, ctx->family, ctx->protocol);
 	s->init = VG_FI_CONNECT;
+	s->first_ns = bpf_ktime_get_boot_ns();
 	return 1;
 }
 
@@ -149,14 +161,88 @@ static __always_inline void accepted(const struct sock *sk)
 	s->family = a->family;
 	s->proto = VG_IPPROTO_TCP;
 	s->init = VG_FI_ACCEPT;
+	s->first_ns = bpf_ktime_get_boot_ns();
 	vg_net_count(VG_NS_SOCK_NEW);
+}
+
+/*
+ * The kernel's counts of a TCP connection (tcp_sock; cumulative, so setting them again
+ * later is harmless): payload bytes each way — a FIN received takes a sequence number,
+ * which bytes_received counts (tcp_fin() sets SOCK_DONE; a reset does not, and
+ * tcp_disconnect() clears it) — segments each way as the stack counts them (a GSO packet
+ * is its segments), and the time of the last segment either way.
+ */
+static __always_inline void tcp_counts(const struct sock *sk, struct vg_flow *c, __u64 now)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk); /* typed loads, no helper each */
+	__u64 rx, last;
+
+	c->last_ns = now;
+	if (!tp)
+		return;
+	c->tx_bytes = tp->bytes_sent;
+	rx = tp->bytes_received;
+	c->tx_pkts = tp->segs_out;
+	c->rx_pkts = tp->segs_in;
+	if (rx && (sk->__sk_common.skc_flags & (1UL << VG_SOCK_DONE)))
+		rx--;
+	c->rx_bytes = rx;
+	/* tcp_mstamp: CLOCK_MONOTONIC in µs; rows are CLOCK_BOOTTIME */
+	last = tp->tcp_mstamp * 1000 + (now - bpf_ktime_get_ns());
+	c->last_ns = last < now ? last : now;
+}
+
+/*
+ * A TCP connection's flow row, made from its socket when it has none — owner, initiator
+ * and first time from the socket's record s (NULL: a socket with no owner, counted) — or
+ * brought up to date, with the kernel's counts (tcp_counts) and its state. A socket that
+ * never had a local port sent nothing: no row. The insert comes first: at CLOSE the row
+ * is nearly always new, and a lookup that misses costs as much as the insert.
+ */
+static __always_inline void tcp_row(const struct sock *sk, const struct vg_sock *s, __u32 state)
+{
+	__u64 now = bpf_ktime_get_boot_ns();
+	struct vg_flow_key k = {};
+	struct vg_flow nf = {}, *f;
+	int err;
+
+	sk_flow_key(sk, bpf_get_socket_cookie((void *)sk), &k);
+	if (!k.lport)
+		return;
+	tcp_counts(sk, &nf, now);
+	if (s) {
+		nf.proc = s->proc;
+		nf.init = s->init;
+		nf.first_ns = s->first_ns;
+	}
+	if (!nf.first_ns || nf.first_ns > nf.last_ns)
+		nf.first_ns = nf.last_ns;
+	nf.state = state;
+	err = bpf_map_update_elem(&vg_flows, &k, &nf, BPF_NOEXIST);
+	if (err == 0) {
+		vg_net_count(VG_NS_FLOW_NEW);
+		if (!s)
+			vg_net_count(VG_NS_SOCK_UNKNOWN);
+		return;
+	}
+	f = err == -17 /* EEXIST */ ? bpf_map_lookup_elem(&vg_flows, &k) : NULL;
+	if (!f) {
+		vg_net_count(VG_NS_FLOW_INSERT_FAIL);
+		return;
+	}
+	f->tx_bytes = nf.tx_bytes;
+	f->rx_bytes = nf.rx_bytes;
+	f->tx_pkts = nf.tx_pkts;
+	f->rx_pkts = nf.rx_pkts;
+	if (nf.last_ns > f->last_ns)
+		f->last_ns = nf.last_ns;
+	f->state = state;
 }
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(vg_sock_state, const struct sock *sk, int oldstate, int newstate)
 {
 	struct vg_flow_key k = {};
-	struct vg_sock *s;
 	struct vg_flow *f;
 
 	/* only listen(), a connection cloned from a listener and CLOSE matter: the other
@@ -183,40 +269,55 @@ int BPF_PROG(vg_sock_state, const struct sock *sk, int oldstate, int newstate)
 		s->init = VG_FI_ACCEPT;
 		return 0;
 	}
-	s = bpf_sk_storage_get(&vg_socks, (struct sock *)sk, 0, 0);
-	if (s && s->row.cookie) {
-		/* its row, as its packets made it; the packets it counted go there now */
-		f = vg_sock_sync(s);
-	} else {
-		sk_flow_key(sk, bpf_get_socket_cookie((void *)sk), &k);
-		f = bpf_map_lookup_elem(&vg_flows, &k);
+	if (vg_sock_acct) {
+		tcp_row(sk, bpf_sk_storage_get(&vg_socks, (struct sock *)sk, 0, 0),
+			oldstate == VG_TCP_SYN_SENT ? VG_FS_REFUSED : VG_FS_CLOSED);
+		return 0;
 	}
+	/* the packets made the row (netskb.bpf.c) */
+	sk_flow_key(sk, bpf_get_socket_cookie((void *)sk), &k);
+	f = bpf_map_lookup_elem(&vg_flows, &k);
 	if (f)
 		f->state = oldstate == VG_TCP_SYN_SENT ? VG_FS_REFUSED : VG_FS_CLOSED;
 	return 0;
 }
 
 /*
- * The packets connected TCP sockets counted in their storage, added to their flow
- * rows: run by the daemon before it reads the flow table, so a query sees every
- * packet of a connection still open. It walks every process's open files (every
- * network namespace's sockets: a socket storage iterator would see only the
- * daemon's); a socket several processes hold is added once (then nothing is left).
+ * The rows of every open TCP connection, made or brought up to date from their sockets
+ * (tcp_row): run by the daemon before it reads the flow table, so a query sees a
+ * connection still open, exact. It walks every process's open files (every network
+ * namespace's sockets: a socket storage iterator would see only the daemon's). A socket
+ * with no owner record (older than vigil) gets one: the process holding it. A closed
+ * socket's row is final (CLOSE made it); a listener has no connection.
  */
 SEC("iter/task_file")
 int vg_flow_flush(struct bpf_iter__task_file *ctx)
 {
 	struct file *file = ctx->file;
+	struct task_struct *task = ctx->task;
 	struct socket *so;
+	struct sock *sk;
 	struct vg_sock *s;
+	int st;
 
-	if (!file)
+	if (!file || !task)
 		return 0;
 	so = bpf_sock_from_file(file);
-	if (!so || !so->sk)
+	if (!so)
 		return 0;
-	s = bpf_sk_storage_get(&vg_socks, so->sk, 0, 0);
-	if (s && s->row.cookie && (s->tx_pkts | s->rx_pkts))
-		vg_sock_sync(s);
+	sk = so->sk;
+	if (!sk || sk->sk_protocol != VG_IPPROTO_TCP)
+		return 0;
+	st = sk->__sk_common.skc_state;
+	if (st == VG_TCP_LISTEN || st == VG_TCP_CLOSE)
+		return 0;
+	s = bpf_sk_storage_get(&vg_socks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (s && !s->proto) {
+		owner_of(task->tgid, &s->proc);
+		s->family = sk->__sk_common.skc_family;
+		s->proto = VG_IPPROTO_TCP;
+		vg_net_count(VG_NS_SOCK_NEW);
+	}
+	tcp_row(sk, s, VG_FS_OPEN);
 	return 0;
 }

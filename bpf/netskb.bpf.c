@@ -91,14 +91,6 @@ static __noinline int flow_new(struct vg_flow_key *k, const struct vg_sock *s, b
 	return 1;
 }
 
-/* Out of line: the row catch-up is rare (once per socket and VG_SOCK_SYNC_NS at most). */
-static __noinline int sock_sync(struct vg_sock *s)
-{
-	if (s)
-		vg_sock_sync(s);
-	return 0;
-}
-
 /* Intern the work area's name buffer `which` (question or CNAME chain) as a string. */
 static __always_inline __u64 intern_name(struct vg_scratch *sc, const char *name, __u32 len)
 {
@@ -389,7 +381,6 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 	struct vg_flow_key k = {};
 	struct vg_pkt p = {};
 	struct bpf_sock *sk, *fs = NULL;
-	struct vg_sock *s = NULL;
 	struct vg_flow *f;
 	__u64 now;
 	int r;
@@ -403,64 +394,40 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 		vg_net_count(r == VG_PKT_SHORT ? VG_NS_PKT_SHORT : VG_NS_PKT_OTHER);
 		return 0;
 	}
+	sk = skb->sk;
+	/* A connected TCP socket's packet: nothing to do. The kernel counts the connection's
+	 * bytes and segments (tcp_sock); its row is made from the socket at CLOSE and when
+	 * the table is read (net.bpf.c). Not DNS over TCP, which is parsed below, nor a
+	 * closed socket's last packets (a reset after close(): added to the row CLOSE set). */
+	if (p.proto == VG_IPPROTO_TCP && sk && sk->state != 10 /* LISTEN */) {
+		fs = bpf_sk_fullsock(sk);
+		if (vg_sock_acct && fs && fs->protocol == VG_IPPROTO_TCP && fs->state != 7 /* CLOSE */ &&
+		    (egress ? p.dport : p.sport) != VG_DNS_PORT)
+			return VG_NP_PKT(p.l3len, p.family, p.proto, p.sport, p.dport);
+	}
 	k.cookie = bpf_get_socket_cookie(skb);
 	k.proto = p.proto;
 	k.family = p.family;
 	k.lport = egress ? p.sport : p.dport;
 	k.rport = egress ? p.dport : p.sport;
 	now = vg_now_tick(sc);
-	sk = skb->sk;
 	/* A listening socket's packets — SYN, SYN-ACK and the final ACK of connections not
-	 * yet accepted (the hooks run those with the listener) — go to its one row at once:
-	 * a lookup of the per-client key first would miss every time (a cache miss each). */
-	if (p.proto == VG_IPPROTO_TCP && sk && sk->state == 10 /* BPF_TCP_LISTEN */) {
+	 * yet accepted (the hooks run those with the listener or its request socket, not a
+	 * full socket) — go to its one row at once: a lookup of the per-client key first
+	 * would miss every time (a cache miss each). */
+	if (p.proto == VG_IPPROTO_TCP && sk && !fs) {
 		listener_packet(&k, skb, egress, now);
 		return VG_NP_PKT(p.l3len, p.family, p.proto, p.sport, p.dport);
-	}
-	/* A connected TCP socket whose row exists counts in its own storage: no table
-	 * lookup (the row gets the counts at CLOSE, every VG_SOCK_SYNC_NS of traffic and
-	 * when the table is read). Not DNS over TCP, which is parsed below, nor a closed
-	 * socket's last packets. */
-	if (vg_sock_acct && p.proto == VG_IPPROTO_TCP && sk && sk->state != 7 /* CLOSE */ &&
-	    k.rport != VG_DNS_PORT) {
-		fs = bpf_sk_fullsock(sk);
-		s = fs ? bpf_sk_storage_get(&vg_socks, fs, 0, 0) : NULL;
-		if (s && s->row.cookie == k.cookie) {
-			/* the row catches up every VG_SOCK_SYNC_NS of traffic (one lookup per
-			 * socket per 10 ms at most), so its last time is never older than that */
-			if (now >= s->synced_ns + VG_SOCK_SYNC_NS && (s->tx_pkts | s->rx_pkts)) {
-				s->synced_ns = now;
-				sock_sync(s);
-			}
-			VG_COUNT_PKT(s, egress, p.payload, now);
-			return VG_NP_PKT(p.l3len, p.family, p.proto, p.sport, p.dport);
-		}
-		/* a request socket's packet (SYN-ACK, ACK): a handshake, the listener's row */
-		if (!fs) {
-			listener_packet(&k, skb, egress, now);
-			return VG_NP_PKT(p.l3len, p.family, p.proto, p.sport, p.dport);
-		}
-		/* no row known to the socket yet: this packet makes it (or finds one an earlier
-		 * daemon made), and the socket counts from the next packet on */
-		if (s) {
-			if (flow_new(&k, s, egress, p.payload, now))
-				s->row = k;
-			return VG_NP_PKT(p.l3len, p.family, p.proto, p.sport, p.dport);
-		}
 	}
 	f = bpf_map_lookup_elem(&vg_flows, &k);
 	if (f) {
 		VG_COUNT_PKT(f, egress, p.payload, now);
 	} else {
 		/* a flow's first packet: its socket's owner (the storage of a full socket) */
-		if (!fs && sk) {
+		if (!fs && sk)
 			fs = bpf_sk_fullsock(sk);
-			s = fs ? bpf_sk_storage_get(&vg_socks, fs, 0, 0) : NULL;
-		}
-		if (p.proto == VG_IPPROTO_TCP && sk && !fs) /* a request socket's: a handshake */
-			listener_packet(&k, skb, egress, now);
-		else
-			flow_new(&k, s, egress, p.payload, now);
+		flow_new(&k, fs ? bpf_sk_storage_get(&vg_socks, fs, 0, 0) : NULL, egress, p.payload,
+			 now);
 	}
 	/* The client's side only: queries it sends, responses it gets (remote port 53). A
 	 * local DNS server's side is not parsed (nor double-counted when both ends are here). */

@@ -82,34 +82,8 @@ VG_MAP struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } vg_flows SEC(".maps");
 
-/*
- * Add a socket's pending packets (vg_sock) to its flow row. The socket may count
- * more meanwhile on another CPU: each counter is added, then subtracted from the
- * socket by the amount read, so nothing is lost or counted twice.
- */
-static __always_inline void vg_move(__u64 *from, __u64 *to)
-{
-	__u64 v = *from;
-
-	if (v) {
-		__sync_fetch_and_add(to, v);
-		__sync_fetch_and_add(from, -v);
-	}
-}
-
-static __always_inline void vg_sock_flush(struct vg_sock *s, struct vg_flow *f)
-{
-	vg_move(&s->tx_pkts, &f->tx_pkts);
-	vg_move(&s->rx_pkts, &f->rx_pkts);
-	vg_move(&s->tx_bytes, &f->tx_bytes);
-	vg_move(&s->rx_bytes, &f->rx_bytes);
-	if (s->last_ns > f->last_ns)
-		f->last_ns = s->last_ns;
-}
-
-/* One packet into a row or a socket's record (same counter names), last time forward only:
- * each CPU reads the clock at its own first event of a tick, so two CPUs' times for one
- * tick differ (by less than a tick). */
+/* One packet into a row, last time forward only: each CPU reads the clock at its own
+ * first event of a tick, so two CPUs' times for one tick differ (by less than a tick). */
 #define VG_COUNT_PKT(r, egress, payload, now)                                                     \
 	do {                                                                                       \
 		if (egress) {                                                                      \
@@ -166,36 +140,6 @@ static __always_inline void vg_net_count(enum vg_net_stat s)
 
 	if (v)
 		*v += 1; /* per-CPU slot */
-}
-
-/*
- * Bring a socket's flow row up to date with what the socket counted (vg_sock). The row
- * may be gone — pushed out of the LRU under pressure, or aged out while the socket sat
- * idle — then it is made again from the socket's record, with the counts since: a
- * connection's packets are never lost, only its first time moves. Returns the row
- * (NULL: it could not be made, counted).
- */
-static __always_inline struct vg_flow *vg_sock_sync(struct vg_sock *s)
-{
-	struct vg_flow *f = bpf_map_lookup_elem(&vg_flows, &s->row);
-	struct vg_flow nf = {};
-
-	if (f) {
-		vg_sock_flush(s, f);
-		return f;
-	}
-	nf.proc = s->proc;
-	nf.init = s->init;
-	nf.first_ns = s->last_ns;
-	nf.last_ns = s->last_ns;
-	if (bpf_map_update_elem(&vg_flows, &s->row, &nf, BPF_NOEXIST) == 0)
-		vg_net_count(VG_NS_FLOW_NEW);
-	f = bpf_map_lookup_elem(&vg_flows, &s->row);
-	if (f)
-		vg_sock_flush(s, f);
-	else
-		vg_net_count(VG_NS_FLOW_INSERT_FAIL);
-	return f;
 }
 
 /* IPv4 address (network order) as a v4-mapped vg_ip. */

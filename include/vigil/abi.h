@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define VG_ABI_VERSION 5
+#define VG_ABI_VERSION 6
 #define VG_ABI_MAGIC 0x5649474c /* "VIGL" */
 
 #define VG_COMM_LEN 16
@@ -456,25 +456,18 @@ struct vg_flow {
 
 /*
  * A socket's own record, in its storage (vg_socks: BPF_MAP_TYPE_SK_STORAGE): its
- * owner, and for a connected TCP socket whose flow row exists, the packets not yet
- * added to that row. They are added at CLOSE and whenever the flow table is read
- * (the vg_flow_flush iterator), so a packet of a known connection costs no table
- * lookup (docs/network.md).
+ * owner. A TCP connection's row is made from the socket, not from its packets: at
+ * CLOSE and whenever the flow table is read (the vg_flow_flush iterator), with the
+ * kernel's own counters (tcp_sock), so a packet of a connection costs nothing but
+ * the header parse (docs/network.md).
  */
 struct vg_sock {
 	struct vg_proc_key proc; /* the process that created it (accepted: the listener's) */
 	__u32 init;   /* enum vg_flow_init for TCP (connect/accept), 0 until known */
 	__u16 family; /* AF_INET / AF_INET6 */
 	__u16 proto;  /* IPPROTO_TCP / IPPROTO_UDP / other */
-	struct vg_flow_key row;   /* the flow row its packets go to; row.cookie 0: none yet */
-	__u64 tx_bytes, rx_bytes; /* not yet in the row */
-	__u64 tx_pkts, rx_pkts;
-	__u64 last_ns;
-	__u64 synced_ns;          /* when the row last caught up from a packet (VG_SOCK_SYNC_NS) */
+	__u64 first_ns; /* TCP: connect() or accepted (CLOCK_BOOTTIME), its row's first time */
 };
-/* A known connection's row catches up with its socket at most this often from its packets
- * (each CPU has its own time for a tick: comparing ticks would catch up on every packet). */
-#define VG_SOCK_SYNC_NS 10000000ULL
 
 /*
  * DNS. Names are normalised: lowercase ASCII, labels joined with '.', no
