@@ -1,26 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Socket ownership and TCP life cycle, for the flow table (netskb.bpf.c
- * counts the packets). All hooks only observe: the cgroup ones return 1.
+ * counts UDP packets). All hooks only observe: the cgroup ones return 1.
  *
- *   cgroup/sock_create    the socket's owner: the creating process, in the
+ *   cgroup/sock_create    a UDP socket's owner: the creating process, in the
  *                         socket's own storage (vg_socks, BPF_MAP_TYPE_SK_STORAGE:
  *                         freed with the socket, no release hook, no table to fill)
- *   cgroup/connect4|6     the socket initiated (VG_FI_CONNECT)
+ *   cgroup/connect4|6     a UDP socket connected (VG_FI_CONNECT)
  *   tp_btf/inet_sock_set_state
- *                         LISTEN -> SYN_RECV: a connection being accepted gets its
- *                         record, the listener's owner (left by the ingress program:
- *                         vg_accept_from), VG_FI_ACCEPT;
- *                         listen() gives a socket older than vigil an owner; CLOSE
- *                         makes or updates the connection's flow row from the socket
- *                         (tcp_row: owner from its record, counts from the kernel's
- *                         tcp_sock counters) and marks it closed, or refused when it
- *                         never left SYN_SENT.
- *   iter/task_file        vg_flow_flush: the same for every open TCP socket a process
- *                         holds, run by the daemon before it reads the flow table.
+ *                         CLOSE -> SYN_SENT: a connection starts, in the connecting
+ *                         process — its owner, by socket cookie (vg_tcp_owners);
+ *                         LISTEN -> SYN_RECV: a connection being accepted — the
+ *                         listener's owner (left by the ingress program:
+ *                         vg_accept_from);
+ *                         listen(): the listener's owner, in its storage;
+ *                         CLOSE: the connection's flow row, made or updated from the
+ *                         socket (tcp_row: its owner, the kernel's tcp_sock counters),
+ *                         closed, or refused when it never left SYN_SENT; its owner
+ *                         entry goes.
+ *   iter/task_file        vg_flow_flush: the same row for every open TCP connection a
+ *                         process holds, run by the daemon before it reads the table.
  *
- * A TCP packet therefore costs the skb programs only its header parse: the kernel
- * counts every connection's bytes and segments already (netskb.bpf.c).
+ * A TCP connection thus costs two hash inserts, lookups and deletes and two row inserts,
+ * and its packets only their header parse: the kernel counts every connection's bytes and
+ * segments already (netskb.bpf.c). No socket storage per connection: allocating and
+ * freeing one cost a connect storm ~10 % of its time.
  *
  * The owner is found by tgid in vg_live (the process table's live index):
  * cgroup programs cannot read the task. A process with no record yet (it
@@ -72,7 +76,7 @@ int vg_sock_create(struct bpf_sock *sk)
 {
 	struct vg_sock *s;
 
-	if (sk->protocol != VG_IPPROTO_TCP && sk->protocol != VG_IPPROTO_UDP)
+	if (sk->protocol != VG_IPPROTO_UDP)
 		return 1;
 	s = bpf_sk_storage_get(&vg_socks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!s) {
@@ -87,7 +91,7 @@ static __always_inline int on_connect(struct bpf_sock_addr *ctx)
 {
 	struct vg_sock *s;
 
-	if (ctx->protocol != VG_IPPROTO_TCP && ctx->protocol != VG_IPPROTO_UDP)
+	if (ctx->protocol != VG_IPPROTO_UDP) /* TCP: CLOSE -> SYN_SENT below */
 		return 1;
 	s = bpf_sk_storage_get(&vg_socks, ctx->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!s) {
@@ -97,7 +101,6 @@ static __always_inline int on_connect(struct bpf_sock_addr *ctx)
 	if (!s->proto) /* a socket older than vigil: the connecting process owns it */
 		sock_fill(s, ctx->family, ctx->protocol);
 	s->init = VG_FI_CONNECT;
-	s->first_ns = bpf_ktime_get_boot_ns();
 	return 1;
 }
 
@@ -135,34 +138,40 @@ static __always_inline void sk_flow_key(const struct sock *sk, __u64 cookie, str
 	k->family = (k->raddr.w[0] | k->raddr.w[1]) == 0 && k->raddr.w[2] == bpf_htonl(0xffff) ? 4 : 6;
 }
 
+/* A TCP connection's owner entry (vg_tcp_owners), replacing any. */
+static __always_inline void conn_owner(__u64 cookie, const struct vg_proc_key *proc, __u32 init,
+				       __u16 family)
+{
+	struct vg_sock o = {};
+
+	o.proc = *proc;
+	o.init = init;
+	o.family = family;
+	o.proto = VG_IPPROTO_TCP;
+	o.first_ns = bpf_ktime_get_boot_ns();
+	if (bpf_map_update_elem(&vg_tcp_owners, &cookie, &o, BPF_ANY))
+		vg_net_count(VG_NS_SOCK_INSERT_FAIL); /* full */
+	else
+		vg_net_count(VG_NS_SOCK_NEW);
+}
+
 /*
  * A connection being accepted: the kernel just made its socket as a copy of the
  * listener's (its port still the listener's), for the packet the ingress program saw
  * with the listener a moment ago on this CPU (vg_accept_from). Its owner is the
  * listener's. Nothing pending for that port (a listener with no owner record): no
- * record, its flows have no process (VG_NS_SOCK_UNKNOWN), as before vigil.
+ * owner, its row has no process (VG_NS_SOCK_UNKNOWN), as before vigil.
  */
 static __always_inline void accepted(const struct sock *sk)
 {
 	struct vg_accept_from *a;
-	struct vg_sock *s;
 	__u32 zero = 0;
 
 	a = bpf_map_lookup_elem(&vg_accept_from, &zero);
 	if (!a || !a->lport || a->lport != sk->__sk_common.skc_num)
 		return;
 	a->lport = 0;
-	s = bpf_sk_storage_get(&vg_socks, (struct sock *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!s) {
-		vg_net_count(VG_NS_SOCK_INSERT_FAIL);
-		return;
-	}
-	s->proc = a->proc;
-	s->family = a->family;
-	s->proto = VG_IPPROTO_TCP;
-	s->init = VG_FI_ACCEPT;
-	s->first_ns = bpf_ktime_get_boot_ns();
-	vg_net_count(VG_NS_SOCK_NEW);
+	conn_owner(bpf_get_socket_cookie((void *)sk), &a->proc, VG_FI_ACCEPT, a->family);
 }
 
 /*
@@ -194,19 +203,20 @@ static __always_inline void tcp_counts(const struct sock *sk, struct vg_flow *c,
 
 /*
  * A TCP connection's flow row, made from its socket when it has none — owner, initiator
- * and first time from the socket's record s (NULL: a socket with no owner, counted) — or
+ * and first time from its owner entry s (NULL: a connection with no owner, counted) — or
  * brought up to date, with the kernel's counts (tcp_counts) and its state. A socket that
  * never had a local port sent nothing: no row. The insert comes first: at CLOSE the row
  * is nearly always new, and a lookup that misses costs as much as the insert.
  */
-static __always_inline void tcp_row(const struct sock *sk, const struct vg_sock *s, __u32 state)
+static __always_inline void tcp_row(const struct sock *sk, __u64 cookie, const struct vg_sock *s,
+				    __u32 state)
 {
 	__u64 now = bpf_ktime_get_boot_ns();
 	struct vg_flow_key k = {};
 	struct vg_flow nf = {}, *f;
 	int err;
 
-	sk_flow_key(sk, bpf_get_socket_cookie((void *)sk), &k);
+	sk_flow_key(sk, cookie, &k);
 	if (!k.lport)
 		return;
 	tcp_counts(sk, &nf, now);
@@ -242,18 +252,29 @@ static __always_inline void tcp_row(const struct sock *sk, const struct vg_sock 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(vg_sock_state, const struct sock *sk, int oldstate, int newstate)
 {
+	__u32 state = oldstate == VG_TCP_SYN_SENT ? VG_FS_REFUSED : VG_FS_CLOSED;
 	struct vg_flow_key k = {};
+	struct vg_proc_key me;
+	struct vg_sock *o;
 	struct vg_flow *f;
+	__u64 cookie;
 
-	/* only listen(), a connection cloned from a listener and CLOSE matter: the other
-	 * transitions (half of a connection's) leave at once */
-	if (newstate != VG_TCP_LISTEN && newstate != VG_TCP_CLOSE && oldstate != VG_TCP_LISTEN)
+	/* only a connection's start (connect(), or cloned from a listener), listen() and
+	 * CLOSE matter: the other transitions leave at once */
+	if (newstate != VG_TCP_SYN_SENT && newstate != VG_TCP_LISTEN && newstate != VG_TCP_CLOSE &&
+	    oldstate != VG_TCP_LISTEN)
 		return 0;
 	if (sk->sk_protocol != VG_IPPROTO_TCP)
 		return 0;
 	if (oldstate == VG_TCP_LISTEN) {
 		if (newstate == VG_TCP_SYN_RECV)
 			accepted(sk);
+		return 0;
+	}
+	if (newstate == VG_TCP_SYN_SENT) { /* in connect(): the caller owns the connection */
+		owner_current(&me);
+		conn_owner(bpf_get_socket_cookie((void *)sk), &me, VG_FI_CONNECT,
+			   sk->__sk_common.skc_family);
 		return 0;
 	}
 	if (newstate == VG_TCP_LISTEN) {
@@ -264,21 +285,24 @@ int BPF_PROG(vg_sock_state, const struct sock *sk, int oldstate, int newstate)
 			vg_net_count(VG_NS_SOCK_INSERT_FAIL);
 			return 0;
 		}
-		if (!s->proto) /* older than vigil: listen() runs in the owner's context */
+		if (!s->proto) /* listen() runs in the owner's context */
 			sock_fill(s, sk->__sk_common.skc_family, VG_IPPROTO_TCP);
 		s->init = VG_FI_ACCEPT;
 		return 0;
 	}
+	/* CLOSE */
+	cookie = bpf_get_socket_cookie((void *)sk);
+	o = bpf_map_lookup_elem(&vg_tcp_owners, &cookie);
 	if (vg_sock_acct) {
-		tcp_row(sk, bpf_sk_storage_get(&vg_socks, (struct sock *)sk, 0, 0),
-			oldstate == VG_TCP_SYN_SENT ? VG_FS_REFUSED : VG_FS_CLOSED);
-		return 0;
+		tcp_row(sk, cookie, o, state);
+	} else { /* the packets made the row (netskb.bpf.c) */
+		sk_flow_key(sk, cookie, &k);
+		f = bpf_map_lookup_elem(&vg_flows, &k);
+		if (f)
+			f->state = state;
 	}
-	/* the packets made the row (netskb.bpf.c) */
-	sk_flow_key(sk, bpf_get_socket_cookie((void *)sk), &k);
-	f = bpf_map_lookup_elem(&vg_flows, &k);
-	if (f)
-		f->state = oldstate == VG_TCP_SYN_SENT ? VG_FS_REFUSED : VG_FS_CLOSED;
+	if (o)
+		bpf_map_delete_elem(&vg_tcp_owners, &cookie);
 	return 0;
 }
 
@@ -286,18 +310,20 @@ int BPF_PROG(vg_sock_state, const struct sock *sk, int oldstate, int newstate)
  * The rows of every open TCP connection, made or brought up to date from their sockets
  * (tcp_row): run by the daemon before it reads the flow table, so a query sees a
  * connection still open, exact. It walks every process's open files (every network
- * namespace's sockets: a socket storage iterator would see only the daemon's). A socket
- * with no owner record (older than vigil) gets one: the process holding it. A closed
- * socket's row is final (CLOSE made it); a listener has no connection.
+ * namespace's sockets: a socket storage iterator would see only the daemon's). A
+ * connection with no owner entry (older than the daemon) gets one: the process holding
+ * it. A closed socket's row is final (CLOSE made it); a listener has no connection.
  */
 SEC("iter/task_file")
 int vg_flow_flush(struct bpf_iter__task_file *ctx)
 {
 	struct file *file = ctx->file;
 	struct task_struct *task = ctx->task;
+	struct vg_proc_key holder;
 	struct socket *so;
 	struct sock *sk;
-	struct vg_sock *s;
+	struct vg_sock *o;
+	__u64 cookie;
 	int st;
 
 	if (!file || !task)
@@ -311,13 +337,13 @@ int vg_flow_flush(struct bpf_iter__task_file *ctx)
 	st = sk->__sk_common.skc_state;
 	if (st == VG_TCP_LISTEN || st == VG_TCP_CLOSE)
 		return 0;
-	s = bpf_sk_storage_get(&vg_socks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (s && !s->proto) {
-		owner_of(task->tgid, &s->proc);
-		s->family = sk->__sk_common.skc_family;
-		s->proto = VG_IPPROTO_TCP;
-		vg_net_count(VG_NS_SOCK_NEW);
+	cookie = bpf_get_socket_cookie(sk);
+	o = bpf_map_lookup_elem(&vg_tcp_owners, &cookie);
+	if (!o) {
+		owner_of(task->tgid, &holder);
+		conn_owner(cookie, &holder, VG_FI_UNKNOWN, sk->__sk_common.skc_family);
+		o = bpf_map_lookup_elem(&vg_tcp_owners, &cookie);
 	}
-	tcp_row(sk, s, VG_FS_OPEN);
+	tcp_row(sk, cookie, o, VG_FS_OPEN);
 	return 0;
 }

@@ -312,8 +312,10 @@ static __always_inline void dns(struct __sk_buff *skb, const struct vg_flow_key 
 	f = bpf_map_lookup_elem(&vg_flows, fk);
 	if (f) {
 		proc = f->proc;
-	} else { /* the flow did not fit the table: the socket still names its owner */
-		struct vg_sock *s = vg_skb_sock(skb);
+	} else { /* the flow did not fit the table: the socket names its owner */
+		struct bpf_sock *sk = skb->sk;
+		struct vg_sock *s = vg_pkt_owner(sk ? bpf_sk_fullsock(sk) : NULL, fk->proto,
+						 fk->cookie);
 
 		if (s)
 			proc = s->proc;
@@ -356,6 +358,7 @@ static __always_inline void accept_from(struct __sk_buff *skb, __u16 lport)
 static __noinline int listener_packet(struct vg_flow_key *k, struct __sk_buff *skb, bool egress,
 				      __u64 now)
 {
+	struct bpf_sock *sk = skb->sk;
 	struct vg_flow *f;
 
 	if (!egress)
@@ -363,8 +366,11 @@ static __noinline int listener_packet(struct vg_flow_key *k, struct __sk_buff *s
 	__builtin_memset(&k->raddr, 0, sizeof(k->raddr));
 	k->rport = 0;
 	f = bpf_map_lookup_elem(&vg_flows, k);
-	if (!f)
-		return flow_new(k, vg_skb_sock(skb), egress, 0, now);
+	if (!f) { /* the listener's owner (a request socket's packet: none) */
+		sk = sk ? bpf_sk_fullsock(sk) : NULL;
+		return flow_new(k, sk ? bpf_sk_storage_get(&vg_socks, sk, 0, 0) : NULL, egress, 0,
+				now);
+	}
 	__sync_fetch_and_add(egress ? &f->tx_pkts : &f->rx_pkts, 1);
 	if (now > f->last_ns) /* forward only: each CPU's tick time is its own */
 		f->last_ns = now;
@@ -426,8 +432,7 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 		/* a flow's first packet: its socket's owner (the storage of a full socket) */
 		if (!fs && sk)
 			fs = bpf_sk_fullsock(sk);
-		flow_new(&k, fs ? bpf_sk_storage_get(&vg_socks, fs, 0, 0) : NULL, egress, p.payload,
-			 now);
+		flow_new(&k, vg_pkt_owner(fs, p.proto, k.cookie), egress, p.payload, now);
 	}
 	/* The client's side only: queries it sends, responses it gets (remote port 53). A
 	 * local DNS server's side is not parsed (nor double-counted when both ends are here). */

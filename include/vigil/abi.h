@@ -521,10 +521,10 @@ struct vg_dnsa {
 /* Network counters, one slot each in the per-CPU vg_net_stats map (and vg_net_ustats
  * for the daemon's own). Never silent: every skip and every full table is here. */
 enum vg_net_stat {
-	VG_NS_SOCK_NEW,         /* sockets recorded (created or accepted) */
-	VG_NS_SOCK_INSERT_FAIL, /* a socket's owner record could not be allocated (no memory) */
+	VG_NS_SOCK_NEW,         /* owners recorded: UDP sockets, listeners, TCP connections */
+	VG_NS_SOCK_INSERT_FAIL, /* an owner record could not be made (no memory, vg_tcp_owners full) */
 	VG_NS_SOCK_NO_OWNER,    /* socket created by a process with no record (owner by tgid only) */
-	VG_NS_SOCK_UNKNOWN,     /* packets of a socket with no owner record (older than vigil) */
+	VG_NS_SOCK_UNKNOWN,     /* flows made with no owner record (socket older than vigil) */
 	VG_NS_FLOW_NEW,         /* flows created */
 	VG_NS_FLOW_INSERT_FAIL, /* a new flow could not be inserted (LRU: only under memory pressure) */
 	VG_NS_FLOW_EVICT,       /* flows that left: with their process, after retention, or pushed

@@ -620,8 +620,9 @@ static void render_network(struct json_object *net)
 	if (!net)
 		return;
 	printf("\nnetwork: hooks at %s\n", jhas(net, "cgroup_root") ? jstr(net, "cgroup_root") : "?");
-	printf("  flows %s/%s, dns questions %s/%s, dns answers %s/%s\n",
-	       jstr(net, "flows"), jstr(net, "flows_max"), jstr(net, "dns_questions"),
+	printf("  flows %s/%s, open TCP connections %s/%s, dns questions %s/%s, dns answers %s/%s\n",
+	       jstr(net, "flows"), jstr(net, "flows_max"), jstr(net, "tcp_connections"),
+	       jstr(net, "tcp_connections_max"), jstr(net, "dns_questions"),
 	       jstr(net, "dns_questions_max"),
 	       jstr(net, "dns_answers"), jstr(net, "dns_answers_max"));
 	json_object_object_foreach(c, k, v)

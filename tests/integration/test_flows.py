@@ -381,3 +381,37 @@ socket.send_fds(b, [str(c.getsockname()[1]).encode()], [c.fileno()])
         b.close()
         p.kill()
         p.wait()
+
+
+def test_tcp_owner_table_holds_open_connections_only(vigil, net):
+    """Each TCP connection's owner entry (vg_tcp_owners, `tcp_connections` in status) lives
+    from connect()/accept to CLOSE: 20 open connections (both ends here) are 40 entries,
+    and once they are closed the table is back where it was — it cannot fill up with the
+    dead."""
+    def owners():
+        return vigil.status()["network"]["tcp_connections"]
+    before = owners()
+    c = subprocess.Popen([sys.executable, "-c", f"""
+import socket, sys
+cs = [socket.create_connection(({net.NS_IP!r}, {TCP_PORT})) for _ in range(20)]
+print("open", flush=True)
+sys.stdin.readline()
+for c in cs:
+    c.shutdown(socket.SHUT_WR)
+    while c.recv(65536):
+        pass
+    c.close()
+print("closed", flush=True)
+sys.stdin.readline()
+"""], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert c.stdout.readline().strip() == "open"
+        vigil.wait_for(lambda: owners() >= before + 40, what="40 more owner entries")
+        c.stdin.write("go\n")
+        c.stdin.flush()
+        assert c.stdout.readline().strip() == "closed"
+        vigil.wait_for(lambda: owners() <= before, what="the entries gone with the connections")
+        assert vigil.status()["network"]["tcp_connections_max"] > 0
+    finally:
+        c.kill()
+        c.wait()
