@@ -455,14 +455,15 @@ struct vg_flow {
 };
 
 /*
- * A socket's own record, in its storage (vg_socks: BPF_MAP_TYPE_SK_STORAGE): its
- * owner. A TCP connection's row is made from the socket, not from its packets: at
- * CLOSE and whenever the flow table is read (the vg_flow_flush iterator), with the
- * kernel's own counters (tcp_sock), so a packet of a connection costs nothing but
- * the header parse (docs/network.md).
+ * A socket's owner: a UDP socket's or a TCP listener's in its storage (vg_socks:
+ * BPF_MAP_TYPE_SK_STORAGE), an open TCP connection's by socket cookie (vg_tcp_owners). A
+ * TCP connection's row is made from the socket, not from its packets: at CLOSE and
+ * whenever the flow table is read (the vg_flow_flush iterator), with the kernel's own
+ * counters (tcp_sock), so a packet of a connection costs nothing but the header parse
+ * (docs/network.md).
  */
 struct vg_sock {
-	struct vg_proc_key proc; /* the process that created it (accepted: the listener's) */
+	struct vg_proc_key proc; /* UDP: its creator; TCP: connect()'s caller, or the listener's */
 	__u32 init;   /* enum vg_flow_init for TCP (connect/accept), 0 until known */
 	__u16 family; /* AF_INET / AF_INET6 */
 	__u16 proto;  /* IPPROTO_TCP / IPPROTO_UDP / other */

@@ -150,18 +150,28 @@ c.close()
 
 
 def test_since_returns_only_the_window(vigil, net):
+    """A flow is in the window when its last packet is: UDP from the hooks' clock, TCP from
+    the kernel's time of the connection's last segment (tcp_mstamp, another clock)."""
     script = f"""
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 u.sendto(b"s" * 10, (NS_IP, {UDP_PORT}))
 u.recvfrom(100)
+c = socket.create_connection((NS_IP, {TCP_PORT}))
+c.sendall(b"t" * 10)
+c.shutdown(socket.SHUT_WR)
+while c.recv(65536):
+    pass
+c.close()
 """
     old, _ = net.client(script)
     time.sleep(10)
     new, _ = net.client(script)
-    pids = {f["process"]["pid"] for f in vigil.query("flows", "--since", "6s")}
-    assert new in pids and old not in pids
-    pids = {f["process"]["pid"] for f in vigil.query("flows", "--since", "5m")}
-    assert {new, old} <= pids
+
+    def rows(since):
+        return {(f["process"]["pid"], f["proto"]) for f in vigil.query("flows", "--since", since)}
+    r = rows("6s")
+    assert {(new, "udp"), (new, "tcp")} <= r and not {(old, "udp"), (old, "tcp")} & r
+    assert {(new, "udp"), (new, "tcp"), (old, "udp"), (old, "tcp")} <= rows("5m")
 
 
 def test_tree_aggregates_a_process_tree(vigil, net):
