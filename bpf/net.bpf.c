@@ -159,8 +159,11 @@ static __always_inline void conn_owner(__u64 cookie, const struct vg_proc_key *p
  * A connection being accepted: the kernel just made its socket as a copy of the
  * listener's (its port still the listener's), for the packet the ingress program saw
  * with the listener a moment ago on this CPU (vg_accept_from). Its owner is the
- * listener's. Nothing pending for that port (a listener with no owner record): no
- * owner, its row has no process (VG_NS_SOCK_UNKNOWN), as before vigil.
+ * listener's; the socket claims the slot here and takes it at ESTABLISHED (accepted_est),
+ * when it has its own cookie: here it still has a fresh one that the kernel replaces with
+ * its request socket's right after this state change. Nothing pending for that port (a
+ * listener with no owner record): no owner, its row has no process
+ * (VG_NS_SOCK_UNKNOWN), as before vigil.
  */
 static __always_inline void accepted(const struct sock *sk)
 {
@@ -171,6 +174,18 @@ static __always_inline void accepted(const struct sock *sk)
 	if (!a || !a->lport || a->lport != sk->__sk_common.skc_num)
 		return;
 	a->lport = 0;
+	a->child = (__u64)sk;
+}
+
+static __always_inline void accepted_est(const struct sock *sk)
+{
+	struct vg_accept_from *a;
+	__u32 zero = 0;
+
+	a = bpf_map_lookup_elem(&vg_accept_from, &zero);
+	if (!a || a->child != (__u64)sk)
+		return;
+	a->child = 0;
 	conn_owner(bpf_get_socket_cookie((void *)sk), &a->proc, VG_FI_ACCEPT, a->family);
 }
 
@@ -259,13 +274,18 @@ int BPF_PROG(vg_sock_state, const struct sock *sk, int oldstate, int newstate)
 	struct vg_flow *f;
 	__u64 cookie;
 
-	/* only a connection's start (connect(), or cloned from a listener), listen() and
-	 * CLOSE matter: the other transitions leave at once */
+	/* only a connection's start (connect(), or cloned from a listener, then established),
+	 * listen() and CLOSE matter: the other transitions leave at once */
 	if (newstate != VG_TCP_SYN_SENT && newstate != VG_TCP_LISTEN && newstate != VG_TCP_CLOSE &&
-	    oldstate != VG_TCP_LISTEN)
+	    oldstate != VG_TCP_LISTEN &&
+	    (oldstate != VG_TCP_SYN_RECV || newstate != VG_TCP_ESTABLISHED))
 		return 0;
 	if (sk->sk_protocol != VG_IPPROTO_TCP)
 		return 0;
+	if (oldstate == VG_TCP_SYN_RECV && newstate == VG_TCP_ESTABLISHED) {
+		accepted_est(sk);
+		return 0;
+	}
 	if (oldstate == VG_TCP_LISTEN) {
 		if (newstate == VG_TCP_SYN_RECV)
 			accepted(sk);

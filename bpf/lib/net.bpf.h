@@ -54,14 +54,17 @@ VG_MAP struct {
  * every packet a listener gets (SYN, final ACK; skb->sk the listener or its request
  * socket) just before the kernel, in the same softirq on the same CPU, makes the
  * connection's socket from it (a copy of the listener: LISTEN -> SYN_RECV in
- * net.bpf.c). That packet leaves the listener's owner here; the new socket takes it
- * when its port is the listener's (and clears it).
+ * net.bpf.c). That packet leaves the listener's owner here; the new socket claims it
+ * when its port is the listener's, and takes it at SYN_RECV -> ESTABLISHED, right after
+ * in the same softirq: only then does it have its cookie (the kernel gives the new socket
+ * the request socket's after the first state change).
  */
 struct vg_accept_from {
 	struct vg_proc_key proc;
 	__u16 lport; /* host order; 0: nothing pending */
 	__u16 family;
 	__u32 _pad;
+	__u64 child; /* the new socket (its address), from LISTEN -> SYN_RECV to ESTABLISHED */
 };
 VG_MAP struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
