@@ -10,9 +10,9 @@
  *   tp_btf/inet_sock_set_state
  *                         CLOSE -> SYN_SENT: a connection starts, in the connecting
  *                         process — its owner, by socket cookie (vg_tcp_owners);
- *                         LISTEN -> SYN_RECV: a connection being accepted — the
- *                         listener's owner (left by the ingress program:
- *                         vg_accept_from);
+ *                         LISTEN -> SYN_RECV -> ESTABLISHED: a connection being
+ *                         accepted — the listener's owner (left by the ingress
+ *                         program: vg_accept_from);
  *                         listen(): the listener's owner, in its storage;
  *                         CLOSE: the connection's flow row, made or updated from the
  *                         socket (tcp_row: its owner, the kernel's tcp_sock counters),
@@ -24,7 +24,7 @@
  * A TCP connection thus costs two hash inserts, lookups and deletes and two row inserts,
  * and its packets only their header parse: the kernel counts every connection's bytes and
  * segments already (netskb.bpf.c). No socket storage per connection: allocating and
- * freeing one cost a connect storm ~10 % of its time.
+ * freeing one cost a connect storm ~7 % of its time.
  *
  * The owner is found by tgid in vg_live (the process table's live index):
  * cgroup programs cannot read the task. A process with no record yet (it
