@@ -331,15 +331,16 @@ int BPF_PROG(vg_sock_state, const struct sock *sk, int oldstate, int newstate)
  * (tcp_row): run by the daemon before it reads the flow table, so a query sees a
  * connection still open, exact. It walks every process's open files (every network
  * namespace's sockets: a socket storage iterator would see only the daemon's). A
- * connection with no owner entry (older than the daemon) gets one: the process holding
- * it. A closed socket's row is final (CLOSE made it); a listener has no connection.
+ * connection with no owner entry (older than the daemon) gets the process holding it as
+ * its row's owner, which the row keeps to CLOSE. A closed socket's row is final (CLOSE
+ * made it); a listener has no connection.
  */
 SEC("iter/task_file")
 int vg_flow_flush(struct bpf_iter__task_file *ctx)
 {
 	struct file *file = ctx->file;
 	struct task_struct *task = ctx->task;
-	struct vg_proc_key holder;
+	struct vg_sock holder;
 	struct socket *so;
 	struct sock *sk;
 	struct vg_sock *o;
@@ -359,10 +360,10 @@ int vg_flow_flush(struct bpf_iter__task_file *ctx)
 		return 0;
 	cookie = bpf_get_socket_cookie(sk);
 	o = bpf_map_lookup_elem(&vg_tcp_owners, &cookie);
-	if (!o) {
-		owner_of(task->tgid, &holder);
-		conn_owner(cookie, &holder, VG_FI_UNKNOWN, sk->__sk_common.skc_family);
-		o = bpf_map_lookup_elem(&vg_tcp_owners, &cookie);
+	if (!o) { /* not entered in the table: a server's many old connections must not fill it */
+		__builtin_memset(&holder, 0, sizeof(holder));
+		owner_of(task->tgid, &holder.proc);
+		o = &holder;
 	}
 	tcp_row(sk, cookie, o, VG_FS_OPEN);
 	return 0;

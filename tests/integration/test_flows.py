@@ -425,3 +425,38 @@ sys.stdin.readline()
     finally:
         c.kill()
         c.wait()
+
+
+def test_connection_older_than_the_daemon_is_its_holders(make_daemon, net):
+    """A TCP connection open before the daemon started has no owner entry: reading the flow
+    table gives its row the process holding it (this test), which the row keeps to CLOSE,
+    with the whole connection's counts — and no entry is made for it (a server's many old
+    connections must not fill the table new ones need)."""
+    import os
+    import socket
+    c = socket.create_connection((net.NS_IP, TCP_PORT))
+    try:
+        c.sendall(b"q" * 777)
+        lport = c.getsockname()[1]
+        d = make_daemon([]).start(["--reset-state"])
+
+        def row():
+            r = [f for f in d.query("flows", "--json") if f["proto"] == "tcp"
+                 and f["local_port"] == lport and f["remote_port"] == TCP_PORT]
+            assert len(r) <= 1, r
+            return r[0] if r else None
+        r = d.wait_for(row, what="the old connection's row")
+        assert r["process"]["pid"] == os.getpid() and r["state"] == "open"
+        assert r["tx_bytes"] == 777 and r["initiator"] == "unknown"
+        assert d.status()["network"]["tcp_connections"] == 0
+        c.sendall(b"q" * 223)
+        c.shutdown(socket.SHUT_WR)
+        while c.recv(65536):
+            pass
+        c.close()
+        r = d.wait_for(lambda: (lambda x: x if x and x["state"] == "closed" else None)(row()),
+                       what="the row closed")
+        assert (r["tx_bytes"], r["rx_bytes"]) == (1000, RESP)
+        assert r["process"]["pid"] == os.getpid()
+    finally:
+        c.close()
