@@ -7,12 +7,15 @@
  *
  * Hot path, every packet: read the IP and L4 headers in place (direct packet
  * access; bpf_skb_load_bytes when they are not linear — the IP header is at
- * offset 0 on these hooks), one hash lookup of the flow (socket cookie +
- * addresses), atomic adds. A first packet of a flow reads the socket's owner
- * from its storage (vg_socks) and inserts the flow. UDP with remote port 53 (and TCP
- * segments holding one whole length-prefixed message) also goes to the DNS
- * parser (lib/dns.bpf.h): queries a process sent (egress) and responses it
- * received (ingress) become vg_dnsq / vg_dnsa state.
+ * offset 0 on these hooks). A connected TCP socket's packet stops there: the
+ * kernel counts the connection (tcp_sock) and its row is made from the socket
+ * (net.bpf.c). Any other packet (UDP, a listener's handshake, TCP/53, a closed
+ * socket's last packets): one hash lookup of the flow (socket cookie +
+ * addresses), atomic adds; a first packet takes the socket's owner (vg_pkt_owner)
+ * and inserts the flow. UDP with remote port 53 (and TCP segments holding one
+ * whole length-prefixed message) also goes to the DNS parser (lib/dns.bpf.h):
+ * queries a process sent (egress) and responses it received (ingress) become
+ * vg_dnsq / vg_dnsa state.
  */
 #include "lib/common.bpf.h"
 #include "lib/net.bpf.h"
@@ -366,11 +369,9 @@ static __noinline int listener_packet(struct vg_flow_key *k, struct __sk_buff *s
 	__builtin_memset(&k->raddr, 0, sizeof(k->raddr));
 	k->rport = 0;
 	f = bpf_map_lookup_elem(&vg_flows, k);
-	if (!f) { /* the listener's owner (a request socket's packet: none) */
-		sk = sk ? bpf_sk_fullsock(sk) : NULL;
-		return flow_new(k, sk ? bpf_sk_storage_get(&vg_socks, sk, 0, 0) : NULL, egress, 0,
-				now);
-	}
+	if (!f) /* the listener's owner (a request socket's packet: none) */
+		return flow_new(k, vg_pkt_owner(sk ? bpf_sk_fullsock(sk) : NULL, VG_IPPROTO_TCP,
+						k->cookie), egress, 0, now);
 	__sync_fetch_and_add(egress ? &f->tx_pkts : &f->rx_pkts, 1);
 	if (now > f->last_ns) /* forward only: each CPU's tick time is its own */
 		f->last_ns = now;

@@ -34,8 +34,8 @@ VG_MAP struct {
 
 /*
  * The owner of each TCP connection, by socket cookie: made when the connection starts
- * (CLOSE -> SYN_SENT, in the connecting process; LISTEN -> SYN_RECV, the listener's owner:
- * vg_accept_from) and removed at CLOSE, once its flow row has it (net.bpf.c). Every
+ * (CLOSE -> SYN_SENT, in the connecting process; LISTEN -> SYN_RECV -> ESTABLISHED, the
+ * listener's owner: vg_accept_from) and removed at CLOSE, once its flow row has it (net.bpf.c). Every
  * connection that starts reaches CLOSE, so the table holds the connections open now. Not
  * pinned: a connection older than the daemon gets the process holding it as owner when
  * the flow table is read. Full: a connection without owner (counted). Not preallocated:

@@ -44,6 +44,23 @@ threading.Event().wait()
 """ % (TCP_PORT, RESP, UDP_PORT)
 
 
+# A test client's TCP exchange with the test server: send data, end the sending side, read
+# the whole answer (RESP bytes), close; returns the bytes received.
+EXCHANGE = """def exchange(ip, port, data):
+    c = socket.create_connection((ip, port))
+    c.sendall(data)
+    c.shutdown(socket.SHUT_WR)
+    got = 0
+    while True:
+        d = c.recv(65536)
+        if not d:
+            break
+        got += len(d)
+    c.close()
+    return got
+"""
+
+
 def client_prelude(dns=None):
     """Python prepended to a test client's script: connect(ip, port) and sendto(ip, port)
     return 'ok' or the errno's name; resolve(name, dns=DNS) asks the test's DNS server
@@ -135,7 +152,7 @@ class NetEnv:
         fast on a busy machine (pid_max 32768), so queries name the process by id (ref)."""
         pre = (f"import os, socket, sys, time\nsys.path.insert(0, {HERE!r})\n"
                f"import dnsserver\nNS_IP = {self.NS_IP!r}\nNS_IP6 = {self.NS_IP6!r}\n"
-               f"DNS = (NS_IP, 53)\nsys.stdout.write('@@\\n'); sys.stdout.flush(); "
+               f"DNS = (NS_IP, 53)\n{EXCHANGE}sys.stdout.write('@@\\n'); sys.stdout.flush(); "
                f"sys.stdin.readline()\n")
         p = subprocess.Popen([PY, "-c", pre + script], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

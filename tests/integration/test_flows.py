@@ -25,16 +25,7 @@ def test_tcp_and_udp_exact_counts_with_remote_names(vigil, net):
     name = f"web.{ZONE_SUFFIX}"
     pid, out = net.client(f"""
 ip = dnsserver.resolve(DNS, {name!r})
-c = socket.create_connection((ip, {TCP_PORT}))
-c.sendall(b"a" * 12345)
-c.shutdown(socket.SHUT_WR)
-got = 0
-while True:
-    d = c.recv(65536)
-    if not d:
-        break
-    got += len(d)
-c.close()
+got = exchange(ip, {TCP_PORT}, b"a" * 12345)
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for n in range(100, 105):
     u.sendto(b"u" * n, (ip, {UDP_PORT}))
@@ -111,12 +102,7 @@ def test_ipv6_exact_counts(vigil, net):
     pid, _ = net.client(f"""
 ip = dnsserver.resolve(DNS, {name!r}, "AAAA")
 assert ip == NS_IP6, ip
-c = socket.create_connection((ip, {TCP_PORT}))
-c.sendall(b"6" * 4321)
-c.shutdown(socket.SHUT_WR)
-while c.recv(65536):
-    pass
-c.close()
+exchange(ip, {TCP_PORT}, b"6" * 4321)
 u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
 u.sendto(b"x" * 66, (ip, {UDP_PORT}))
 u.recvfrom(100)
@@ -156,12 +142,7 @@ def test_since_returns_only_the_window(vigil, net):
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 u.sendto(b"s" * 10, (NS_IP, {UDP_PORT}))
 u.recvfrom(100)
-c = socket.create_connection((NS_IP, {TCP_PORT}))
-c.sendall(b"t" * 10)
-c.shutdown(socket.SHUT_WR)
-while c.recv(65536):
-    pass
-c.close()
+exchange(NS_IP, {TCP_PORT}, b"t" * 10)
 """
     old, _ = net.client(script)
     time.sleep(10)
