@@ -5,13 +5,13 @@
  * per-packet part (quarantine, DNS names) they call once the packet is counted
  * (netpolicy.bpf.c: one program and one header parse per packet and direction).
  *
- * Hot path, every packet: read the IP and L4 headers in place (direct packet
- * access; bpf_skb_load_bytes when they are not linear — the IP header is at
- * offset 0 on these hooks). A connected TCP socket's packet stops there: the
- * kernel counts the connection (tcp_sock) and its row is made from the socket
- * (net.bpf.c). Any other packet (UDP, a listener's handshake, TCP/53, a closed
- * socket's last packets): one hash lookup of the flow (socket cookie +
- * addresses), atomic adds; a first packet takes the socket's owner (vg_pkt_owner)
+ * Hot path, every packet: a connected TCP socket's packet stops at a few loads
+ * from its socket (kernel_counted): the kernel counts the connection (tcp_sock)
+ * and its row is made from the socket (net.bpf.c). Any other packet (UDP, a
+ * listener's handshake, TCP/53, a closed socket's last packets): the IP and L4
+ * headers read in place (direct packet access; bpf_skb_load_bytes when they are
+ * not linear — the IP header is at offset 0 on these hooks), one hash lookup of
+ * the flow (socket cookie + addresses), atomic adds; a first packet takes the socket's owner (vg_pkt_owner)
  * and inserts the flow. UDP with remote port 53 (and TCP segments holding one
  * whole length-prefixed message) also goes to the DNS parser (lib/dns.bpf.h):
  * queries a process sent (egress) and responses it received (ingress) become
@@ -378,6 +378,27 @@ static __noinline int listener_packet(struct vg_flow_key *k, struct __sk_buff *s
 	return 0;
 }
 
+/*
+ * A connected TCP socket's packet (fs: its full socket, or NULL): nothing to count. The
+ * kernel counts the connection's bytes and segments (tcp_sock); its row is made from the
+ * socket at CLOSE and when the table is read (net.bpf.c). Not a listener's, not DNS over
+ * TCP (parsed), nor a closed socket's last packets (a reset after close(): added to the
+ * row CLOSE set). The programs ask this before the header parse: when the policy needs
+ * no packet (nothing quarantined), such a packet costs a few socket field loads.
+ */
+static __always_inline bool kernel_counted(struct bpf_sock *fs)
+{
+	return vg_sock_acct && fs && fs->protocol == VG_IPPROTO_TCP && fs->state != 7 /* CLOSE */ &&
+	       fs->state != 10 /* LISTEN */ && fs->dst_port != bpf_htons(VG_DNS_PORT);
+}
+
+static __always_inline bool skb_kernel_counted(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+
+	return sk && kernel_counted(bpf_sk_fullsock(sk));
+}
+
 /* Count the packet in its flow (and parse DNS); returns the packet for the policy
  * (VG_NP_PKT, 0 if not TCP/UDP). A subprogram, so that its frame is gone when the
  * policy's part runs: 6.1 allows 512 bytes of stack for a whole call chain, and
@@ -402,14 +423,9 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 		return 0;
 	}
 	sk = skb->sk;
-	/* A connected TCP socket's packet: nothing to do. The kernel counts the connection's
-	 * bytes and segments (tcp_sock); its row is made from the socket at CLOSE and when
-	 * the table is read (net.bpf.c). Not DNS over TCP, which is parsed below, nor a
-	 * closed socket's last packets (a reset after close(): added to the row CLOSE set). */
 	if (p.proto == VG_IPPROTO_TCP && sk && sk->state != 10 /* LISTEN */) {
 		fs = bpf_sk_fullsock(sk);
-		if (vg_sock_acct && fs && fs->protocol == VG_IPPROTO_TCP && fs->state != 7 /* CLOSE */ &&
-		    (egress ? p.dport : p.sport) != VG_DNS_PORT)
+		if (kernel_counted(fs)) /* here only when the policy needs the parse */
 			return VG_NP_PKT(p.l3len, p.family, p.proto, p.sport, p.dport);
 	}
 	k.cookie = bpf_get_socket_cookie(skb);
@@ -463,8 +479,11 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 SEC("cgroup_skb/egress")
 int vg_skb_egress(struct __sk_buff *skb)
 {
-	__u64 pkt = account(skb, true);
+	__u64 pkt;
 
+	if (!vg_quarantine_any() && skb_kernel_counted(skb))
+		return 1;
+	pkt = account(skb, true);
 	if (!vg_quarantine_any() &&
 	    (VG_NP_PKT_PROTO(pkt) != VG_IPPROTO_UDP || VG_NP_PKT_DPORT(pkt) != VG_DNS_PORT))
 		return 1;
@@ -474,7 +493,11 @@ int vg_skb_egress(struct __sk_buff *skb)
 SEC("cgroup_skb/ingress")
 int vg_skb_ingress(struct __sk_buff *skb)
 {
-	__u64 pkt = account(skb, false);
+	__u64 pkt;
+
+	if (skb_kernel_counted(skb))
+		return 1;
+	pkt = account(skb, false);
 
 	if (VG_NP_PKT_PROTO(pkt) != VG_IPPROTO_UDP || VG_NP_PKT_SPORT(pkt) != VG_DNS_PORT)
 		return 1;
