@@ -22,7 +22,7 @@
  *                         process holds, run by the daemon before it reads the table.
  *
  * A TCP connection thus costs two hash inserts, lookups and deletes and two row inserts,
- * and its packets only their header parse: the kernel counts every connection's bytes and
+ * and its packets a few loads from the socket: the kernel counts every connection's bytes and
  * segments already (netskb.bpf.c). No socket storage per connection: allocating and
  * freeing one cost a connect storm ~7 % of its time.
  *

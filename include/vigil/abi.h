@@ -459,7 +459,7 @@ struct vg_flow {
  * BPF_MAP_TYPE_SK_STORAGE), an open TCP connection's by socket cookie (vg_tcp_owners). A
  * TCP connection's row is made from the socket, not from its packets: at CLOSE and
  * whenever the flow table is read (the vg_flow_flush iterator), with the kernel's own
- * counters (tcp_sock), so a packet of a connection costs nothing but the header parse
+ * counters (tcp_sock), so a packet of a connection costs a few loads from its socket
  * (docs/network.md).
  */
 struct vg_sock {
