@@ -9,22 +9,23 @@
  *   cgroup/connect4|6     a UDP socket connected (VG_FI_CONNECT)
  *   tp_btf/inet_sock_set_state
  *                         CLOSE -> SYN_SENT: a connection starts, in the connecting
- *                         process — its owner, by socket cookie (vg_tcp_owners);
+ *                         process — its flow row is made (conn_start), keyed by
+ *                         socket cookie, with its owner, initiator and first time;
  *                         LISTEN -> SYN_RECV -> ESTABLISHED: a connection being
- *                         accepted — the listener's owner (left by the ingress
- *                         program: vg_accept_from);
+ *                         accepted — its row, the listener's owner's (left by the
+ *                         ingress program: vg_accept_from);
  *                         listen(): the listener's owner, in its storage;
- *                         CLOSE: the connection's flow row, made or updated from the
- *                         socket (tcp_row: its owner, the kernel's tcp_sock counters),
- *                         closed, or refused when it never left SYN_SENT; its owner
- *                         entry goes.
- *   iter/task_file        vg_flow_flush: the same row for every open TCP connection a
+ *                         CLOSE: the row brought up to date from the socket (tcp_row:
+ *                         the kernel's tcp_sock counters, addresses), closed, or
+ *                         refused when it never left SYN_SENT.
+ *   iter/task_file        vg_flow_flush: the same for every open TCP connection a
  *                         process holds, run by the daemon before it reads the table.
  *
- * A TCP connection thus costs two hash inserts, lookups and deletes and two row inserts,
- * and its packets a few loads from the socket: the kernel counts every connection's bytes and
- * segments already (netskb.bpf.c). No socket storage per connection: allocating and
- * freeing one cost a connect storm ~7 % of its time.
+ * A TCP connection thus costs one row insert and one lookup per end, and its packets a
+ * few loads from the socket: the kernel counts every connection's bytes and segments
+ * already (netskb.bpf.c). No socket storage per connection (allocating and freeing one
+ * cost a connect storm ~7 % of its time), no owner table (an insert, a lookup and a
+ * delete more per end: ~3 µs of programs per loopback connection).
  *
  * The owner is found by tgid in vg_live (the process table's live index):
  * cgroup programs cannot read the task. A process with no record yet (it
@@ -138,21 +139,40 @@ static __always_inline void sk_flow_key(const struct sock *sk, __u64 cookie, str
 	k->family = (k->raddr.w[0] | k->raddr.w[1]) == 0 && k->raddr.w[2] == bpf_htonl(0xffff) ? 4 : 6;
 }
 
-/* A TCP connection's owner entry (vg_tcp_owners), replacing any. */
-static __always_inline void conn_owner(__u64 cookie, const struct vg_proc_key *proc, __u32 init,
-				       __u16 family)
+/*
+ * A TCP connection starts: its row (key: the socket cookie), with its owner, initiator,
+ * first time and the addresses known so far (a connecting socket's local port comes right
+ * after). A socket that connects again after a disconnect keeps its cookie: the new
+ * connection takes the row over.
+ */
+static __always_inline void conn_start(const struct sock *sk, const struct vg_proc_key *proc,
+				       __u32 init)
 {
-	struct vg_sock o = {};
+	__u64 cookie = bpf_get_socket_cookie((void *)sk);
+	struct vg_flow nf = {}, *f;
+	struct vg_flow_key k;
+	int err;
 
-	o.proc = *proc;
-	o.init = init;
-	o.family = family;
-	o.proto = VG_IPPROTO_TCP;
-	o.first_ns = bpf_ktime_get_boot_ns();
-	if (bpf_map_update_elem(&vg_tcp_owners, &cookie, &o, BPF_ANY))
-		vg_net_count(VG_NS_SOCK_INSERT_FAIL); /* full */
-	else
+	vg_tcp_conn_key(&k, cookie);
+	nf.proc = *proc;
+	nf.init = init;
+	nf.first_ns = bpf_ktime_get_boot_ns();
+	nf.last_ns = nf.first_ns;
+	nf.state = VG_FS_OPEN;
+	sk_flow_key(sk, cookie, &nf.wire);
+	err = bpf_map_update_elem(&vg_flows, &k, &nf, BPF_NOEXIST);
+	if (err == 0) {
+		vg_net_count(VG_NS_FLOW_NEW);
 		vg_net_count(VG_NS_SOCK_NEW);
+		return;
+	}
+	f = err == -17 /* EEXIST */ ? bpf_map_lookup_elem(&vg_flows, &k) : NULL;
+	if (!f) {
+		vg_net_count(VG_NS_FLOW_INSERT_FAIL);
+		return;
+	}
+	*f = nf;
+	vg_net_count(VG_NS_SOCK_NEW);
 }
 
 /*
@@ -186,7 +206,7 @@ static __always_inline void accepted_est(const struct sock *sk)
 	if (!a || a->child != (__u64)sk)
 		return;
 	a->child = 0;
-	conn_owner(bpf_get_socket_cookie((void *)sk), &a->proc, VG_FI_ACCEPT, a->family);
+	conn_start(sk, &a->proc, VG_FI_ACCEPT);
 }
 
 /*
@@ -201,9 +221,10 @@ static __always_inline void tcp_counts(const struct sock *sk, struct vg_flow *c,
 	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk); /* typed loads, no helper each */
 	__u64 rx, last;
 
-	c->last_ns = now;
-	if (!tp)
+	if (!tp) {
+		c->last_ns = now;
 		return;
+	}
 	c->tx_bytes = tp->bytes_sent;
 	rx = tp->bytes_received;
 	c->tx_pkts = tp->segs_out;
@@ -213,54 +234,56 @@ static __always_inline void tcp_counts(const struct sock *sk, struct vg_flow *c,
 	c->rx_bytes = rx;
 	/* tcp_mstamp: CLOCK_MONOTONIC in µs; rows are CLOCK_BOOTTIME */
 	last = tp->tcp_mstamp * 1000 + (now - bpf_ktime_get_ns());
-	c->last_ns = last < now ? last : now;
+	if (last > now)
+		last = now;
+	if (last > c->last_ns)
+		c->last_ns = last;
 }
 
 /*
- * A TCP connection's flow row, made from its socket when it has none — owner, initiator
- * and first time from its owner entry s (NULL: a connection with no owner, counted) — or
- * brought up to date, with the kernel's counts (tcp_counts) and its state. A socket that
- * never had a local port sent nothing: no row. The insert comes first: at CLOSE the row
- * is nearly always new, and a lookup that misses costs as much as the insert.
+ * A TCP connection's row (key: its cookie) brought up to date from its socket: the
+ * kernel's counts (tcp_counts), its addresses and its state. A row that is missing — pushed
+ * out of the full table, aged out with its exited owner while another process holds the
+ * socket, or of a connection older than the daemon — is made again with the whole
+ * connection's counts, owned by the process holder (a tgid; 0: no owner, counted). A
+ * socket that never had a local port sent nothing: its row says so (lport 0).
  */
-static __always_inline void tcp_row(const struct sock *sk, __u64 cookie, const struct vg_sock *s,
+static __always_inline void tcp_row(const struct sock *sk, __u64 cookie, __u32 holder,
 				    __u32 state)
 {
 	__u64 now = bpf_ktime_get_boot_ns();
-	struct vg_flow_key k = {};
+	struct vg_flow_key k;
 	struct vg_flow nf = {}, *f;
 	int err;
 
-	sk_flow_key(sk, cookie, &k);
-	if (!k.lport)
+	vg_tcp_conn_key(&k, cookie);
+	f = bpf_map_lookup_elem(&vg_flows, &k);
+	if (f) {
+		tcp_counts(sk, f, now);
+		sk_flow_key(sk, cookie, &f->wire);
+		f->state = state;
 		return;
-	tcp_counts(sk, &nf, now);
-	if (s) {
-		nf.proc = s->proc;
-		nf.init = s->init;
-		nf.first_ns = s->first_ns;
 	}
-	if (!nf.first_ns || nf.first_ns > nf.last_ns)
-		nf.first_ns = nf.last_ns;
+	tcp_counts(sk, &nf, now);
+	sk_flow_key(sk, cookie, &nf.wire);
+	nf.first_ns = nf.last_ns;
 	nf.state = state;
+	if (holder)
+		owner_of(holder, &nf.proc);
 	err = bpf_map_update_elem(&vg_flows, &k, &nf, BPF_NOEXIST);
 	if (err == 0) {
 		vg_net_count(VG_NS_FLOW_NEW);
-		if (!s)
+		if (!holder)
 			vg_net_count(VG_NS_SOCK_UNKNOWN);
 		return;
 	}
-	f = err == -17 /* EEXIST */ ? bpf_map_lookup_elem(&vg_flows, &k) : NULL;
+	f = err == -17 /* EEXIST: made meanwhile on another CPU */ ? bpf_map_lookup_elem(&vg_flows, &k)
+								 : NULL;
 	if (!f) {
 		vg_net_count(VG_NS_FLOW_INSERT_FAIL);
 		return;
 	}
-	f->tx_bytes = nf.tx_bytes;
-	f->rx_bytes = nf.rx_bytes;
-	f->tx_pkts = nf.tx_pkts;
-	f->rx_pkts = nf.rx_pkts;
-	if (nf.last_ns > f->last_ns)
-		f->last_ns = nf.last_ns;
+	tcp_counts(sk, f, now);
 	f->state = state;
 }
 
@@ -268,9 +291,8 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(vg_sock_state, const struct sock *sk, int oldstate, int newstate)
 {
 	__u32 state = oldstate == VG_TCP_SYN_SENT ? VG_FS_REFUSED : VG_FS_CLOSED;
-	struct vg_flow_key k = {};
+	struct vg_flow_key k;
 	struct vg_proc_key me;
-	struct vg_sock *o;
 	struct vg_flow *f;
 	__u64 cookie;
 
@@ -293,8 +315,7 @@ int BPF_PROG(vg_sock_state, const struct sock *sk, int oldstate, int newstate)
 	}
 	if (newstate == VG_TCP_SYN_SENT) { /* in connect(): the caller owns the connection */
 		owner_current(&me);
-		conn_owner(bpf_get_socket_cookie((void *)sk), &me, VG_FI_CONNECT,
-			   sk->__sk_common.skc_family);
+		conn_start(sk, &me, VG_FI_CONNECT);
 		return 0;
 	}
 	if (newstate == VG_TCP_LISTEN) {
@@ -312,17 +333,17 @@ int BPF_PROG(vg_sock_state, const struct sock *sk, int oldstate, int newstate)
 	}
 	/* CLOSE */
 	cookie = bpf_get_socket_cookie((void *)sk);
-	o = bpf_map_lookup_elem(&vg_tcp_owners, &cookie);
 	if (vg_sock_acct) {
-		tcp_row(sk, cookie, o, state);
-	} else { /* the packets made the row (netskb.bpf.c) */
-		sk_flow_key(sk, cookie, &k);
-		f = bpf_map_lookup_elem(&vg_flows, &k);
-		if (f)
-			f->state = state;
+		tcp_row(sk, cookie, 0, state);
+		return 0;
 	}
-	if (o)
-		bpf_map_delete_elem(&vg_tcp_owners, &cookie);
+	/* the packets counted the row (netskb.bpf.c) */
+	vg_tcp_conn_key(&k, cookie);
+	f = bpf_map_lookup_elem(&vg_flows, &k);
+	if (f) {
+		sk_flow_key(sk, cookie, &f->wire);
+		f->state = state;
+	}
 	return 0;
 }
 
@@ -331,8 +352,8 @@ int BPF_PROG(vg_sock_state, const struct sock *sk, int oldstate, int newstate)
  * (tcp_row): run by the daemon before it reads the flow table, so a query sees a
  * connection still open, exact. It walks every process's open files (every network
  * namespace's sockets: a socket storage iterator would see only the daemon's). A
- * connection with no owner entry (older than the daemon) gets the process holding it as
- * its row's owner, which the row keeps to CLOSE. A closed socket's row is final (CLOSE
+ * connection without a row (older than the daemon, or its row gone) gets one owned by the
+ * process holding it, which the row keeps to CLOSE. A closed socket's row is final (CLOSE
  * made it); a listener has no connection.
  */
 SEC("iter/task_file")
@@ -340,11 +361,8 @@ int vg_flow_flush(struct bpf_iter__task_file *ctx)
 {
 	struct file *file = ctx->file;
 	struct task_struct *task = ctx->task;
-	struct vg_sock holder;
 	struct socket *so;
 	struct sock *sk;
-	struct vg_sock *o;
-	__u64 cookie;
 	int st;
 
 	if (!file || !task)
@@ -358,13 +376,6 @@ int vg_flow_flush(struct bpf_iter__task_file *ctx)
 	st = sk->__sk_common.skc_state;
 	if (st == VG_TCP_LISTEN || st == VG_TCP_CLOSE)
 		return 0;
-	cookie = bpf_get_socket_cookie(sk);
-	o = bpf_map_lookup_elem(&vg_tcp_owners, &cookie);
-	if (!o) { /* not entered in the table: a server's many old connections must not fill it */
-		__builtin_memset(&holder, 0, sizeof(holder));
-		owner_of(task->tgid, &holder.proc);
-		o = &holder;
-	}
-	tcp_row(sk, cookie, o, VG_FS_OPEN);
+	tcp_row(sk, bpf_get_socket_cookie(sk), task->tgid, VG_FS_OPEN);
 	return 0;
 }

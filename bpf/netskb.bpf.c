@@ -59,11 +59,18 @@ static __always_inline __u32 flow_init(const struct vg_sock *s, __u8 proto, bool
 	return egress ? VG_FI_SEND : VG_FI_RECV;
 }
 
-/* A flow's first packet: s is its socket's owner record (NULL: none). 1 if the row exists. */
-static __noinline int flow_new(struct vg_flow_key *k, const struct vg_sock *s, bool egress,
+#define FLOW_EGRESS 1
+#define FLOW_CONN 2 /* a TCP connection's: its row is keyed by cookie */
+
+/* A flow's first packet (k: its addresses; FLOW_CONN: a TCP connection's, whose row was made
+ * when it started, so here only when that row is gone): s is its socket's owner record
+ * (NULL: none). 1 if the row exists. */
+static __noinline int flow_new(const struct vg_flow_key *k, __u32 how, const struct vg_sock *s,
 			       __u32 payload, __u64 now)
 {
+	bool egress = how & FLOW_EGRESS;
 	struct vg_flow f = {}, *e;
+	struct vg_flow_key rk;
 	int err;
 
 	if (s)
@@ -73,6 +80,11 @@ static __noinline int flow_new(struct vg_flow_key *k, const struct vg_sock *s, b
 	f.first_ns = now;
 	f.last_ns = now;
 	f.init = flow_init(s, k->proto, egress);
+	f.wire = *k;
+	if (how & FLOW_CONN)
+		vg_tcp_conn_key(&rk, k->cookie);
+	else
+		rk = *k;
 	if (egress) {
 		f.tx_pkts = 1;
 		f.tx_bytes = payload;
@@ -80,12 +92,12 @@ static __noinline int flow_new(struct vg_flow_key *k, const struct vg_sock *s, b
 		f.rx_pkts = 1;
 		f.rx_bytes = payload;
 	}
-	err = bpf_map_update_elem(&vg_flows, k, &f, BPF_NOEXIST);
+	err = bpf_map_update_elem(&vg_flows, &rk, &f, BPF_NOEXIST);
 	if (err == 0) {
 		vg_net_count(VG_NS_FLOW_NEW);
 		return 1;
 	}
-	e = err == -17 /* EEXIST: another CPU won */ ? bpf_map_lookup_elem(&vg_flows, k) : NULL;
+	e = err == -17 /* EEXIST: another CPU won */ ? bpf_map_lookup_elem(&vg_flows, &rk) : NULL;
 	if (!e) {
 		vg_net_count(VG_NS_FLOW_INSERT_FAIL);
 		return 0;
@@ -290,7 +302,7 @@ static __noinline int dns_response(struct vg_proc_key *proc, __u64 now)
 	return 0;
 }
 
-static __always_inline void dns(struct __sk_buff *skb, const struct vg_flow_key *fk,
+static __always_inline void dns(struct __sk_buff *skb, const struct vg_flow_key *rk,
 				const struct vg_pkt *p, bool egress, __u64 now, __u32 off)
 {
 	struct vg_dns_work *w;
@@ -312,13 +324,12 @@ static __always_inline void dns(struct __sk_buff *skb, const struct vg_flow_key 
 	/* Only what a process asked (egress query) and got (ingress response). */
 	if (w->response == egress)
 		return;
-	f = bpf_map_lookup_elem(&vg_flows, fk);
+	f = bpf_map_lookup_elem(&vg_flows, rk);
 	if (f) {
 		proc = f->proc;
 	} else { /* the flow did not fit the table: the socket names its owner */
 		struct bpf_sock *sk = skb->sk;
-		struct vg_sock *s = vg_pkt_owner(sk ? bpf_sk_fullsock(sk) : NULL, fk->proto,
-						 fk->cookie);
+		struct vg_sock *s = vg_pkt_owner(sk ? bpf_sk_fullsock(sk) : NULL, rk->proto);
 
 		if (s)
 			proc = s->proc;
@@ -370,8 +381,8 @@ static __noinline int listener_packet(struct vg_flow_key *k, struct __sk_buff *s
 	k->rport = 0;
 	f = bpf_map_lookup_elem(&vg_flows, k);
 	if (!f) /* the listener's owner (a request socket's packet: none) */
-		return flow_new(k, vg_pkt_owner(sk ? bpf_sk_fullsock(sk) : NULL, VG_IPPROTO_TCP,
-						k->cookie), egress, 0, now);
+		return flow_new(k, egress ? FLOW_EGRESS : 0,
+				vg_pkt_owner(sk ? bpf_sk_fullsock(sk) : NULL, VG_IPPROTO_TCP), 0, now);
 	__sync_fetch_and_add(egress ? &f->tx_pkts : &f->rx_pkts, 1);
 	if (now > f->last_ns) /* forward only: each CPU's tick time is its own */
 		f->last_ns = now;
@@ -406,10 +417,11 @@ static __always_inline bool skb_kernel_counted(struct __sk_buff *skb)
 static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 {
 	struct vg_scratch *sc = vg_scratch();
-	struct vg_flow_key k = {};
+	struct vg_flow_key k = {}, rk;
 	struct vg_pkt p = {};
 	struct bpf_sock *sk, *fs = NULL;
 	struct vg_flow *f;
+	bool conn;
 	__u64 now;
 	int r;
 
@@ -442,20 +454,31 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 		listener_packet(&k, skb, egress, now);
 		return VG_NP_PKT(p.l3len, p.family, p.proto, p.sport, p.dport);
 	}
-	f = bpf_map_lookup_elem(&vg_flows, &k);
+	/* A TCP connection's packet (a full stream socket's, not a listener's): its row is keyed
+	 * by cookie. Not the kernel's control socket's (raw: a reset for a closed port, an ACK
+	 * from TIME_WAIT), whose rows are by peer. */
+	conn = fs && fs->type == 1 /* SOCK_STREAM */;
+	if (conn)
+		vg_tcp_conn_key(&rk, k.cookie);
+	else
+		rk = k;
+	f = bpf_map_lookup_elem(&vg_flows, &rk);
 	if (f) {
 		VG_COUNT_PKT(f, egress, p.payload, now);
+		if (conn && !f->wire.lport) /* without the kernel's counters: addresses from here */
+			f->wire = k;
 	} else {
 		/* a flow's first packet: its socket's owner (the storage of a full socket) */
 		if (!fs && sk)
 			fs = bpf_sk_fullsock(sk);
-		flow_new(&k, vg_pkt_owner(fs, p.proto, k.cookie), egress, p.payload, now);
+		flow_new(&k, (egress ? FLOW_EGRESS : 0) | (conn ? FLOW_CONN : 0),
+			 vg_pkt_owner(fs, p.proto), p.payload, now);
 	}
 	/* The client's side only: queries it sends, responses it gets (remote port 53). A
 	 * local DNS server's side is not parsed (nor double-counted when both ends are here). */
 	if (k.rport == VG_DNS_PORT) {
 		if (p.proto == VG_IPPROTO_UDP) {
-			dns(skb, &k, &p, egress, now, p.l4off);
+			dns(skb, &rk, &p, egress, now, p.l4off);
 		} else if (p.payload > 2 + 12) {
 			/* TCP: a message is a 2-byte length and the message; parsed when one segment
 			 * holds exactly one whole message (queries, and responses up to the MSS) */
@@ -463,7 +486,7 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 
 			if (!bpf_skb_load_bytes(skb, p.l4off, lb, 2) &&
 			    ((__u32)lb[0] << 8 | lb[1]) == p.payload - 2)
-				dns(skb, &k, &p, egress, now, p.l4off + 2);
+				dns(skb, &rk, &p, egress, now, p.l4off + 2);
 			else
 				vg_net_count(VG_NS_DNS_TCP);
 		}

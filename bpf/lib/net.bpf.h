@@ -21,8 +21,10 @@
  * Socket -> owner (vg_sock), in the socket's own storage: created at sock_create for UDP
  * (or at connect for a socket older than vigil) and at listen() for a TCP listener, freed
  * by the kernel with the socket — no delete, no capacity to run out of. Not for TCP
- * connections, which are many and short (vg_tcp_owners below): a storage allocated and
- * freed per connection cost a connect storm ~7 % of its time.
+ * connections, which are many and short: a connection's owner is in its flow row, made
+ * when it starts (net.bpf.c); a storage allocated and freed per connection cost a connect
+ * storm ~7 % of its time, and a separate owner table by cookie (insert, lookup, delete)
+ * ~3 µs of programs per connection.
  */
 VG_MAP struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -31,23 +33,6 @@ VG_MAP struct {
 	__type(value, struct vg_sock);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } vg_socks SEC(".maps");
-
-/*
- * The owner of each TCP connection, by socket cookie: made when the connection starts
- * (CLOSE -> SYN_SENT, in the connecting process; LISTEN -> SYN_RECV -> ESTABLISHED, the
- * listener's owner: vg_accept_from) and removed at CLOSE, once its flow row has it (net.bpf.c). Every
- * connection that starts reaches CLOSE, so the table holds the connections open now. Not
- * pinned: a connection older than the daemon gets the process holding it as owner when
- * the flow table is read. Full: a connection without owner (counted). Not preallocated:
- * in a connect storm that was slower (15 rotated rounds: 1.214 against 1.174).
- */
-VG_MAP struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, VG_FLOWS_DEFAULT);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u64);
-	__type(value, struct vg_sock);
-} vg_tcp_owners SEC(".maps");
 
 /*
  * The listener a connection is being accepted from, per CPU. The ingress program runs
@@ -74,16 +59,22 @@ VG_MAP struct {
 } vg_accept_from SEC(".maps");
 
 /*
- * The owner record of a packet's socket (fs: the full socket, NULL: none): a TCP
- * connection's by its cookie, a listener's or a UDP socket's in its storage.
+ * The owner record of a packet's socket (fs: the full socket, NULL: none): a listener's or
+ * a UDP socket's, in its storage. A TCP connection has none: its owner is in its row.
  */
-static __always_inline struct vg_sock *vg_pkt_owner(struct bpf_sock *fs, __u8 proto, __u64 cookie)
+static __always_inline struct vg_sock *vg_pkt_owner(struct bpf_sock *fs, __u8 proto)
 {
-	if (!fs)
+	if (!fs || (proto == VG_IPPROTO_TCP && fs->state != 10 /* LISTEN */))
 		return NULL;
-	if (proto == VG_IPPROTO_TCP && fs->state != 10 /* LISTEN */)
-		return bpf_map_lookup_elem(&vg_tcp_owners, &cookie);
 	return bpf_sk_storage_get(&vg_socks, fs, 0, 0);
+}
+
+/* A TCP connection's row key: its socket cookie (its addresses are in the row: wire). */
+static __always_inline void vg_tcp_conn_key(struct vg_flow_key *k, __u64 cookie)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->cookie = cookie;
+	k->proto = VG_IPPROTO_TCP;
 }
 
 /*

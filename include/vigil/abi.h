@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define VG_ABI_VERSION 6
+#define VG_ABI_VERSION 7
 #define VG_ABI_MAGIC 0x5649474c /* "VIGL" */
 
 #define VG_COMM_LEN 16
@@ -435,16 +435,29 @@ enum vg_flow_state {
 	VG_FS_REFUSED = 2, /* TCP SYN_SENT -> CLOSE: RST, timeout or unreachable */
 };
 
+/*
+ * A flow row's key. A TCP connection's row is keyed by its socket cookie alone
+ * (family 0, no addresses: it is made when the connection starts, before its local port
+ * is known); its addresses are in the row (vg_flow.wire). Any other row (UDP, a TCP
+ * listener's, remote :: port 0) by cookie and addresses: its key is its wire.
+ */
 struct vg_flow_key {
 	__u64 cookie;       /* socket cookie */
 	struct vg_ip laddr; /* local, remote: as seen by this host */
 	struct vg_ip raddr;
 	__u16 lport, rport; /* host order */
 	__u8 proto;         /* IPPROTO_TCP (6), IPPROTO_UDP (17) */
-	__u8 family;        /* 4 or 6: the IP version on the wire */
+	__u8 family;        /* 4 or 6: the IP version on the wire; 0: a TCP connection's key */
 	__u16 _pad;
 };
 
+/*
+ * A TCP connection's row is made when it starts (connect(), or accepted: its owner, the
+ * initiator, the first time) and brought up to date from its socket — the kernel's own
+ * counters (tcp_sock), its addresses and state — at CLOSE and whenever the flow table is
+ * read (the vg_flow_flush iterator): a packet of a connection costs a few loads from its
+ * socket (docs/network.md).
+ */
 struct vg_flow {
 	struct vg_proc_key proc; /* owner of the socket */
 	__u64 first_ns, last_ns; /* CLOCK_BOOTTIME; last at tick resolution */
@@ -452,22 +465,18 @@ struct vg_flow {
 	__u64 tx_pkts, rx_pkts;
 	__u32 init;  /* enum vg_flow_init */
 	__u32 state; /* enum vg_flow_state */
+	struct vg_flow_key wire; /* cookie, addresses, ports, protocol, IP version on the wire
+				  * (a TCP connection's: lport 0 until the row is first brought
+				  * up to date) */
 };
 
-/*
- * A socket's owner: a UDP socket's or a TCP listener's in its storage (vg_socks:
- * BPF_MAP_TYPE_SK_STORAGE), an open TCP connection's by socket cookie (vg_tcp_owners). A
- * TCP connection's row is made from the socket, not from its packets: at CLOSE and
- * whenever the flow table is read (the vg_flow_flush iterator), with the kernel's own
- * counters (tcp_sock), so a packet of a connection costs a few loads from its socket
- * (docs/network.md).
- */
+/* A socket's owner: a UDP socket's or a TCP listener's, in its storage (vg_socks:
+ * BPF_MAP_TYPE_SK_STORAGE). A TCP connection's owner is in its row. */
 struct vg_sock {
-	struct vg_proc_key proc; /* UDP: its creator; TCP: connect()'s caller, or the listener's */
-	__u32 init;   /* enum vg_flow_init for TCP (connect/accept), 0 until known */
+	struct vg_proc_key proc; /* UDP: its creator; TCP listener: listen()'s caller */
+	__u32 init;   /* enum vg_flow_init (TCP listener: accept), 0 until known */
 	__u16 family; /* AF_INET / AF_INET6 */
 	__u16 proto;  /* IPPROTO_TCP / IPPROTO_UDP / other */
-	__u64 first_ns; /* TCP: connect() or accepted (CLOCK_BOOTTIME), its row's first time */
 };
 
 /*
@@ -523,7 +532,7 @@ struct vg_dnsa {
  * for the daemon's own). Never silent: every skip and every full table is here. */
 enum vg_net_stat {
 	VG_NS_SOCK_NEW,         /* owners recorded: UDP sockets, listeners, TCP connections */
-	VG_NS_SOCK_INSERT_FAIL, /* an owner record could not be made (no memory, vg_tcp_owners full) */
+	VG_NS_SOCK_INSERT_FAIL, /* an owner record (socket storage) could not be made: no memory */
 	VG_NS_SOCK_NO_OWNER,    /* socket created by a process with no record (owner by tgid only) */
 	VG_NS_SOCK_UNKNOWN,     /* flows made with no owner record (socket older than vigil) */
 	VG_NS_FLOW_NEW,         /* flows created */

@@ -620,9 +620,8 @@ static void render_network(struct json_object *net)
 	if (!net)
 		return;
 	printf("\nnetwork: hooks at %s\n", jhas(net, "cgroup_root") ? jstr(net, "cgroup_root") : "?");
-	printf("  flows %s/%s, open TCP connections %s/%s, dns questions %s/%s, dns answers %s/%s\n",
-	       jstr(net, "flows"), jstr(net, "flows_max"), jstr(net, "tcp_connections"),
-	       jstr(net, "tcp_connections_max"), jstr(net, "dns_questions"),
+	printf("  flows %s/%s, dns questions %s/%s, dns answers %s/%s\n",
+	       jstr(net, "flows"), jstr(net, "flows_max"), jstr(net, "dns_questions"),
 	       jstr(net, "dns_questions_max"),
 	       jstr(net, "dns_answers"), jstr(net, "dns_answers_max"));
 	json_object_object_foreach(c, k, v)
@@ -781,8 +780,7 @@ static void run_help(void)
 	     "                       short class, file paths mostly, gets 4x, the\n"
 	     "                       medium one, command lines mostly, 2x)\n"
 	     "  --argv-max BYTES     argv bytes kept per exec, 64..4096 (default 4096)\n"
-	     "  --max-flows N        network flow table size, and open TCP connections whose owner\n"
-	     "                       is kept (default 65536 each; docs/network.md)\n"
+	     "  --max-flows N        network flow table size (default 65536; docs/network.md)\n"
 	     "  --gc-interval DUR    how often exited processes are aged out (default 1s)\n"
 	     "  --state-dir DIR      pinned state (default /sys/fs/bpf/vigil)\n"
 	     "  --socket PATH        API socket (default /run/vigil/vigil.sock, or $VIGIL_SOCKET)\n"

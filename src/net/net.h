@@ -17,9 +17,15 @@ uint64_t vg_net_stat_get(const struct vg_maps *m, enum vg_net_stat st);
 void vg_net_ustat_add(const struct vg_maps *m, enum vg_net_stat st, uint64_t n);
 const char *vg_net_stat_name(enum vg_net_stat st);
 
-/* Add the packets open TCP sockets counted in their storage to their flow rows
- * (the vg_flow_flush iterator): before reading the flow table. 0, or -errno. */
+/* Bring the rows of open TCP connections up to date from their sockets (the
+ * vg_flow_flush iterator): before reading the flow table. 0, or -errno. */
 int vg_flows_flush(const struct vg_maps *m);
+
+/* A copy of the flow table (vg_maptab of vg_flow_key -> vg_flow) with every key
+ * giving its row's addresses: a TCP connection's row is keyed by socket cookie alone,
+ * its addresses are in the row (vg_flow.wire). Rewrites the copy's keys in place. */
+struct vg_maptab;
+void vg_flows_wire(struct vg_maptab *t);
 
 /* Domain hash of a normalised name (abi.h): FNV-1a 64 over the bytes last to first. */
 uint64_t vg_dns_hash(const char *name, size_t len);

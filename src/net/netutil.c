@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "net/maptab.h"
 #include "net/net.h"
 
 uint64_t vg_net_stat_get(const struct vg_maps *m, enum vg_net_stat st)
@@ -98,6 +99,17 @@ int vg_ip_parse(const char *s, struct vg_ip *a)
 		return 0;
 	}
 	return inet_pton(AF_INET6, s, a->w) == 1 ? 0 : -EINVAL;
+}
+
+void vg_flows_wire(struct vg_maptab *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		struct vg_flow_key *k = VG_MAPTAB_KEY(t, i);
+		const struct vg_flow *v = VG_MAPTAB_VAL(t, i);
+
+		if (!k->family && v->wire.family)
+			*k = v->wire;
+	}
 }
 
 int vg_flows_flush(const struct vg_maps *m)

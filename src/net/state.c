@@ -25,7 +25,7 @@ struct json_object *vg_net_status_json(struct vg_daemon *d)
 		int fd;
 	} tabs[] = {
 		{ "flows", m->flows }, { "dns_questions", m->dnsq },
-		{ "dns_answers", m->dnsa }, { "tcp_connections", m->tcp_owners },
+		{ "dns_answers", m->dnsa },
 	};
 	struct json_object *o = json_object_new_object();
 	struct json_object *c = json_object_new_object();

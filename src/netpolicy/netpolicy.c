@@ -24,6 +24,7 @@
 #include <bpf/libbpf.h>
 #include "detect/detect.h"
 #include "net/maptab.h"
+#include "net/net.h"
 #include "netpolicy/internal.h"
 #include "state/maps.h"
 #include "state/strings.h"
@@ -1357,6 +1358,7 @@ void vg_netpolicy_tick(struct vg_netpolicy *np)
 		free(sp);
 		return;
 	}
+	vg_flows_wire(&t);
 	/* distinct TCP destinations connected to per process */
 	for (size_t i = 0; i < t.n; i++) {
 		const struct vg_flow_key *k = VG_MAPTAB_KEY(&t, i);

@@ -209,10 +209,10 @@ struct json_object *vg_query_flows(struct vg_query_ctx *q, struct json_object *r
 
 	if (vg_netsel_parse(q, req, &s, err, errlen))
 		return NULL;
-	/* open TCP connections' packets, counted in their sockets */
+	/* open TCP connections' rows, brought up to date from their sockets */
 	fl = vg_flows_flush(q->maps);
 	if (fl < 0) {
-		snprintf(err, errlen, "adding open connections' packets to the flow table "
+		snprintf(err, errlen, "bringing open connections' rows up to date "
 			 "(vg_flow_flush) failed: %s", strerror(-fl));
 		goto out_sel;
 	}
@@ -220,6 +220,7 @@ struct json_object *vg_query_flows(struct vg_query_ctx *q, struct json_object *r
 		snprintf(err, errlen, "reading the flow table failed");
 		goto out_sel;
 	}
+	vg_flows_wire(&mt);
 	if (vg_dnsa_tab_load(&dt, q->maps)) {
 		snprintf(err, errlen, "reading the DNS answer table failed");
 		goto out_mt;

@@ -206,7 +206,6 @@ static void maps_from_skel(struct vg_sensor *s)
 	m->file_hot = bpf_map__fd(k->maps.vg_file_hot);
 	m->socks = bpf_map__fd(k->maps.vg_socks);
 	m->flows = bpf_map__fd(k->maps.vg_flows);
-	m->tcp_owners = bpf_map__fd(k->maps.vg_tcp_owners);
 	m->dnsq = bpf_map__fd(k->maps.vg_dnsq);
 	m->dnsa = bpf_map__fd(k->maps.vg_dnsa);
 	m->net_stats = bpf_map__fd(k->maps.vg_net_stats);
@@ -262,7 +261,6 @@ static int skel_open(struct vg_sensor *s, bool with_snapshot)
 	bpf_map__set_max_entries(k->maps.vg_strs_m, c->max_strs * 2);
 	bpf_map__set_max_entries(k->maps.vg_strs_l, c->max_strs);
 	bpf_map__set_max_entries(k->maps.vg_flows, c->max_flows);
-	bpf_map__set_max_entries(k->maps.vg_tcp_owners, c->max_flows);
 	bpf_program__set_autoload(k->progs.vg_snapshot, with_snapshot);
 	/* BPF-LSM programs (lsm.bpf.c) load only where the probe saw LSM work:
 	 * elsewhere the kernel refuses them and the whole load would fail. */

@@ -12,7 +12,6 @@ struct vg_maps {
 	int files;   /* vg_files: (process, file) activity */
 	int file_hot; /* vg_file_hot: per CPU, hits not yet added to their vg_files entry */
 	int socks, flows, dnsq, dnsa, net_stats, net_ustats; /* network (src/net); socks: not enumerable */
-	int tcp_owners; /* vg_tcp_owners: the owner of each open TCP connection */
 	int flow_flush; /* link of the vg_flow_flush iterator, -1 without (vg_flows_flush) */
 };
 

@@ -4,6 +4,7 @@ Real sockets between this namespace and a test namespace joined by a veth pair; 
 numbers `vigil query flows` reports must be exactly what the processes sent and got.
 bytes = L4 payload; packets = packets the cgroup skb hooks saw.
 """
+import os
 import subprocess
 import sys
 import time
@@ -316,11 +317,34 @@ sys.stdin.readline()
         c.wait()
 
 
+def conn_key(sock):
+    """A TCP connection's row key in vg_flows: its socket cookie alone (abi.h)."""
+    import socket
+    import struct
+    cookie = struct.unpack("<Q", sock.getsockopt(socket.SOL_SOCKET, 57, 8))[0]  # SO_COOKIE
+    return struct.pack("<Q16s16sHHBBH", cookie, bytes(16), bytes(16), 0, 0, 6, 0, 0)
+
+
+def conn_key_of(cookie):
+    import struct
+    return struct.pack("<Q16s16sHHBBH", cookie, bytes(16), bytes(16), 0, 0, 6, 0, 0)
+
+
+def parse_flow(raw):
+    """struct vg_flow (abi.h) -> dict."""
+    import struct
+    (start, tgid, _, first, last, txb, rxb, txp, rxp, init, state, cookie, laddr, raddr, lport,
+     rport, proto, family, _) = struct.unpack("<QIIQQQQQQII" "Q16s16sHHBBH", raw[:120])
+    return dict(tgid=tgid, start_ns=start, first_ns=first, last_ns=last, tx_bytes=txb,
+                rx_bytes=rxb, tx_pkts=txp, rx_pkts=rxp, init=init, state=state,
+                lport=lport, rport=rport, family=family)
+
+
 def test_open_connection_outlives_its_creators_row(make_daemon, net):
     """A connection's row leaves the table with its creator (exited, past the retention
     window) while another process — this test, which got the socket over a unix socket —
     still holds it open: the next read of the table makes the row again from the socket,
-    still its creator's, with the whole connection's counts (the kernel's own, so nothing
+    now the holder's, with the whole connection's counts (the kernel's own, so nothing
     sent while the row was gone is lost)."""
     import socket
     import struct
@@ -349,10 +373,7 @@ socket.send_fds(b, [str(c.getsockname()[1]).encode()], [c.fileno()])
         assert len(first) == 1 and first[0]["tx_bytes"] == 1000
         assert first[0]["process"]["pid"] == p.pid
         # the row itself, read from the kernel's table (a query would make it again)
-        v4 = lambda ip: bytes(10) + b"\xff\xff" + socket.inet_aton(ip)  # noqa: E731
-        cookie = struct.unpack("<Q", conn.getsockopt(socket.SOL_SOCKET, 57, 8))[0]  # SO_COOKIE
-        key = struct.pack("<Q16s16sHHBBH", cookie, v4(net.HOST_IP), v4(net.NS_IP), lport,
-                          TCP_PORT, 6, 4, 0)
+        key = conn_key(conn)
         maps = kmaps.DaemonMaps(d.proc.pid)
         assert maps.lookup("vg_flows", key) is not None
         d.wait_for(lambda: maps.lookup("vg_flows", key) is None, timeout=30,
@@ -362,7 +383,7 @@ socket.send_fds(b, [str(c.getsockname()[1]).encode()], [c.fileno()])
             rows()), what="the row made again, 3000 bytes")
         assert len(again) == 1, again
         assert again[0]["state"] == "open", again
-        assert again[0]["process"]["pid"] == p.pid  # still its creator's
+        assert again[0]["process"]["pid"] == os.getpid()  # the holder's now
     finally:
         if maps:
             maps.close()
@@ -374,45 +395,57 @@ socket.send_fds(b, [str(c.getsockname()[1]).encode()], [c.fileno()])
         p.wait()
 
 
-def test_tcp_owner_table_holds_open_connections_only(vigil, net):
-    """Each TCP connection's owner entry (vg_tcp_owners, `tcp_connections` in status) lives
-    from connect()/accept to CLOSE: 20 open connections (both ends here) are 40 entries,
-    and once they are closed the table is back where it was — it cannot fill up with the
-    dead."""
-    def owners():
-        return vigil.status()["network"]["tcp_connections"]
-    before = owners()
+def test_tcp_connection_has_its_row_from_connect(vigil, net):
+    """A TCP connection's row is made when it starts — keyed by its socket cookie, with
+    connect()'s caller as owner, before any packet is counted or the table is read — and
+    brought up to date from the socket: its addresses and counts when the table is read,
+    its end at CLOSE (read straight from the kernel's table: a query would redo it)."""
+    import kmaps
     c = subprocess.Popen([sys.executable, "-c", f"""
-import socket, sys
-cs = [socket.create_connection(({net.NS_IP!r}, {TCP_PORT})) for _ in range(20)]
-print("open", flush=True)
+import socket, struct, sys
+c = socket.create_connection(({net.NS_IP!r}, {TCP_PORT}))
+cookie = struct.unpack("<Q", c.getsockopt(socket.SOL_SOCKET, 57, 8))[0]
+print(cookie, c.getsockname()[1], flush=True)
 sys.stdin.readline()
-for c in cs:
-    c.shutdown(socket.SHUT_WR)
-    while c.recv(65536):
-        pass
-    c.close()
+c.sendall(b"x" * 4321)
+c.shutdown(socket.SHUT_WR)
+while c.recv(65536):
+    pass
+c.close()
 print("closed", flush=True)
 sys.stdin.readline()
 """], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    maps = kmaps.DaemonMaps(vigil.proc.pid)
     try:
-        assert c.stdout.readline().strip() == "open"
-        vigil.wait_for(lambda: owners() >= before + 40, what="40 more owner entries")
+        cookie, lport = map(int, c.stdout.readline().split())
+        key = conn_key_of(cookie)
+        raw = maps.lookup("vg_flows", key)
+        assert raw is not None, "no row for a connection just made"
+        r = parse_flow(raw)
+        assert (r["tgid"], r["init"], r["state"]) == (c.pid, 1, 0), r  # connect, open
+        assert r["rport"] == TCP_PORT and r["family"] == 4, r
+        # a query brings it up to date from the socket: its local port
+        rows = vigil.wait_for(lambda: [f for f in vigil.query("flows", "--pid", str(c.pid), "--json")
+                                       if f["proto"] == "tcp" and f["local_port"] == lport] or None,
+                              what="the connection in a query")
+        assert len(rows) == 1 and rows[0]["initiator"] == "connect", rows
+        assert parse_flow(maps.lookup("vg_flows", key))["lport"] == lport
         c.stdin.write("go\n")
         c.stdin.flush()
         assert c.stdout.readline().strip() == "closed"
-        vigil.wait_for(lambda: owners() <= before, what="the entries gone with the connections")
-        assert vigil.status()["network"]["tcp_connections_max"] > 0
+        r = vigil.wait_for(lambda: (lambda x: x if x["state"] == 1 else None)(
+            parse_flow(maps.lookup("vg_flows", key))), what="the row closed at CLOSE")
+        assert r["tx_bytes"] == 4321 and r["tgid"] == c.pid, r
     finally:
+        maps.close()
         c.kill()
         c.wait()
 
 
 def test_connection_older_than_the_daemon_is_its_holders(make_daemon, net):
-    """A TCP connection open before the daemon started has no owner entry: reading the flow
-    table gives its row the process holding it (this test), which the row keeps to CLOSE,
-    with the whole connection's counts — and no entry is made for it (a server's many old
-    connections must not fill the table new ones need)."""
+    """A TCP connection open before the daemon started has no row: reading the flow table
+    makes it, owned by the process holding it (this test), which the row keeps to CLOSE,
+    with the whole connection's counts."""
     import os
     import socket
     c = socket.create_connection((net.NS_IP, TCP_PORT))
@@ -429,7 +462,6 @@ def test_connection_older_than_the_daemon_is_its_holders(make_daemon, net):
         r = d.wait_for(row, what="the old connection's row")
         assert r["process"]["pid"] == os.getpid() and r["state"] == "open"
         assert r["tx_bytes"] == 777 and r["initiator"] == "unknown"
-        assert d.status()["network"]["tcp_connections"] == 0
         c.sendall(b"q" * 223)
         c.shutdown(socket.SHUT_WR)
         while c.recv(65536):
