@@ -181,7 +181,7 @@ __noinline int vg_dns_suffixes(void)
 	return 0;
 }
 
-__noinline int vg_dns_load(struct __sk_buff *skb, __u32 off)
+__noinline int vg_dns_load(struct __sk_buff *skb, __u32 off, __u32 len)
 {
 	struct vg_dns_work *w = vg_dns_work();
 	__u32 full, n;
@@ -195,7 +195,12 @@ __noinline int vg_dns_load(struct __sk_buff *skb, __u32 off)
 	if (skb->len <= off + 12)
 		return -VG_DNSE_TRUNC;
 	full = skb->len - off;
-	n = vg_idx(full > VG_DNS_WIN ? VG_DNS_WIN : full, 2 * VG_DNS_WIN - 1);
+	n = full; /* what the skb holds of it */
+	if (len && len < full)
+		n = len;
+	if (len)
+		full = len;
+	n = vg_idx(n > VG_DNS_WIN ? VG_DNS_WIN : n, 2 * VG_DNS_WIN - 1);
 	if (n < 12 || n > VG_DNS_WIN)
 		return -VG_DNSE_TRUNC;
 	if (bpf_skb_load_bytes(skb, off, w->pkt, n))

@@ -302,15 +302,15 @@ static __noinline int dns_response(struct vg_proc_key *proc, __u64 now)
 	return 0;
 }
 
-static __always_inline void dns(struct __sk_buff *skb, const struct vg_flow_key *rk,
-				const struct vg_pkt *p, bool egress, __u64 now, __u32 off)
+static __always_inline void dns(struct __sk_buff *skb, const struct vg_flow_key *rk, bool egress,
+				__u64 now, __u32 off, __u32 len)
 {
 	struct vg_dns_work *w;
 	struct vg_proc_key proc = {};
 	struct vg_flow *f;
 	int err;
 
-	err = vg_dns_load(skb, off);
+	err = vg_dns_load(skb, off, len);
 	w = vg_dns_work();
 	if (!w)
 		return;
@@ -410,6 +410,49 @@ static __always_inline bool skb_kernel_counted(struct __sk_buff *skb)
 	return sk && kernel_counted(bpf_sk_fullsock(sk));
 }
 
+/*
+ * DNS over TCP: each message is a 2-byte length and the message, and one may span
+ * segments. A segment that starts a message has it parsed from the bytes it holds (a
+ * response's question and first answers; what is beyond is counted as larger than the
+ * window); the connection's row keeps, per direction, how many bytes of that message are
+ * still to come (dns_left), so the segments that carry them are not taken for the start of
+ * another. A segment that holds more than one message has its first parsed (counted:
+ * VG_NS_DNS_TCP). Segments lost or reordered on the way make it miss a message (or parse
+ * garbage, which fails and is counted): the kernel's reassembly is not visible here.
+ */
+static __always_inline void dns_tcp(struct __sk_buff *skb, const struct vg_flow_key *rk,
+				    const struct vg_pkt *p, bool egress, __u64 now)
+{
+	struct vg_flow *f = bpf_map_lookup_elem(&vg_flows, rk);
+	__u32 at = p->l4off, pay = p->payload, len, left;
+	__u8 lb[2];
+
+	if (!f) {
+		vg_net_count(VG_NS_DNS_TCP);
+		return;
+	}
+	left = f->dns_left[egress ? 0 : 1];
+	if (left) { /* the rest of a message begun in an earlier segment */
+		if (pay <= left) {
+			f->dns_left[egress ? 0 : 1] = left - pay;
+			return;
+		}
+		f->dns_left[egress ? 0 : 1] = 0;
+		at += left; /* another message starts after it */
+		pay -= left;
+	}
+	if (pay < 2 + 12 || bpf_skb_load_bytes(skb, at, lb, 2)) {
+		vg_net_count(VG_NS_DNS_TCP);
+		return;
+	}
+	len = (__u32)lb[0] << 8 | lb[1];
+	if (len + 2 > pay)
+		f->dns_left[egress ? 0 : 1] = len + 2 - pay;
+	else if (len + 2 < pay)
+		vg_net_count(VG_NS_DNS_TCP); /* more messages in this segment: the first is parsed */
+	dns(skb, rk, egress, now, at + 2, len);
+}
+
 /* Count the packet in its flow (and parse DNS); returns the packet for the policy
  * (VG_NP_PKT, 0 if not TCP/UDP). A subprogram, so that its frame is gone when the
  * policy's part runs: 6.1 allows 512 bytes of stack for a whole call chain, and
@@ -477,19 +520,10 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 	/* The client's side only: queries it sends, responses it gets (remote port 53). A
 	 * local DNS server's side is not parsed (nor double-counted when both ends are here). */
 	if (k.rport == VG_DNS_PORT) {
-		if (p.proto == VG_IPPROTO_UDP) {
-			dns(skb, &rk, &p, egress, now, p.l4off);
-		} else if (p.payload > 2 + 12) {
-			/* TCP: a message is a 2-byte length and the message; parsed when one segment
-			 * holds exactly one whole message (queries, and responses up to the MSS) */
-			__u8 lb[2];
-
-			if (!bpf_skb_load_bytes(skb, p.l4off, lb, 2) &&
-			    ((__u32)lb[0] << 8 | lb[1]) == p.payload - 2)
-				dns(skb, &rk, &p, egress, now, p.l4off + 2);
-			else
-				vg_net_count(VG_NS_DNS_TCP);
-		}
+		if (p.proto == VG_IPPROTO_UDP)
+			dns(skb, &rk, egress, now, p.l4off, 0);
+		else if (conn && p.payload)
+			dns_tcp(skb, &rk, &p, egress, now);
 	}
 	return VG_NP_PKT(p.l3len, p.family, p.proto, p.sport, p.dport);
 }

@@ -7,7 +7,7 @@
  * from port 53 with the DNS message at offset `off` (IP header + 8):
  *
  *	struct vg_dns_work *w = vg_dns_work();
- *	int err = vg_dns_load(skb, off);          // copy + header + question
+ *	int err = vg_dns_load(skb, off, 0);       // copy + header + question
  *	if (err) { vg_dns_count_err(err); ... }   // counted per reason, skip
  *	// w->name / w->name_len / w->qtype / w->hash, w->suffix_hash[], w->response
  *	while ((err = vg_dns_answer()) > 0) {     // A, AAAA, CNAME; others skipped
@@ -106,9 +106,11 @@ enum vg_dns_buf { VG_DNSB_NAME = 0, VG_DNSB_OWNER = 1, VG_DNSB_TARGET = 2 };
 /*
  * Copy the message at `off` of the skb into the work area, parse the header
  * and the (single) question into w->name, w->qtype, w->hash and the suffix
- * hashes; w->pos is then the first answer. 0 or -enum vg_dns_err.
+ * hashes; w->pos is then the first answer. len: the message's length (DNS over
+ * TCP: its length prefix; the skb may hold only its start), 0: to the end of the
+ * skb. 0 or -enum vg_dns_err.
  */
-int vg_dns_load(struct __sk_buff *skb, __u32 off);
+int vg_dns_load(struct __sk_buff *skb, __u32 off, __u32 len);
 
 /* Read the name at offset off of the message into buffer `which`; returns the
  * offset just past it (where it was, not where pointers led), or -vg_dns_err. */

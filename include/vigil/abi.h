@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define VG_ABI_VERSION 7
+#define VG_ABI_VERSION 8
 #define VG_ABI_MAGIC 0x5649474c /* "VIGL" */
 
 #define VG_COMM_LEN 16
@@ -465,6 +465,9 @@ struct vg_flow {
 	__u64 tx_pkts, rx_pkts;
 	__u32 init;  /* enum vg_flow_init */
 	__u32 state; /* enum vg_flow_state */
+	__u16 dns_left[2]; /* TCP/53, out and in: bytes of a DNS message still to come in later
+			    * segments (its start, in an earlier one, was parsed) */
+	__u32 _pad;
 	struct vg_flow_key wire; /* cookie, addresses, ports, protocol, IP version on the wire
 				  * (a TCP connection's: lport 0 until the row is first brought
 				  * up to date) */
@@ -550,7 +553,8 @@ enum vg_net_stat {
 	VG_NS_DNS_BIG,          /* message larger than the parse window: records past it not read */
 	VG_NS_DNS_Q_INSERT_FAIL,/* DNS question table full */
 	VG_NS_DNS_A_INSERT_FAIL,/* DNS answer table full */
-	VG_NS_DNS_TCP,          /* DNS over TCP segments not holding one whole message: not parsed */
+	VG_NS_DNS_TCP,          /* DNS over TCP: a second message in a segment, a segment too short for
+				 * a header, a connection with no row: not parsed */
 	VG_NS_DNS_STR_FAIL,     /* name could not be interned (string table full) */
 	VG_NS_DNS_EVICT,        /* DNS entries removed with their process / after TTL (user space) */
 	VG_NS_MAX

@@ -6,7 +6,8 @@ the zone), NXDOMAIN otherwise. Names under "bad." get crafted broken responses:
   loop.bad    an answer whose owner name is a compression pointer to itself
   trunc.bad   a response cut in the middle of its answer record
   label.bad   an answer owner with a reserved label type (0x40)
-It prints "ready" once bound.
+Over TCP, the answer to a name starting with "split." goes out in two segments (its last
+A record in the second). It prints "ready" once bound.
 
 Client helpers (import): query(server, name, qtype) -> (rcode, [(type, value, ttl)]),
 query_tcp (the same over TCP),
@@ -18,6 +19,7 @@ import random
 import socket
 import struct
 import sys
+import time
 
 TYPES = {"A": 1, "CNAME": 5, "AAAA": 28}
 TTL = 300
@@ -168,11 +170,20 @@ def serve_tcp(addr, port, zone):
     ls.listen(16)
 
     def one(c):
+        c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             while True:
                 n = struct.unpack(">H", recv_exact(c, 2))[0]
-                out = answer(zone, recv_exact(c, n))
-                c.sendall(struct.pack(">H", len(out)) + out)
+                msg = recv_exact(c, n)
+                out = struct.pack(">H", len(answer(zone, msg))) + answer(zone, msg)
+                qname = parse_name(msg, 12)[0].lower()
+                if qname.startswith("split."):
+                    # two segments: all but the last A record, then that record
+                    cut = len(out) - (len(enc_name(qname)) + 10 + 4)
+                    c.sendall(out[:cut])
+                    time.sleep(0.05)
+                    out = out[cut:]
+                c.sendall(out)
         except Exception:
             pass
         c.close()

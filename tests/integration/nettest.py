@@ -111,6 +111,8 @@ class NetEnv:
             f"svc.{ZONE_SUFFIX}": [["A", self.NS_IP]],
             f"v6.{ZONE_SUFFIX}": [["AAAA", self.NS_IP6]],
             f"other.{ZONE_SUFFIX}": [["A", self.NS_IP]],
+            # the TCP server sends its answer in two segments (dnsserver.serve_tcp)
+            f"split.{ZONE_SUFFIX}": [["A", "10.99.0.1"], ["A", "10.99.0.2"]],
         }
 
     def up(self):

@@ -132,3 +132,31 @@ assert rcode == 0 and ans == [("A", NS_IP, dnsserver.TTL)], ans
     assert [a["addr"] for a in rows[0]["addresses"]] == [net.NS_IP]
     tcp = [f for f in vigil.query("flows", "--pid", ref(pid)) if f["proto"] == "tcp"]
     assert [f["remote_port"] for f in tcp] == [53]
+
+
+def test_dns_over_tcp_message_split_over_segments(vigil, net):
+    """A TCP response spanning two segments: the first segment's part is parsed (the
+    question, the first answer; the rest counted as larger than what was seen), the second
+    is known as the rest of that message, not taken for another — and the next message on
+    the same connection is parsed whole."""
+    split, svc = f"split.{ZONE_SUFFIX}", f"svc.{ZONE_SUFFIX}"
+    before = vigil.status()["network"]["counters"]
+    pid, _ = net.client(f"""
+import struct
+c = socket.create_connection(DNS, timeout=3)
+for name, n_ans in (({split!r}, 2), ({svc!r}, 1)):
+    q = dnsserver.build_query(name)
+    c.sendall(struct.pack(">H", len(q)) + q)
+    n = struct.unpack(">H", dnsserver.recv_exact(c, 2))[0]
+    rcode, ans = dnsserver.parse_response(dnsserver.recv_exact(c, n))
+    assert rcode == 0 and len(ans) == n_ans, ans
+c.close()
+""")
+    rows = {r["name"]: r for r in dns_of(vigil, pid)}
+    assert set(rows) == {split, svc}, rows
+    assert rows[split]["responses"] == 1 and rows[split]["rcode"] == "NOERROR"
+    assert [a["addr"] for a in rows[split]["addresses"]] == ["10.99.0.1"]  # the first segment's
+    assert [a["addr"] for a in rows[svc]["addresses"]] == [net.NS_IP]
+    after = vigil.status()["network"]["counters"]
+    assert after["dns_tcp_not_parsed"] == before["dns_tcp_not_parsed"], (before, after)
+    assert after["dns_larger_than_window"] > before["dns_larger_than_window"]

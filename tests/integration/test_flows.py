@@ -333,8 +333,8 @@ def conn_key_of(cookie):
 def parse_flow(raw):
     """struct vg_flow (abi.h) -> dict."""
     import struct
-    (start, tgid, _, first, last, txb, rxb, txp, rxp, init, state, cookie, laddr, raddr, lport,
-     rport, proto, family, _) = struct.unpack("<QIIQQQQQQII" "Q16s16sHHBBH", raw[:120])
+    (start, tgid, _, first, last, txb, rxb, txp, rxp, init, state, _, _, _, cookie, laddr, raddr,
+     lport, rport, proto, family, _) = struct.unpack("<QIIQQQQQQII" "HHI" "Q16s16sHHBBH", raw[:128])
     return dict(tgid=tgid, start_ns=start, first_ns=first, last_ns=last, tx_bytes=txb,
                 rx_bytes=rxb, tx_pkts=txp, rx_pkts=rxp, init=init, state=state,
                 lport=lport, rport=rport, family=family)
