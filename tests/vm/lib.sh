@@ -146,7 +146,11 @@ vm_pack() {
 	(cd "$VM_STAGE" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$1"
 }
 
-vm_cmdline() { echo "console=ttyS0 panic=-1 oops=panic quiet lsm=$VM_LSM vm.run=$1 ${VM_APPEND:-}"; }
+# A soft lockup panics the guest (its backtrace on the console, the boot ends at once)
+# rather than hanging it until the harness's timeout.
+vm_cmdline() {
+	echo "console=ttyS0 panic=-1 oops=panic softlockup_panic=1 quiet lsm=$VM_LSM vm.run=$1 ${VM_APPEND:-}"
+}
 
 # vm_qemu INITRD: set VM_QEMU to the qemu command line, less serial ports and -append.
 vm_qemu() {
