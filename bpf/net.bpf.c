@@ -240,6 +240,15 @@ static __always_inline void tcp_counts(const struct sock *sk, struct vg_flow *c,
 		c->last_ns = last;
 }
 
+/* A row brought up to date from its socket: counts, addresses, state. */
+static __always_inline void tcp_refresh(const struct sock *sk, __u64 cookie, struct vg_flow *f,
+					__u64 now, __u32 state)
+{
+	tcp_counts(sk, f, now);
+	sk_flow_key(sk, cookie, &f->wire);
+	f->state = state;
+}
+
 /*
  * A TCP connection's row (key: its cookie) brought up to date from its socket: the
  * kernel's counts (tcp_counts), its addresses and its state. A row that is missing — pushed
@@ -259,15 +268,11 @@ static __always_inline void tcp_row(const struct sock *sk, __u64 cookie, __u32 h
 	vg_tcp_conn_key(&k, cookie);
 	f = bpf_map_lookup_elem(&vg_flows, &k);
 	if (f) {
-		tcp_counts(sk, f, now);
-		sk_flow_key(sk, cookie, &f->wire);
-		f->state = state;
+		tcp_refresh(sk, cookie, f, now, state);
 		return;
 	}
-	tcp_counts(sk, &nf, now);
-	sk_flow_key(sk, cookie, &nf.wire);
+	tcp_refresh(sk, cookie, &nf, now, state);
 	nf.first_ns = nf.last_ns;
-	nf.state = state;
 	if (holder)
 		owner_of(holder, &nf.proc);
 	err = bpf_map_update_elem(&vg_flows, &k, &nf, BPF_NOEXIST);
@@ -283,8 +288,7 @@ static __always_inline void tcp_row(const struct sock *sk, __u64 cookie, __u32 h
 		vg_net_count(VG_NS_FLOW_INSERT_FAIL);
 		return;
 	}
-	tcp_counts(sk, f, now);
-	f->state = state;
+	tcp_refresh(sk, cookie, f, now, state);
 }
 
 SEC("tp_btf/inet_sock_set_state")

@@ -360,7 +360,6 @@ static __always_inline void accept_from(struct __sk_buff *skb, __u16 lport)
 	if (!s || !s->proto)
 		return;
 	a->proc = s->proc;
-	a->family = s->family;
 	a->lport = lport;
 }
 

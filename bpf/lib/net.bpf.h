@@ -47,8 +47,7 @@ VG_MAP struct {
 struct vg_accept_from {
 	struct vg_proc_key proc;
 	__u16 lport; /* host order; 0: nothing pending */
-	__u16 family;
-	__u32 _pad;
+	__u16 _pad[3];
 	__u64 child; /* the new socket (its address), from LISTEN -> SYN_RECV to ESTABLISHED */
 };
 VG_MAP struct {
