@@ -7,9 +7,14 @@
  *                                         every packet of a quarantined process's
  *                                         sockets;
  *   cgroup_skb/ingress                    learns the addresses of DNS answers for
- *                                         matched names (deny or allow) for their TTL.
+ *                                         matched names (deny or allow) for their TTL;
+ *                                         drops inbound traffic the ingress entries
+ *                                         deny: a connection's packets to a listener
+ *                                         (its SYN: the peer never gets an answer), a
+ *                                         datagram that is no reply.
  * The cgroup_skb parts are global functions netskb.bpf.c's per-packet programs
- * call once they have counted the packet (vg_np_skb_egress, vg_np_skb_ingress).
+ * call once they have counted the packet (vg_np_skb_egress, vg_np_skb_ingress,
+ * vg_np_skb_inbound).
  * In audit mode the same decisions are taken and reported, nothing is refused.
  * Each refusal (or audit hit) sends one vg_np_msg, at most one per second per
  * (process, entry, destination); every decision is counted in vg_np_stats.
@@ -230,7 +235,7 @@ static __always_inline int np_sock_addr(struct bpf_sock_addr *ctx, __u8 hook, bo
 		own->pol = a.pol;
 		own->pol_gen = g.conf->pol_gen;
 	}
-	np_decide_addr(&g, &a, &sc->key, proto, port, &d, 0);
+	np_decide_addr(&g, &a, &sc->key, proto, port, &d, 0, 0);
 	if (d.verdict == VG_NP_DENY && (d.flags & VG_NPE_AUDIT)) {
 		/* a rule that only reports (alert, audit): reported, and the decision is
 		 * taken again among the entries that enforce — it never lets through what
@@ -238,7 +243,7 @@ static __always_inline int np_sock_addr(struct bpf_sock_addr *ctx, __u8 hook, bo
 		np_count(VG_NPS_AUDITED);
 		np_report_addr(sc, &a, hook, &d, 0, g.gen, v6, proto, port);
 		__builtin_memset(&d, 0, sizeof(d));
-		np_decide_addr(&g, &a, &sc->key, proto, port, &d, 1);
+		np_decide_addr(&g, &a, &sc->key, proto, port, &d, 1, 0);
 	}
 	if (d.verdict != VG_NP_DENY) {
 		np_count(VG_NPS_ALLOWED);
@@ -448,7 +453,7 @@ static long np_suffix(__u64 k, void *arg)
 	c = bpf_map_lookup_elem(x->g->dom, &x->h);
 	if (!c)
 		return 0;
-	np_try_cands(x->g, c, x->a, 0, 0, (__s64)k == x->n - 1 ? 0 : 1, x->d, VG_NPR_ENTRY, 0);
+	np_try_cands(x->g, c, x->a, 0, 0, (__s64)k == x->n - 1 ? 0 : 1, x->d, VG_NPR_ENTRY, 0, 0);
 	if (x->d->entry != prev)
 		x->d->name_hash = x->h;
 	return 0;
@@ -467,30 +472,42 @@ static __always_inline void np_decide_name(const struct np_gen *g, const struct 
 	bpf_loop(VG_NP_LABELS, np_suffix, &x, 0);
 }
 
-/* The process that owns the skb's socket (set at connect/sendmsg). */
-static __always_inline void np_actor_sk(struct __sk_buff *skb, struct np_actor *a)
+/* An actor of an skb hook, nobody yet; returns the packet's full socket (NULL: none). */
+static __always_inline struct bpf_sock *np_actor_skb_init(struct __sk_buff *skb,
+							   struct np_actor *a)
 {
 	struct bpf_sock *sk = skb->sk;
-	struct vg_np_owner *o;
 
 	__builtin_memset(a, 0, sizeof(*a));
 	a->uid = (__u32)-2;
 	a->skb = skb;
 	a->is_skb = 1;
 	a->skip_audit = 1;
-	if (!sk)
-		return;
-	sk = bpf_sk_fullsock(sk);
+	return sk ? bpf_sk_fullsock(sk) : NULL;
+}
+
+/* The actor is process k (its record, if vigil has one). */
+static __always_inline void np_actor_proc(struct np_actor *a, const struct vg_proc_key *k)
+{
+	a->key = *k;
+	a->tgid = k->tgid;
+	a->rec = bpf_map_lookup_elem(&vg_procs, k);
+	if (a->rec)
+		a->uid = a->rec->euid;
+}
+
+/* The process that owns the skb's socket (set at connect/sendmsg). */
+static __always_inline void np_actor_sk(struct __sk_buff *skb, struct np_actor *a)
+{
+	struct bpf_sock *sk = np_actor_skb_init(skb, a);
+	struct vg_np_owner *o;
+
 	if (!sk)
 		return;
 	o = bpf_sk_storage_get(&vg_np_skowner, sk, 0, 0);
 	if (!o)
 		return;
-	a->key = o->key;
-	a->tgid = o->key.tgid;
-	a->rec = bpf_map_lookup_elem(&vg_procs, &o->key);
-	if (a->rec)
-		a->uid = a->rec->euid;
+	np_actor_proc(a, &o->key);
 	if (o->pol) {
 		/* targets decided at connect/sendmsg, if in the policy generation in force */
 		__u32 zero = 0, gk;
@@ -798,6 +815,70 @@ __noinline int vg_np_skb_ingress(struct __sk_buff *skb, __u64 pkt)
 malformed:
 	np_count(VG_NPS_DNS_MALFORMED);
 	return 1;
+}
+
+/* ---- inbound traffic: the ingress entries ---- */
+
+/* The receiving socket's owner (a listener's: set at listen(); a UDP socket's: at its
+ * creation, net.bpf.c): softirq context, "current" is anybody. */
+static __always_inline void np_actor_owner(struct __sk_buff *skb, struct np_actor *a)
+{
+	struct bpf_sock *sk = np_actor_skb_init(skb, a);
+	struct vg_sock *s = sk ? bpf_sk_storage_get(&vg_socks, sk, 0, 0) : NULL;
+
+	if (s && s->proc.tgid)
+		np_actor_proc(a, &s->proc);
+}
+
+/*
+ * An inbound packet (VG_NP_PKT_INBOUND: for a listener, or a datagram that is no reply),
+ * called by netskb's ingress program once it has counted it. Returns at the first lookup
+ * unless the policy in force decides inbound traffic. The peer's address is the IP
+ * header's source (at offset 0 on this hook), the port the local one; the scopes test the
+ * receiving socket's owner. Returns the verdict: 1 pass, 0 drop.
+ */
+__noinline int vg_np_skb_inbound(struct __sk_buff *skb, __u64 pkt)
+{
+	struct vg_np_scratch *sc;
+	struct vg_np_state *st;
+	struct np_decision d = {};
+	struct np_actor a;
+	struct np_gen g;
+	__u32 zero = 0;
+	__u8 family, proto;
+	__u16 port;
+	bool enforce;
+
+	st = bpf_map_lookup_elem(&vg_np_state, &zero);
+	if (!st || !st->ingress || !skb || !np_gen_get(&g))
+		return 1;
+	sc = np_scratch();
+	if (!sc)
+		return 1;
+	family = VG_NP_PKT_FAMILY(pkt);
+	proto = VG_NP_PKT_PROTO(pkt);
+	port = VG_NP_PKT_DPORT(pkt);
+	__builtin_memset(&sc->key, 0, sizeof(sc->key));
+	if (family == 4) {
+		__u32 ip4;
+
+		if (bpf_skb_load_bytes(skb, 12, &ip4, 4))
+			return 1;
+		np_v4mapped(&sc->key, ip4);
+	} else if (bpf_skb_load_bytes(skb, 8, sc->key.addr, 16)) {
+		return 1;
+	}
+	np_actor_owner(skb, &a);
+	if (!a.rec)
+		np_count(VG_NPS_NO_PROC);
+	np_count(VG_NPS_IN_CHECKED);
+	np_decide_addr(&g, &a, &sc->key, proto, port, &d, 0, 1);
+	if (d.verdict != VG_NP_DENY)
+		return 1;
+	enforce = g.conf->mode == VG_NP_ENFORCE;
+	np_count(enforce ? VG_NPS_IN_DENIED : VG_NPS_IN_AUDITED);
+	np_report_addr(sc, &a, VG_NPH_INGRESS, &d, enforce, g.gen, family == 6, proto, port);
+	return enforce ? 0 : 1;
 }
 
 /* ---- new listening sockets (a built-in detection's candidates) ---- */

@@ -2,7 +2,8 @@
 /*
  * Per-packet accounting and DNS, on cgroup_skb/egress and ingress attached at
  * the cgroup v2 root. They observe; the verdict is the network policy's, whose
- * per-packet part (quarantine, DNS names) they call once the packet is counted
+ * per-packet part (quarantine, DNS names, inbound traffic: a packet for a listener or a
+ * datagram that is no reply, VG_NP_PKT_INBOUND) they call once the packet is counted
  * (netpolicy.bpf.c: one program and one header parse per packet and direction).
  *
  * Hot path, every packet: a connected TCP socket's packet stops at a few loads
@@ -463,7 +464,7 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 	struct vg_pkt p = {};
 	struct bpf_sock *sk, *fs = NULL;
 	struct vg_flow *f;
-	bool conn;
+	bool conn, inbound;
 	__u64 now;
 	int r;
 
@@ -493,8 +494,11 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 	 * full socket) — go to its one row at once: a lookup of the per-client key first
 	 * would miss every time (a cache miss each). */
 	if (p.proto == VG_IPPROTO_TCP && sk && !fs) {
+		/* for a listener itself (not a request socket): a connection being made */
+		inbound = !egress && sk->state == 10 /* LISTEN */;
 		listener_packet(&k, skb, egress, now);
-		return VG_NP_PKT(p.l3len, p.family, p.proto, p.sport, p.dport);
+		return VG_NP_PKT(p.l3len, p.family, p.proto, p.sport, p.dport) |
+		       (inbound ? VG_NP_PKT_INBOUND : 0);
 	}
 	/* A TCP connection's packet (a full stream socket's, not a listener's): its row is keyed
 	 * by cookie. Not the kernel's control socket's (raw: a reset for a closed port, an ACK
@@ -509,12 +513,22 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 		VG_COUNT_PKT(f, egress, p.payload, now);
 		if (conn && !f->wire.lport) /* without the kernel's counters: addresses from here */
 			f->wire = k;
+		/* a datagram of a flow the socket did not start: no reply (the ingress policy's) */
+		inbound = !egress && p.proto == VG_IPPROTO_UDP && f->init == VG_FI_RECV;
 	} else {
 		/* a flow's first packet: its socket's owner (the storage of a full socket) */
+		struct vg_sock *s;
+
 		if (!fs && sk)
 			fs = bpf_sk_fullsock(sk);
-		flow_new(&k, (egress ? FLOW_EGRESS : 0) | (conn ? FLOW_CONN : 0),
-			 vg_pkt_owner(fs, p.proto), p.payload, now);
+		s = vg_pkt_owner(fs, p.proto);
+		/* before the call, so that only the bit lives across it and the DNS parser's
+		 * calls: one value more kept across them grows this frame by 32 bytes, past
+		 * 6.1's 512 for the DNS chain */
+		inbound = !egress && p.proto == VG_IPPROTO_UDP &&
+			  flow_init(s, p.proto, egress) == VG_FI_RECV;
+		flow_new(&k, (egress ? FLOW_EGRESS : 0) | (conn ? FLOW_CONN : 0), s, p.payload,
+			 now);
 	}
 	/* The client's side only: queries it sends, responses it gets (remote port 53). A
 	 * local DNS server's side is not parsed (nor double-counted when both ends are here). */
@@ -524,7 +538,8 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 		else if (conn && p.payload)
 			dns_tcp(skb, &rk, &p, egress, now);
 	}
-	return VG_NP_PKT(p.l3len, p.family, p.proto, p.sport, p.dport);
+	return VG_NP_PKT(p.l3len, p.family, p.proto, p.sport, p.dport) |
+	       (inbound ? VG_NP_PKT_INBOUND : 0);
 }
 
 /*
@@ -554,7 +569,10 @@ int vg_skb_ingress(struct __sk_buff *skb)
 	if (skb_kernel_counted(skb))
 		return 1;
 	pkt = account(skb, false);
-
+	/* a connection to a listener, a datagram that is no reply: the ingress policy's (which
+	 * returns at once unless the policy in force has ingress entries or default deny) */
+	if ((pkt & VG_NP_PKT_INBOUND) && !vg_np_skb_inbound(skb, pkt))
+		return 0;
 	if (VG_NP_PKT_PROTO(pkt) != VG_IPPROTO_UDP || VG_NP_PKT_SPORT(pkt) != VG_DNS_PORT)
 		return 1;
 	return vg_np_skb_ingress(skb, pkt) ? 1 : 0;

@@ -314,7 +314,11 @@ static __always_inline int vg_pkt_parse(struct __sk_buff *skb, struct vg_pkt *p)
 #define VG_NP_PKT_PROTO(pkt) ((__u8)((pkt) >> 16))
 #define VG_NP_PKT_SPORT(pkt) ((__u16)((pkt) >> 24))
 #define VG_NP_PKT_DPORT(pkt) ((__u16)((pkt) >> 40))
+/* Inbound: a packet for a listener (a connection being made), or a UDP datagram whose flow
+ * the socket did not start (not a reply to what it sent): what ingress entries decide. */
+#define VG_NP_PKT_INBOUND (1ULL << 56)
 int vg_np_skb_egress(struct __sk_buff *skb, __u64 pkt);
 int vg_np_skb_ingress(struct __sk_buff *skb, __u64 pkt);
+int vg_np_skb_inbound(struct __sk_buff *skb, __u64 pkt);
 
 #endif /* VG_NET_BPF_H */

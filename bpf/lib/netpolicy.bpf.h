@@ -284,6 +284,7 @@ struct np_cand_ctx {
 	__s8 sub;
 	__u8 reason;
 	__u8 skip_audit; /* 1: entries that only report (VG_NPE_AUDIT) are passed over */
+	__u8 ingress;    /* the direction decided: entries of the other one are passed over */
 };
 
 /* Candidate i: a bpf_loop callback, so the verifier walks it once. */
@@ -300,7 +301,8 @@ static long np_cand(__u64 i, void *arg)
 		return 0;
 	id = raw & ~VG_NP_SUB;
 	e = bpf_map_lookup_elem(x->g->ent, &id);
-	if (!e || !np_entry_applies(e, x->a, x->proto, x->port))
+	if (!e || !!(e->flags & VG_NPE_INGRESS) != x->ingress ||
+	    !np_entry_applies(e, x->a, x->proto, x->port))
 		return 0;
 	if ((x->skip_audit || x->a->skip_audit) && (e->flags & VG_NPE_AUDIT))
 		return 0;
@@ -318,19 +320,22 @@ static long np_cand(__u64 i, void *arg)
  * match (-1: an address, 0: the name itself, 1: a subdomain of it). */
 static __always_inline void np_try_cands(const struct np_gen *g, const struct vg_np_cands *c,
 					 const struct np_actor *a, __u8 proto, __u16 port, int sub,
-					 struct np_decision *d, __u8 reason, __u8 skip_audit)
+					 struct np_decision *d, __u8 reason, __u8 skip_audit,
+					 __u8 ingress)
 {
 	struct np_cand_ctx x = { .g = g, .c = c, .a = a, .d = d, .port = port, .proto = proto,
-				 .sub = sub, .reason = reason, .skip_audit = skip_audit };
+				 .sub = sub, .reason = reason, .skip_audit = skip_audit,
+				 .ingress = ingress };
 
 	bpf_loop(VG_NP_CAND, np_cand, &x, 0);
 }
 
 /* The decision for a destination address (v4-mapped or v6); skip_audit: among
- * the entries that enforce only. */
+ * the entries that enforce only. Ingress: for an inbound peer's address and the local
+ * port, among the ingress entries (no learned addresses: those are destinations). */
 static __always_inline void np_decide_addr(const struct np_gen *g, const struct np_actor *a,
 					   struct vg_np_lpm_key *key, __u8 proto, __u16 port,
-					   struct np_decision *d, __u8 skip_audit)
+					   struct np_decision *d, __u8 skip_audit, __u8 ingress)
 {
 	struct vg_np_cands *c;
 	struct vg_np_learned *l;
@@ -338,8 +343,15 @@ static __always_inline void np_decide_addr(const struct np_gen *g, const struct 
 	key->prefixlen = 128;
 	c = bpf_map_lookup_elem(g->lpm, key);
 	if (c)
-		np_try_cands(g, c, a, proto, port, -1, d, VG_NPR_ENTRY, skip_audit);
+		np_try_cands(g, c, a, proto, port, -1, d, VG_NPR_ENTRY, skip_audit, ingress);
 	key->prefixlen = 0;
+	if (ingress) {
+		if (!d->entry) {
+			d->verdict = g->conf->def_ingress;
+			d->reason = VG_NPR_DEFAULT;
+		}
+		return;
+	}
 	l = bpf_map_lookup_elem(&vg_np_learned, key);
 	if (l && l->verdict[g->gen & 1] && l->expire_ns > bpf_ktime_get_boot_ns()) {
 		__u32 id = l->entry[g->gen & 1];

@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define VG_ABI_VERSION 8
+#define VG_ABI_VERSION 9
 #define VG_ABI_MAGIC 0x5649474c /* "VIGL" */
 
 #define VG_COMM_LEN 16
@@ -709,13 +709,18 @@ struct vg_np_entry {
 #define VG_NPE_AUDIT 2    /* action alert, mode audit or --enforce=off: reported only */
 #define VG_NPE_KILL 4     /* refused, and SIGKILL at the syscall's exit */
 #define VG_NPE_STOP 8     /* refused, and SIGSTOP at the syscall's exit */
+/* An ingress entry (the policy file's ingress: lists): decides inbound traffic — a TCP
+ * connection reaching a listener, a UDP datagram that is not a reply — by the peer's
+ * address and the local port, for the receiving socket's owner. Egress decisions pass it
+ * over, and ingress decisions every entry without it. */
+#define VG_NPE_INGRESS 16
 
 /* Per generation: what to do when nothing matches. */
 struct vg_np_conf {
 	__u8 loaded;      /* a policy is installed in this generation */
 	__u8 mode;        /* enum vg_np_mode */
 	__u8 def_egress;  /* enum vg_np_verdict */
-	__u8 _pad;
+	__u8 def_ingress; /* enum vg_np_verdict: inbound traffic no ingress entry matches */
 	__u32 entries;
 	__u32 pol_gen;    /* the RuntimePolicy generation (vg_pol_sets) entries' bits refer to */
 	__u32 _pad2;
@@ -724,7 +729,8 @@ struct vg_np_conf {
 
 struct vg_np_state {
 	__u32 gen;        /* active generation (0/1) */
-	__u32 _pad;
+	__u32 ingress;    /* 1: it decides inbound traffic (ingress entries or default deny);
+			   * 0: inbound packets do not call the decision at all */
 };
 
 /* An address learned from a DNS answer for a matched name. One slot per
@@ -791,6 +797,8 @@ enum vg_np_hook {
 	VG_NPH_DNS_ANSWER,   /* an answer arriving (cgroup_skb/ingress): IPs learned */
 	VG_NPH_EGRESS,       /* a packet of a quarantined process (cgroup_skb/egress) */
 	VG_NPH_LISTEN,       /* listen() (syscall tracepoint) */
+	VG_NPH_INGRESS,      /* an inbound connection or datagram (cgroup_skb/ingress): addr is
+			      * the peer, port the local one */
 };
 
 enum vg_np_reason {
@@ -823,8 +831,8 @@ struct vg_np_msg {
 	__u8 gen;
 	__u8 family;              /* 4 or 6 */
 	__u8 proto;               /* 6, 17 */
-	__u16 port;               /* destination, host order */
-	__u8 addr[16];            /* destination (v4-mapped for IPv4) */
+	__u16 port;               /* destination, host order (VG_NPH_INGRESS: the local port) */
+	__u8 addr[16];            /* destination, v4-mapped for IPv4 (VG_NPH_INGRESS: the peer) */
 	__u32 entry;              /* entry id in generation gen, 0 for default/quarantine */
 	__u32 suppressed;         /* identical hits not sent since the last message */
 	__u64 name_hash;          /* matched name (DNS, learned), 0 if none */
@@ -856,6 +864,9 @@ enum vg_np_stat {
 	VG_NPS_WATCH,          /* built-in detection candidates sent (before the rate limit) */
 	VG_NPS_POL_SIGNALS,    /* RuntimePolicy kill/freeze: signals sent at the syscall's exit */
 	VG_NPS_POL_STALE,      /* ... marks found stale (no syscall exit followed: io_uring) */
+	VG_NPS_IN_CHECKED,     /* inbound decisions (connections to a listener, datagrams) */
+	VG_NPS_IN_DENIED,      /* ... dropped */
+	VG_NPS_IN_AUDITED,     /* ... that would have been dropped (audit mode) */
 	VG_NPS_MAX
 };
 

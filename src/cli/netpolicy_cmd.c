@@ -77,16 +77,23 @@ int vg_cmd_netpolicy(int argc, char **argv)
 		if (p) {
 			json_object_object_add(o, "mode", json_object_new_string(
 						      p->mode == VG_NP_ENFORCE ? "enforce" : "audit"));
+			json_object_object_add(o, "default_egress", json_object_new_string(
+						      p->def_egress == VG_NP_DENY ? "deny" : "allow"));
+			json_object_object_add(o, "default_ingress", json_object_new_string(
+						      p->def_ingress == VG_NP_DENY ? "deny" : "allow"));
 			json_object_object_add(o, "entries", json_object_new_int64(p->nents));
+			json_object_object_add(o, "ingress_entries", json_object_new_int64(p->ningress));
 			json_object_object_add(o, "blocklist_entries",
 					       json_object_new_int64(p->blocklist_entries));
 		}
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
 		json_object_put(o);
 	} else if (p) {
-		printf("ok: %s — %s, default %s, %zu entries, %zu blocklist lines\n", p->files,
+		printf("ok: %s — %s, default egress %s, ingress %s, %zu entries (%zu ingress), "
+		       "%zu blocklist lines\n", p->files,
 		       p->mode == VG_NP_ENFORCE ? "enforce" : "audit",
-		       p->def_egress == VG_NP_DENY ? "deny" : "allow", p->nents,
+		       p->def_egress == VG_NP_DENY ? "deny" : "allow",
+		       p->def_ingress == VG_NP_DENY ? "deny" : "allow", p->nents, p->ningress,
 		       p->blocklist_entries);
 	} else {
 		vg_rule_errors_print(&errs, stderr);
@@ -120,9 +127,11 @@ void vg_netpolicy_render_status(struct json_object *np)
 									      : "NOT ATTACHED",
 	       js(np, "cgroup_root"));
 	if (json_object_get_boolean(json_object_object_get(np, "installed")))
-		printf("  policy: %s — %s, default %s, %s entries, %s prefixes, %s names, %s blocklist "
-		       "lines; loaded in %.0f ms; kernel memory %s bytes\n",
-		       js(np, "files"), js(np, "mode"), js(np, "default_egress"), js(np, "entries"),
+		printf("  policy: %s — %s, default egress %s, ingress %s, %s entries (%s ingress), %s "
+		       "prefixes, %s names, %s blocklist lines; loaded in %.0f ms; kernel memory %s "
+		       "bytes\n",
+		       js(np, "files"), js(np, "mode"), js(np, "default_egress"),
+		       js(np, "default_ingress"), js(np, "entries"), js(np, "ingress_entries"),
 		       js(np, "prefixes"), js(np, "names"), js(np, "blocklist_entries"),
 		       json_object_get_double(json_object_object_get(np, "load_ms")),
 		       js(mem, "total"));

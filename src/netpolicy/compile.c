@@ -59,7 +59,13 @@ static int dom_cmp(const void *a, const void *b)
 	return x->ent < y->ent ? -1 : x->ent > y->ent;
 }
 
-/* Does an entry apply to everything (no scope, port or protocol)? Then none after it matters. */
+static bool ingress_of(const struct vg_np_policy *p, uint32_t id)
+{
+	return p->ents[(id & ~VG_NP_SUB) - 1].k.flags & VG_NPE_INGRESS;
+}
+
+/* Does an entry apply to everything (no scope, port or protocol)? Then none after it of its
+ * direction (egress, ingress: the kernel passes the other's over) matters. */
 static bool unconditional(const struct vg_np_policy *p, uint32_t id)
 {
 	const struct vg_np_entry *e = &p->ents[(id & ~VG_NP_SUB) - 1].k;
@@ -220,15 +226,17 @@ static int build_prefixes(struct vg_np_policy *p, struct vg_np_kmaps *k, char *w
 	for (size_t i = 0; i < t.nu; i++) {
 		const struct upfx *u = &t.u[i];
 		uint32_t ids[VG_NP_CAND * 4];
-		size_t n = 0;
-		bool done = false;
+		size_t n = 0, kept = 0;
+		/* per direction (0 egress, 1 ingress): an entry that always applies was met; a
+		 * policy without ingress entries has none to look for */
+		bool done[2] = { false, p->ningress == 0 };
 
 		for (size_t j = 0; j < u->n && n < sizeof(ids) / sizeof(ids[0]); j++) {
 			ids[n++] = p->pfx[u->first + j].ent;
-			done |= unconditional(p, ids[n - 1]);
+			done[ingress_of(p, ids[n - 1])] |= unconditional(p, ids[n - 1]);
 		}
 		/* the fall-backs: entries of shorter prefixes holding this one */
-		for (int len = u->len - 1; !done && len >= 0; len--) {
+		for (int len = u->len - 1; !(done[0] && done[1]) && len >= 0; len--) {
 			uint8_t m[16];
 			const struct upfx *c;
 
@@ -238,17 +246,22 @@ static int build_prefixes(struct vg_np_policy *p, struct vg_np_kmaps *k, char *w
 			c = ptab_find(&t, m, len);
 			for (size_t j = 0; c && j < c->n && n < sizeof(ids) / sizeof(ids[0]); j++) {
 				ids[n++] = p->pfx[c->first + j].ent;
-				done |= unconditional(p, ids[n - 1]);
+				done[ingress_of(p, ids[n - 1])] |= unconditional(p, ids[n - 1]);
 			}
 		}
 		sort_pol = p;
 		qsort(ids, n, sizeof(ids[0]), id_cmp);
-		/* nothing after an entry that always applies can be reached */
-		for (size_t j = 0; j < n; j++)
-			if (unconditional(p, ids[j])) {
-				n = j + 1;
-				break;
-			}
+		/* nothing of a direction after an entry of it that always applies can be reached */
+		done[0] = done[1] = false;
+		for (size_t j = 0; j < n; j++) {
+			bool in = ingress_of(p, ids[j]);
+
+			if (done[in])
+				continue;
+			ids[kept++] = ids[j];
+			done[in] = unconditional(p, ids[j]);
+		}
+		n = kept;
 		if (n > VG_NP_CAND) {
 			k->truncated++;
 			n = VG_NP_CAND;

@@ -41,13 +41,16 @@ static const char *const prog_names[] = { "vg_np_connect4", "vg_np_connect6", "v
 
 /* The findings' rules: documented in docs/network-policy.md ("Findings"). */
 enum np_rule { R_DENY, R_C2, R_MINING, R_DYNDNS, R_QUARANTINE, R_METADATA, R_STRATUM,
-	       R_DNS_TUNNEL, R_PORTSCAN, R_DNS_MANY, R_LISTEN, R_MAX };
+	       R_DNS_TUNNEL, R_PORTSCAN, R_DNS_MANY, R_LISTEN, R_INGRESS, R_MAX };
 static const struct {
 	const char *id, *title, *tactic, *technique;
 	enum vg_severity sev;
 } rule_defs[R_MAX] = {
 	[R_DENY] = { "net-policy-deny", "Network policy: destination denied", "TA0011", "T1071",
 		     VG_SEV_MEDIUM },
+	[R_INGRESS] = { "net-policy-ingress-deny",
+			"Network policy: inbound connection or datagram denied", "TA0008", "T1021",
+			VG_SEV_MEDIUM },
 	[R_C2] = { "net-blocklist", "Connection to or DNS lookup of a blocklisted destination",
 		   "TA0011", "T1071", VG_SEV_HIGH },
 	[R_MINING] = { "net-mining-pool", "Connection to or DNS lookup of a crypto-mining pool",
@@ -369,9 +372,11 @@ static int install(struct vg_netpolicy *np, int gen, struct vg_np_policy *p,
 		   struct vg_np_kmaps *k)
 {
 	struct vg_np_conf conf = { .loaded = 1, .mode = p->mode, .def_egress = p->def_egress,
-				   .entries = p->nents, .pol_gen = np->pol_gen,
-				   .pol_mask = p->npolrefs ? np->pol_mask : 0 };
-	struct vg_np_state st = { .gen = gen };
+				   .def_ingress = p->def_ingress, .entries = p->nents,
+				   .pol_gen = np->pol_gen, .pol_mask = p->npolrefs ? np->pol_mask : 0 };
+	/* inbound packets call the decision only when this policy has one to take */
+	struct vg_np_state st = { .gen = gen,
+				  .ingress = p->ningress || p->def_ingress == VG_NP_DENY };
 	uint32_t key = gen, zero = 0;
 	int fds[3] = { k->lpm, k->dom, k->ent };
 
@@ -700,10 +705,13 @@ static int load(struct vg_netpolicy *np, const char *why)
 	np->st.parse_ns = p->parse_ns;
 	np->st.compile_ns = t1 - t0;
 	pthread_mutex_unlock(&np->lock);
-	set_result(np, true, "loaded %s: %s, default %s, %zu entries, %zu prefixes, %zu names, "
-		   "%zu blocklist lines, %zu RuntimePolicy network rules in %.0f ms", p->files,
+	set_result(np, true, "loaded %s: %s, default egress %s, ingress %s, %zu entries (%zu "
+		   "ingress), %zu prefixes, %zu names, %zu blocklist lines, %zu RuntimePolicy "
+		   "network rules in %.0f ms", p->files,
 		   p->mode == VG_NP_ENFORCE ? "enforce" : "audit",
-		   p->def_egress == VG_NP_DENY ? "deny" : "allow", p->nents, k.nprefixes, k.nnames,
+		   p->def_egress == VG_NP_DENY ? "deny" : "allow",
+		   p->def_ingress == VG_NP_DENY ? "deny" : "allow", p->nents, p->ningress,
+		   k.nprefixes, k.nnames,
 		   p->blocklist_entries, p->npolrefs, (p->parse_ns + (t1 - t0)) / 1e6);
 	vg_info("network policy (%s): %s", why, np->st.last);
 	return 0;
@@ -833,7 +841,7 @@ void vg_netpolicy_on_timer(struct vg_netpolicy *np)
 static const char *hook_name(unsigned h)
 {
 	static const char *const n[] = { "?", "connect4", "connect6", "sendmsg4", "sendmsg6",
-					 "dns_query", "dns_answer", "egress", "listen" };
+					 "dns_query", "dns_answer", "egress", "listen", "ingress" };
 
 	return h < sizeof(n) / sizeof(n[0]) ? n[h] : "?";
 }
@@ -882,6 +890,9 @@ static const char *guarantee(const struct vg_np_msg *m)
 	case VG_NPH_DNS_ANSWER:
 		return "the answer's addresses are refused in the kernel (connect/sendmsg) from its "
 		       "arrival for its TTL";
+	case VG_NPH_INGRESS:
+		return "dropped in the kernel (cgroup_skb ingress) on arrival: the socket never "
+		       "saw it (a connection: its SYN, so it was never made)";
 	default:
 		return "refused in the kernel (cgroup connect/sendmsg hook) before any packet was "
 		       "sent: the caller got EPERM";
@@ -1119,6 +1130,8 @@ void vg_netpolicy_msg(struct vg_netpolicy *np, const void *data, size_t len)
 		rule = R_DYNDNS;
 	else if (e && e->category == VG_NPC_C2)
 		rule = R_C2;
+	else if (m->hook == VG_NPH_INGRESS)
+		rule = R_INGRESS;
 	if (m->hook != VG_NPH_DNS_QUERY)
 		vg_np_addr_str(m->addr, addr, sizeof(addr));
 	if (m->name_len)
@@ -1140,19 +1153,25 @@ void vg_netpolicy_msg(struct vg_netpolicy *np, const void *data, size_t len)
 	if (m->port)
 		snprintf(port, sizeof(port), "%u", m->port);
 	snprintf(net, sizeof(net),
-		 "{\"direction\":\"egress\",\"hook\":\"%s\",\"protocol\":\"%s\",\"family\":%u,"
+		 "{\"direction\":\"%s\",\"hook\":\"%s\",\"protocol\":\"%s\",\"family\":%u,"
 		 "\"address\":%s,\"port\":%s,\"domain\":%s,\"blocked\":%s,"
 		 "\"policy\":{\"mode\":\"%s\",\"reason\":\"%s\",\"entry\":%s,\"match\":%s,"
 		 "\"source\":%s,\"runtime_policy\":%s},\"guarantee\":\"%s\"}",
-		 hook_name(m->hook), proto, m->family, addr[0] ? jaddr : "null", port,
+		 m->hook == VG_NPH_INGRESS ? "ingress" : "egress", hook_name(m->hook), proto, m->family, addr[0] ? jaddr : "null", port,
 		 name[0] ? jname : "null", m->blocked ? "true" : "false",
 		 pr ? (pr->audit ? "audit" : "enforce") :
 		 !p ? "enforce" : p->mode == VG_NP_ENFORCE ? "enforce" : "audit",
 		 reason_name(m->reason), entry, e ? jmatch : "null", e ? jsrc : "null", jpol,
 		 guarantee(m));
-	snprintf(text, sizeof(text), "%s %s%s%s%s%s (%s%s%s)", hook_name(m->hook), addr,
-		 name[0] && addr[0] ? " " : "", name, m->port ? ":" : "", m->port ? port : "",
-		 reason_name(m->reason), e ? " " : "", e ? (e->what ? e->what : e->source) : "");
+	if (m->hook == VG_NPH_INGRESS)
+		snprintf(text, sizeof(text), "inbound %s from %s to local port %s (%s%s%s)", proto,
+			 addr, port, reason_name(m->reason), e ? " " : "",
+			 e ? (e->what ? e->what : e->source) : "");
+	else
+		snprintf(text, sizeof(text), "%s %s%s%s%s%s (%s%s%s)", hook_name(m->hook), addr,
+			 name[0] && addr[0] ? " " : "", name, m->port ? ":" : "",
+			 m->port ? port : "", reason_name(m->reason), e ? " " : "",
+			 e ? (e->what ? e->what : e->source) : "");
 	x.rule = &np->rules[rule];
 	x.proc = m->proc;
 	x.uid = m->uid;
@@ -1444,6 +1463,9 @@ static const char *const np_stat_names[VG_NPS_MAX] = {
 	[VG_NPS_WATCH] = "detection_candidates",
 	[VG_NPS_POL_SIGNALS] = "policy_signals",
 	[VG_NPS_POL_STALE] = "policy_signals_stale",
+	[VG_NPS_IN_CHECKED] = "inbound_decisions",
+	[VG_NPS_IN_DENIED] = "inbound_denied",
+	[VG_NPS_IN_AUDITED] = "inbound_audited",
 };
 
 static uint64_t np_stat(struct vg_netpolicy *np, uint32_t k)
@@ -1488,6 +1510,11 @@ struct json_object *vg_netpolicy_status(struct vg_netpolicy *np)
 			       p ? json_object_new_string(p->def_egress == VG_NP_DENY ? "deny"
 										     : "allow")
 				 : NULL);
+	json_object_object_add(o, "default_ingress",
+			       p ? json_object_new_string(p->def_ingress == VG_NP_DENY ? "deny"
+										      : "allow")
+				 : NULL);
+	json_object_object_add(o, "ingress_entries", json_object_new_int64(p ? p->ningress : 0));
 	json_object_object_add(o, "generation", p ? json_object_new_int(gen) : NULL);
 	json_object_object_add(o, "entries", json_object_new_int64(p ? p->nents : 0));
 	json_object_object_add(o, "prefixes", json_object_new_int64(k ? k->nprefixes : 0));

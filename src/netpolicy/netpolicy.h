@@ -64,6 +64,8 @@ struct vg_np_policy {
 	char *files;            /* the files it came from, ", "-separated */
 	int mode;               /* enum vg_np_mode */
 	int def_egress;         /* enum vg_np_verdict */
+	int def_ingress;        /* enum vg_np_verdict: inbound traffic no ingress entry matches */
+	size_t ningress;        /* ingress entries (VG_NPE_INGRESS) */
 	struct vg_np_ent *ents; /* id i+1 at index i (id 0: none) */
 	size_t nents, capents;
 	struct vg_np_prefix *pfx;

@@ -795,9 +795,66 @@ static void parse_blocklists(struct y_ctx *c, yaml_node_t *n, struct vg_np_polic
 	}
 }
 
+/*
+ * ingress: {allow: [...], deny: [...]}: entries as in allow:/deny: (cidr, ip, ports, proto,
+ * scopes) deciding inbound traffic — cidr/ip the peer, ports the local port, scopes the
+ * receiving socket's owner. No domain: an inbound peer has no name the policy saw.
+ */
+static void parse_ingress(struct y_ctx *c, yaml_node_t *n, struct vg_np_policy *p)
+{
+	static const char *const keys[] = { "allow", "deny", NULL };
+	static const char *const lists[] = { "allow", "deny" };
+
+	if (y_is_null(n) || !y_want_map(c, n, "ingress"))
+		return;
+	y_check_keys(c, n, "ingress", keys);
+	for (int l = 0; l < 2; l++) {
+		yaml_node_t *v = y_get(c, n, lists[l]);
+		char f[Y_FIELD_MAX];
+
+		if (!v || y_is_null(v))
+			continue;
+		y_field(f, "ingress", lists[l]);
+		if (v->type != YAML_SEQUENCE_NODE) {
+			y_err(c, v, f, "expected a list of entries, found %s", y_kind(v));
+			continue;
+		}
+		for (yaml_node_item_t *it = v->data.sequence.items.start;
+		     it < v->data.sequence.items.top; it++) {
+			yaml_node_t *item = y_node(c, *it);
+			size_t idx = it - v->data.sequence.items.start, before = p->nents;
+			char field[Y_FIELD_MAX];
+
+			snprintf(field, sizeof(field), "ingress.%s[%zu]", lists[l], idx);
+			if (item && item->type == YAML_MAPPING_NODE && y_get(c, item, "domain")) {
+				char df[Y_FIELD_MAX];
+
+				y_field(df, field, "domain");
+				y_err(c, y_get(c, item, "domain"), df, "an ingress entry matches the "
+				      "peer's address (cidr, ip): an inbound peer has no name");
+				continue;
+			}
+			parse_item(c, item, "ingress.", lists[l], idx, p);
+			for (size_t i = before; i < p->nents; i++) {
+				struct vg_np_ent *e = &p->ents[i];
+				char *what = NULL;
+
+				e->k.flags |= VG_NPE_INGRESS;
+				e->list = l ? "ingress.deny" : "ingress.allow";
+				if (e->what && asprintf(&what, "inbound from %s", e->what) > 0) {
+					free(e->what);
+					e->what = what;
+				}
+				p->ningress++;
+			}
+		}
+	}
+}
+
 static void parse_top(struct y_ctx *c, yaml_node_t *root, bool first, struct vg_np_policy *p)
 {
-	static const char *const keys[] = { "mode", "default", "allow", "deny", "blocklists", NULL };
+	static const char *const keys[] = { "mode", "default", "allow", "deny", "ingress",
+					    "blocklists", NULL };
 	static const char *const modes[] = { "audit", "enforce", NULL };
 	static const char *const verdicts[] = { "allow", "deny", NULL };
 	static const char *const lists[] = { "allow", "deny" };
@@ -814,18 +871,23 @@ static void parse_top(struct y_ctx *c, yaml_node_t *root, bool first, struct vg_
 			p->mode = i == 1 ? VG_NP_ENFORCE : VG_NP_AUDIT;
 	}
 	if ((v = y_get(c, root, "default"))) {
-		static const char *const dkeys[] = { "egress", NULL };
-		yaml_node_t *d = v;
+		static const char *const dkeys[] = { "egress", "ingress", NULL };
+		yaml_node_t *d = v, *din = NULL;
 
 		if (v->type == YAML_MAPPING_NODE) {
 			y_check_keys(c, v, "default", dkeys);
 			d = y_get(c, v, "egress");
+			din = y_get(c, v, "ingress");
 		}
-		if (!first)
+		if (!first) {
 			y_err(c, v, "default", "default is set by the first policy file only");
-		else if (d && !y_get_enum(c, d, v == d ? "default" : "default.egress", "verdict",
-					  verdicts, &i))
-			p->def_egress = i == 1 ? VG_NP_DENY : VG_NP_ALLOW;
+		} else {
+			if (d && !y_get_enum(c, d, v == d ? "default" : "default.egress", "verdict",
+					     verdicts, &i))
+				p->def_egress = i == 1 ? VG_NP_DENY : VG_NP_ALLOW;
+			if (din && !y_get_enum(c, din, "default.ingress", "verdict", verdicts, &i))
+				p->def_ingress = i == 1 ? VG_NP_DENY : VG_NP_ALLOW;
+		}
 	}
 	for (int l = 0; l < 2; l++) {
 		v = y_get(c, root, lists[l]);
@@ -840,6 +902,8 @@ static void parse_top(struct y_ctx *c, yaml_node_t *root, bool first, struct vg_
 			parse_item(c, y_node(c, *it), "", lists[l],
 				   it - v->data.sequence.items.start, p);
 	}
+	if ((v = y_get(c, root, "ingress")))
+		parse_ingress(c, v, p);
 	if ((v = y_get(c, root, "blocklists")) && !y_is_null(v))
 		parse_blocklists(c, v, p);
 }
@@ -906,6 +970,7 @@ struct vg_np_policy *vg_np_policy_new(void)
 		return NULL;
 	p->mode = VG_NP_ENFORCE;
 	p->def_egress = VG_NP_ALLOW;
+	p->def_ingress = VG_NP_ALLOW;
 	return p;
 }
 

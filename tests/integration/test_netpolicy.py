@@ -331,6 +331,147 @@ print(json.dumps({{"pid": os.getpid(), "ip": connect({net.ip[3]!r}), "ok": conne
         reload(vigil, pol)
 
 
+# ---------------------------------------------------------------- inbound traffic (ingress:)
+
+# Listeners on this side (HOST_IP), each reporting what reached it: a TCP port the ingress
+# entries close, one they leave open, a UDP port they close.
+IN_DENY, IN_OK, IN_UDP = 18480, 18481, 19480
+LISTENERS = r"""
+import json, os, socket, sys, threading
+host = sys.argv[1]
+got = {"tcp_deny": 0, "tcp_ok": 0, "udp": 0}
+def tcp(port, key):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((host, port)); s.listen(16)
+    while True:
+        c, _ = s.accept(); got[key] += 1; c.close()
+def udp(port):
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind((host, port))
+    while True:
+        u.recvfrom(100); got["udp"] += 1
+threading.Thread(target=tcp, args=(%d, "tcp_deny"), daemon=True).start()
+threading.Thread(target=tcp, args=(%d, "tcp_ok"), daemon=True).start()
+threading.Thread(target=udp, args=(%d,), daemon=True).start()
+print("ready", flush=True)
+for line in sys.stdin:
+    print(json.dumps(got), flush=True)
+""" % (IN_DENY, IN_OK, IN_UDP)
+
+INGRESS = """\
+  - cidr: {net}.0/29              # egress, under the ingress entries' /32: still applies
+    ports: [9]
+ingress:
+  deny:
+    - cidr: {ns}/32               # nothing comes in from the namespace's address ...
+  allow:
+    - ip: {ns}
+      ports: [{ok}]               # ... but to this port
+"""
+
+
+def test_ingress_policy_drops_inbound_connections_and_datagrams_not_replies(vigil, net, pol):
+    """Ingress entries decide what reaches this side's listeners from the namespace (the
+    SYN of a connection, a datagram); this side's own connections and the replies they get
+    from the same address are not inbound traffic. Audit mode lets it all through, reported."""
+    srv = subprocess.Popen([PY, "-c", LISTENERS, net.HOST_IP], stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, text=True)
+    inside = client_prelude(net.NS_IP) + f"""
+def attempt(port):
+    s = socket.socket(); s.settimeout(1.5)
+    try:
+        s.connect(({net.HOST_IP!r}, port)); s.close(); return 'ok'
+    except socket.timeout:
+        return 'timeout'
+    except OSError as e:
+        return errno.errorcode.get(e.errno, str(e))
+r = {{"deny": attempt({IN_DENY}), "ok": attempt({IN_OK}), "udp": sendto({net.HOST_IP!r}, {IN_UDP})}}
+print(json.dumps(r))"""
+
+    def from_ns():
+        p = subprocess.run(["ip", "netns", "exec", net.ns, PY, "-c", inside],
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        return json.loads(p.stdout)
+
+    def reached():
+        time.sleep(0.5)  # the datagram, if it passed
+        srv.stdin.write("?\n")
+        srv.stdin.flush()
+        return json.loads(srv.stdout.readline())
+
+    try:
+        assert srv.stdout.readline().strip() == "ready"
+        st = reload(vigil, pol, extra=INGRESS.format(ns=net.NS_IP, ok=IN_OK, net=net.net))
+        assert st["last_load"]["ok"] and st["ingress_entries"] == 2, st
+        assert st["default_ingress"] == "allow", st
+        before = np_status(vigil)["counters"]
+        r = from_ns()
+        assert r == {"deny": "timeout", "ok": "ok", "udp": "ok"}, r  # the SYN was dropped
+        assert reached() == {"tcp_deny": 0, "tcp_ok": 1, "udp": 0}
+        # this side's own traffic to that address, and its replies, pass
+        out = net.run(f"""
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.settimeout(3)
+u.sendto(b"echo", ({net.NS_IP!r}, 9090))
+print(json.dumps({{"tcp": connect({net.NS_IP!r}), "echo": u.recvfrom(100)[0].decode(),
+                  "dns": resolve("ok.{ZONE}"), "egress": connect({net.NS_IP!r}, 9)}}))""")
+        # (the egress entry of a shorter prefix still decides for that address: the
+        # ingress deny that always applies cuts only the ingress entries after it)
+        assert out == {"tcp": "ok", "echo": "echo", "dns": [net.NS_IP], "egress": "EPERM"}, out
+        fs = wait_findings(vigil, srv.pid, 2, rule="net-policy-ingress-deny")
+        by = {f["network"]["protocol"]: f for f in fs}
+        f = by["tcp"]
+        assert f["rule"]["mitre"]["tactic"]["id"] == "TA0008", f
+        assert f["action"] == "block" and f["enforced_by"] == "cgroup", f
+        n = f["network"]
+        assert (n["direction"], n["hook"], n["address"], n["port"], n["blocked"]) == \
+            ("ingress", "ingress", net.NS_IP, IN_DENY, True), n
+        assert n["policy"]["entry"] == "ingress.deny[0]", n
+        assert n["policy"]["match"] == f"inbound from {net.NS_IP}/32", n
+        assert by["udp"]["network"]["port"] == IN_UDP, by["udp"]
+        c = np_status(vigil)["counters"]
+        assert c["inbound_denied"] - before["inbound_denied"] >= 2, c
+        assert c["inbound_decisions"] - before["inbound_decisions"] >= 3, c
+
+        st = reload(vigil, pol, mode="audit", extra=INGRESS.format(ns=net.NS_IP, ok=IN_OK, net=net.net))
+        assert st["mode"] == "audit", st
+        r = from_ns()
+        assert r == {"deny": "ok", "ok": "ok", "udp": "ok"}, r
+        assert reached() == {"tcp_deny": 1, "tcp_ok": 2, "udp": 1}
+        vigil.wait_for(lambda: [f for f in findings(vigil, srv.pid, "net-policy-ingress-deny")
+                                if not f["network"]["blocked"]], timeout=30,
+                       what="an audit finding for the inbound connection")
+        assert np_status(vigil)["counters"]["inbound_audited"] >= 1
+    finally:
+        srv.kill()
+        srv.wait()
+        st = reload(vigil, pol)
+    assert st["ingress_entries"] == 0 and st["mode"] == "enforce", st
+
+
+def test_ingress_entry_errors(vigil, pol):
+    bad = """\
+default: {egress: allow, ingress: maybe}
+ingress:
+  deny:
+    - domain: evil.example
+    - cidr: 10.1.0.0/33
+  colour: red
+"""
+    path = pol.path + ".ingress-bad.yaml"
+    with open(path, "w") as f:
+        f.write(bad)
+    check = vigil.cli("netpolicy", "check", path, check=False)
+    assert check.returncode == 1, check
+    assert check.stderr.splitlines() == [
+        f'{path}:1:35: default.ingress: unknown verdict "maybe" (expected one of allow, deny)',
+        f"{path}:4:15: ingress.deny[0].domain: an ingress entry matches the peer's address "
+        "(cidr, ip): an inbound peer has no name",
+        f'{path}:5:13: ingress.deny[1].cidr: bad CIDR "10.1.0.0/33": IPv4 prefix length must '
+        'be 0-32',
+        f'{path}:6:3: ingress.colour: unknown field "colour" (expected one of allow, deny)',
+    ], check.stderr
+
+
 # ---------------------------------------------------------------- built-in network detections
 
 

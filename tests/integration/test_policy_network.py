@@ -126,6 +126,13 @@ def wait_findings(vigil, pid, rule=None, n=1):
         findings(vigil, pid, rule)), timeout=60, what=f"{n} finding(s) of {pid}")
 
 
+def wait_to(vigil, pid, addr):
+    """The first finding of pid about address addr."""
+    return vigil.wait_for(lambda: next((x for x in findings(vigil, pid)
+                                        if x["network"]["address"] == addr), None),
+                          timeout=60, what=f"a finding of {pid} about {addr}")
+
+
 def test_block_a_cidr_for_the_target_only(vigil, pdir, base, net):
     target, other = unique_py(base), unique_py(base)
     name = "net-block-" + uuid.uuid4().hex[:6]
@@ -301,9 +308,10 @@ print(json.dumps({{"pid": os.getpid(), "a7": connect({net.ip[7]!r}), "a8": conne
     t, o = run(target, script), run(other, script)
     assert (t["a7"], t["a8"]) == ("EPERM", "EPERM"), t
     assert (o["a7"], o["a8"]) == ("ok", "EPERM"), o
-    f = [x for x in wait_findings(vigil, t["pid"]) if x["network"]["address"] == net.ip[7]][0]
+    # by address too: an earlier process with the same pid may have findings of its own
+    f = wait_to(vigil, t["pid"], net.ip[7])
     assert f["rule"]["id"] == f"policy/{name}/0", f
-    g = [x for x in wait_findings(vigil, o["pid"]) if x["network"]["address"] == net.ip[8]][0]
+    g = wait_to(vigil, o["pid"], net.ip[8])
     assert g["rule"]["id"] == "net-policy-deny" and g["network"]["policy"]["runtime_policy"] is None
     remove(vigil, pdir, name)
 

@@ -139,6 +139,42 @@ static void test_ranks_follow_the_documented_precedence(void **st)
 	vg_rule_errors_free(&errs);
 }
 
+static void test_ingress_entries(void **st)
+{
+	char *path = write_tmp("default: {egress: allow, ingress: deny}\n"
+			       "deny:\n"
+			       "  - cidr: 10.0.0.0/8\n"
+			       "ingress:\n"
+			       "  deny:\n"
+			       "    - cidr: 0.0.0.0/0\n"
+			       "      ports: [22]\n"
+			       "  allow:\n"
+			       "    - cidr: 10.0.0.0/8\n"
+			       "      ports: [22]\n"
+			       "      exe: /usr/sbin/sshd\n");
+	struct vg_rule_errors errs = {};
+	struct vg_np_policy *p = vg_np_policy_load(&path, 1, &errs);
+	const struct vg_np_ent *eg, *d, *a;
+
+	unlink(path);
+	assert_non_null(p);
+	assert_int_equal(p->def_egress, VG_NP_ALLOW);
+	assert_int_equal(p->def_ingress, VG_NP_DENY);
+	assert_int_equal(p->nents, 3);
+	assert_int_equal(p->ningress, 2);
+	eg = by_what(p, "deny", "10.0.0.0/8");
+	d = by_what(p, "ingress.deny", "inbound from 0.0.0.0/0 port 22");
+	a = by_what(p, "ingress.allow", "inbound from 10.0.0.0/8 port 22 exe=/usr/sbin/sshd");
+	assert_false(eg->k.flags & VG_NPE_INGRESS);
+	assert_true(d->k.flags & VG_NPE_INGRESS);
+	assert_true(a->k.flags & VG_NPE_INGRESS);
+	/* the same precedence as egress: the longer prefix wins */
+	assert_true(a->k.rank > d->k.rank);
+	assert_int_equal(d->k.port_lo, 22);
+	vg_np_policy_free(p);
+	vg_rule_errors_free(&errs);
+}
+
 static void test_errors_name_file_line_and_field(void **st)
 {
 	char *path = write_tmp("mode: enforce\n"
@@ -220,6 +256,7 @@ int main(void)
 		cmocka_unit_test(test_cidr_parse),
 		cmocka_unit_test(test_domain_hash_folds_labels_from_the_right),
 		cmocka_unit_test(test_ranks_follow_the_documented_precedence),
+		cmocka_unit_test(test_ingress_entries),
 		cmocka_unit_test(test_errors_name_file_line_and_field),
 		cmocka_unit_test(test_blocklist_path_too_long_is_an_error),
 		cmocka_unit_test(test_blocklist_lines),

@@ -2,7 +2,9 @@
 # hook refuses the target with EPERM (its target decided in the kernel: an exe prefix),
 # the same binary elsewhere still reaches the stack; kill: SIGKILL at connect()'s exit.
 # No server: the bystander's "Connection refused" shows its connect got through.
-# vm-timeout: 200
+# Then the network policy's ingress part (docs/network-policy.md, "Inbound traffic"):
+# default deny for inbound, one listener's port allowed from loopback.
+# vm-timeout: 320
 . /vm/guest.sh
 need_bin vigil
 export VIGIL_SOCKET=/run/vigil/vm.sock
@@ -62,3 +64,37 @@ wait $pid
 f=$(cat /tmp/out | tr -d ' ')
 expect 'a finding for the refusal, enforced_by cgroup' has "$f" '"action":"block","enforced_by":"cgroup","enforcement":{"policy":"vm-net-deny"'
 expect 'a finding for the kill, enforced_by signal' has "$f" '"action":"kill","enforced_by":"signal","enforcement":{"policy":"vm-net-kill"'
+
+# Ingress: inbound default deny, one port allowed. The allowed connection's replies (the
+# SYN-ACK to the connecting socket) are not inbound traffic; the other listener's SYN is
+# dropped, so that connect times out and the listener gets nothing.
+cat >/tmp/pol/ingress.yaml <<'Y'
+default: {egress: allow, ingress: deny}
+ingress:
+  allow:
+    - ip: 127.0.0.1
+      ports: [8080]
+Y
+vigil netpolicy check /tmp/pol/ingress.yaml || fail "netpolicy check (ingress)"
+start_vigil --network-policy /tmp/pol/ingress.yaml
+/tmp/net/ok/nc -l -p 8080 >/tmp/in-ok.out &
+l1=$!
+/tmp/net/ok/nc -l -p 8081 >/tmp/in-deny.out &
+l2=$!
+sleep 1
+echo allowed | /tmp/net/ok/nc -w 3 127.0.0.1 8080
+rc=0
+echo denied | /tmp/net/ok/nc -w 3 127.0.0.1 8081 || rc=$?
+sleep 1
+expect 'ingress: the allowed port got its data' grep -q allowed /tmp/in-ok.out
+expect "ingress: the other listener's connect failed (its SYN dropped)" test "$rc" != 0
+expect '... and that listener got nothing' sh -c '! test -s /tmp/in-deny.out'
+st=$(vigil status --json | tr -d ' \n')
+in_denied() { echo "$st" | grep -q '"inbound_denied":[1-9]'; }
+expect 'status: inbound decisions denied' in_denied
+kill $l1 $l2 2>/dev/null
+kill -TERM $pid
+wait $pid
+f=$(cat /tmp/out | tr -d ' ')
+expect 'a finding for the dropped connection: ingress, default, port 8081' has "$f" '"direction":"ingress","hook":"ingress","protocol":"tcp","family":4,"address":"127.0.0.1","port":8081'
+expect '... by the ingress rule, decided by the default' has "$f" '"reason":"default"'
