@@ -335,14 +335,15 @@ print(json.dumps({{"pid": os.getpid(), "ip": connect({net.ip[3]!r}), "ok": conne
 
 # Listeners on this side (HOST_IP), each reporting what reached it: a TCP port the ingress
 # entries close, one they leave open, a UDP port they close.
-IN_DENY, IN_OK, IN_UDP = 18480, 18481, 19480
+IN_DENY, IN_OK, IN_UDP, IN_V6 = 18480, 18481, 19480, 18482
 LISTENERS = r"""
 import json, os, socket, sys, threading
 host = sys.argv[1]
-got = {"tcp_deny": 0, "tcp_ok": 0, "udp": 0}
-def tcp(port, key):
-    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((host, port)); s.listen(16)
+got = {"tcp_deny": 0, "tcp_ok": 0, "udp": 0, "v6": 0}
+def tcp(port, key, addr=host):
+    s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port)); s.listen(16)
     while True:
         c, _ = s.accept(); got[key] += 1; c.close()
 def udp(port):
@@ -352,10 +353,11 @@ def udp(port):
 threading.Thread(target=tcp, args=(%d, "tcp_deny"), daemon=True).start()
 threading.Thread(target=tcp, args=(%d, "tcp_ok"), daemon=True).start()
 threading.Thread(target=udp, args=(%d,), daemon=True).start()
+threading.Thread(target=tcp, args=(%d, "v6", "::1"), daemon=True).start()
 print("ready", flush=True)
 for line in sys.stdin:
     print(json.dumps(got), flush=True)
-""" % (IN_DENY, IN_OK, IN_UDP)
+""" % (IN_DENY, IN_OK, IN_UDP, IN_V6)
 
 INGRESS = """\
   - cidr: {net}.0/29              # egress, under the ingress entries' /32: still applies
@@ -363,6 +365,8 @@ INGRESS = """\
 ingress:
   deny:
     - cidr: {ns}/32               # nothing comes in from the namespace's address ...
+    - cidr: ::1/128               # (IPv6: loopback to one port)
+      ports: [{v6}]
   allow:
     - ip: {ns}
       ports: [{ok}]               # ... but to this port
@@ -401,13 +405,21 @@ print(json.dumps(r))"""
 
     try:
         assert srv.stdout.readline().strip() == "ready"
-        st = reload(vigil, pol, extra=INGRESS.format(ns=net.NS_IP, ok=IN_OK, net=net.net))
-        assert st["last_load"]["ok"] and st["ingress_entries"] == 2, st
+        st = reload(vigil, pol, extra=INGRESS.format(ns=net.NS_IP, ok=IN_OK, net=net.net, v6=IN_V6))
+        assert st["last_load"]["ok"] and st["ingress_entries"] == 3, st
         assert st["default_ingress"] == "allow", st
         before = np_status(vigil)["counters"]
         r = from_ns()
         assert r == {"deny": "timeout", "ok": "ok", "udp": "ok"}, r  # the SYN was dropped
-        assert reached() == {"tcp_deny": 0, "tcp_ok": 1, "udp": 0}
+        v6 = net.run(f"""
+s = socket.socket(socket.AF_INET6); s.settimeout(1.5)
+try:
+    s.connect(("::1", {IN_V6})); r = "ok"
+except socket.timeout:
+    r = "timeout"
+print(json.dumps(r))""")
+        assert v6 == "timeout"
+        assert reached() == {"tcp_deny": 0, "tcp_ok": 1, "udp": 0, "v6": 0}
         # this side's own traffic to that address, and its replies, pass
         out = net.run(f"""
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.settimeout(3)
@@ -417,8 +429,8 @@ print(json.dumps({{"tcp": connect({net.NS_IP!r}), "echo": u.recvfrom(100)[0].dec
         # (the egress entry of a shorter prefix still decides for that address: the
         # ingress deny that always applies cuts only the ingress entries after it)
         assert out == {"tcp": "ok", "echo": "echo", "dns": [net.NS_IP], "egress": "EPERM"}, out
-        fs = wait_findings(vigil, srv.pid, 2, rule="net-policy-ingress-deny")
-        by = {f["network"]["protocol"]: f for f in fs}
+        fs = wait_findings(vigil, srv.pid, 3, rule="net-policy-ingress-deny")
+        by = {f["network"]["protocol"]: f for f in fs if f["network"]["family"] == 4}
         f = by["tcp"]
         assert f["rule"]["mitre"]["tactic"]["id"] == "TA0008", f
         assert f["action"] == "block" and f["enforced_by"] == "cgroup", f
@@ -428,15 +440,17 @@ print(json.dumps({{"tcp": connect({net.NS_IP!r}), "echo": u.recvfrom(100)[0].dec
         assert n["policy"]["entry"] == "ingress.deny[0]", n
         assert n["policy"]["match"] == f"inbound from {net.NS_IP}/32", n
         assert by["udp"]["network"]["port"] == IN_UDP, by["udp"]
+        assert any(f["network"]["family"] == 6 and f["network"]["address"] == "::1" and
+                   f["network"]["port"] == IN_V6 for f in fs), fs
         c = np_status(vigil)["counters"]
         assert c["inbound_denied"] - before["inbound_denied"] >= 2, c
         assert c["inbound_decisions"] - before["inbound_decisions"] >= 3, c
 
-        st = reload(vigil, pol, mode="audit", extra=INGRESS.format(ns=net.NS_IP, ok=IN_OK, net=net.net))
+        st = reload(vigil, pol, mode="audit", extra=INGRESS.format(ns=net.NS_IP, ok=IN_OK, net=net.net, v6=IN_V6))
         assert st["mode"] == "audit", st
         r = from_ns()
         assert r == {"deny": "ok", "ok": "ok", "udp": "ok"}, r
-        assert reached() == {"tcp_deny": 1, "tcp_ok": 2, "udp": 1}
+        assert reached() == {"tcp_deny": 1, "tcp_ok": 2, "udp": 1, "v6": 0}
         vigil.wait_for(lambda: [f for f in findings(vigil, srv.pid, "net-policy-ingress-deny")
                                 if not f["network"]["blocked"]], timeout=30,
                        what="an audit finding for the inbound connection")
