@@ -544,6 +544,49 @@ static __always_inline void np_msg_name(struct __sk_buff *skb, struct vg_np_scra
 }
 
 /*
+ * Is the owner of the packet's socket network-quarantined? The owner as the flow table knows
+ * it — a TCP connection's row (by cookie: whoever connected, or the listener's owner), a UDP
+ * socket's or a listener's storage — in whatever context the packet goes: a retransmission,
+ * an ACK, every inbound packet run in softirq, where "current" is anybody. Counted when it
+ * is (the caller drops the packet). A global function: its frame is its own.
+ */
+__noinline int vg_np_sock_quarantined(struct __sk_buff *skb)
+{
+	struct vg_proc_key *owner = NULL;
+	struct bpf_sock *sk;
+	struct vg_flow_key k;
+	struct vg_proc *p;
+
+	if (!skb)
+		return 0;
+	sk = skb->sk; /* one load: the verifier tracks that register's NULL test */
+	if (sk)
+		sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return 0;
+	if (sk->protocol == IPPROTO_TCP_ && sk->state != 10 /* LISTEN */) {
+		struct vg_flow *f;
+
+		vg_tcp_conn_key(&k, bpf_get_socket_cookie(skb));
+		f = bpf_map_lookup_elem(&vg_flows, &k);
+		if (f)
+			owner = &f->proc;
+	} else {
+		struct vg_sock *s = bpf_sk_storage_get(&vg_socks, sk, 0, 0);
+
+		if (s)
+			owner = &s->proc;
+	}
+	if (!owner || !owner->tgid)
+		return 0;
+	p = bpf_map_lookup_elem(&vg_procs, owner);
+	if (!p || !(p->flags & VG_PF_NET_QUARANTINE))
+		return 0;
+	np_count(VG_NPS_QUARANTINE);
+	return 1;
+}
+
+/*
  * The policy's part of an egress packet: quarantine and DNS queries. Called by
  * netskb's per-packet program after it counted the packet (one program per
  * direction: a second one would cost every packet another run and another
@@ -562,9 +605,9 @@ __noinline int vg_np_skb_egress(struct __sk_buff *skb, __u64 pkt)
 	bool enforce, known;
 	int n;
 
-	/* quarantine: the socket's owner if known (DNS sockets), else the sending task
-	 * (egress of a process's own sends runs in its context). Every packet passes
-	 * here: nobody is looked up until a process has been quarantined. */
+	/* quarantine: the sending task (a process's own sends run in its context: a socket it
+	 * inherited), and the socket's owner (its retransmissions and ACKs run anywhere). Every
+	 * packet passes here: nobody is looked up until a process has been quarantined. */
 	known = vg_quarantine_any();
 	if (known) {
 		np_actor_skb(skb, &a);
@@ -572,6 +615,8 @@ __noinline int vg_np_skb_egress(struct __sk_buff *skb, __u64 pkt)
 			np_count(VG_NPS_QUARANTINE);
 			return 0;
 		}
+		if (vg_np_sock_quarantined(skb))
+			return 0;
 	}
 	if (!skb || np_pkt_unpack(pkt, &l) || l.dport != DNS_PORT)
 		return 1;

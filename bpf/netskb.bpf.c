@@ -566,9 +566,13 @@ int vg_skb_ingress(struct __sk_buff *skb)
 {
 	__u64 pkt;
 
-	if (skb_kernel_counted(skb))
+	if (!vg_quarantine_any() && skb_kernel_counted(skb))
 		return 1;
 	pkt = account(skb, false);
+	/* nothing reaches a network-quarantined process's sockets (its connections, its
+	 * listeners, its datagram sockets) */
+	if (vg_quarantine_any() && vg_np_sock_quarantined(skb))
+		return 0;
 	/* a connection to a listener, a datagram that is no reply: the ingress policy's (which
 	 * returns at once unless the policy in force has ingress entries or default deny) */
 	if ((pkt & VG_NP_PKT_INBOUND) && !vg_np_skb_inbound(skb, pkt))

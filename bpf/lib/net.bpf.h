@@ -320,5 +320,6 @@ static __always_inline int vg_pkt_parse(struct __sk_buff *skb, struct vg_pkt *p)
 int vg_np_skb_egress(struct __sk_buff *skb, __u64 pkt);
 int vg_np_skb_ingress(struct __sk_buff *skb, __u64 pkt);
 int vg_np_skb_inbound(struct __sk_buff *skb, __u64 pkt);
+int vg_np_sock_quarantined(struct __sk_buff *skb);
 
 #endif /* VG_NET_BPF_H */

@@ -340,17 +340,29 @@ def test_c2_detection_quarantines_the_process_tree(vigil, pdir, base):
     udp.bind(("127.0.0.1", 0))
     udp.settimeout(0.5)
     sent = os.path.join(base, "udp-" + uuid.uuid4().hex[:6])
-    code = ("import socket,subprocess,sys,time\n"
+    # a TCP connection of its own, made before the quarantine: nothing may leave by it (its
+    # retransmissions run in softirq, not in the process) and nothing may reach it
+    own_srv = socket.socket()
+    own_srv.bind(("127.0.0.1", 0))
+    own_srv.listen(1)
+    got_in = os.path.join(base, "in-" + uuid.uuid4().hex[:6])
+    code = ("import select,socket,subprocess,sys,time\n"
             "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
             f"u.connect(('127.0.0.1', {udp.getsockname()[1]}))\n"
+            f"own = socket.create_connection(('127.0.0.1', {own_srv.getsockname()[1]}))\n"
             "sys.stdin.readline()\n"
             "try:\n    u.send(b'from-quarantine'); r = 'sent'\n"
             "except OSError as e:\n    r = 'errno %d' % e.errno\n"
             f"open('{sent}', 'w').write(r)\n"
             f"ch = subprocess.Popen(['{PY}', '-c', {probe!r}, '{result}'])\n"
-            "print(ch.pid, flush=True)\ntime.sleep(30)\n")
+            "print(ch.pid, flush=True)\n"
+            "try:\n    own.send(b'own-out')\nexcept OSError:\n    pass\n"
+            "r, _, _ = select.select([own], [], [], 3)\n"
+            f"open('{got_in}', 'w').write(repr(own.recv(64) if r else b''))\n"
+            "time.sleep(30)\n")
     p = subprocess.Popen([shell, "-c", code], stdin=c, stdout=c)
     c.close()
+    own_peer, _ = own_srv.accept()
     try:
         f = fs.wait(lambda f: f["rule"]["id"] == "reverse-shell" and f["process"]["pid"] == p.pid,
                     what="reverse-shell finding")[0]
@@ -372,6 +384,15 @@ def test_c2_detection_quarantines_the_process_tree(vigil, pdir, base):
             assert f.read() == "errno 1"
         with pytest.raises(socket.timeout):
             udp.recv(64)
+        # its own connection: what it sends never arrives (2 s: several retransmissions) ...
+        own_peer.sendall(b"own-in")
+        own_peer.settimeout(2)
+        with pytest.raises(socket.timeout):
+            own_peer.recv(64)
+        # ... and what is sent to it never reaches it
+        vigil.wait_for(lambda: os.path.exists(got_in) and os.path.getsize(got_in), what="in")
+        with open(got_in) as f:
+            assert f.read() == "b''"
         # ... and (near miss) one from a process outside the tree arrives
         me = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         me.connect(udp.getsockname())
@@ -386,6 +407,8 @@ def test_c2_detection_quarantines_the_process_tree(vigil, pdir, base):
         peer.close()
         srv.close()
         udp.close()
+        own_peer.close()
+        own_srv.close()
     remove(vigil, pdir, "quarantine-c2")
 
 
