@@ -11,7 +11,8 @@
  *                                         drops inbound traffic the ingress entries
  *                                         deny: a connection's packets to a listener
  *                                         (its SYN: the peer never gets an answer), a
- *                                         datagram that is no reply.
+ *                                         datagram that is no reply; and every packet
+ *                                         for a quarantined process's sockets.
  * The cgroup_skb parts are global functions netskb.bpf.c's per-packet programs
  * call once they have counted the packet (vg_np_skb_egress, vg_np_skb_ingress,
  * vg_np_skb_inbound).

@@ -6,14 +6,14 @@
  * datagram that is no reply, VG_NP_PKT_INBOUND) they call once the packet is counted
  * (netpolicy.bpf.c: one program and one header parse per packet and direction).
  *
- * Hot path, every packet: a connected TCP socket's packet stops at a few loads
- * from its socket (kernel_counted): the kernel counts the connection (tcp_sock)
- * and its row is made from the socket (net.bpf.c). Any other packet (UDP, a
- * listener's handshake, TCP/53, a closed socket's last packets): the IP and L4
+ * Hot path, every packet while nothing is network-quarantined: a connected TCP socket's
+ * packet stops at a few loads from its socket (kernel_counted): the kernel counts the
+ * connection (tcp_sock) and its row is made from the socket (net.bpf.c). Any other packet
+ * (UDP, a listener's handshake, TCP/53, a closed socket's last packets): the IP and L4
  * headers read in place (direct packet access; bpf_skb_load_bytes when they are
  * not linear — the IP header is at offset 0 on these hooks), one hash lookup of
- * the flow (socket cookie + addresses), atomic adds; a first packet takes the socket's owner (vg_pkt_owner)
- * and inserts the flow. UDP with remote port 53 (and TCP segments holding one
+ * the flow (socket cookie + addresses), atomic adds; a first packet takes the socket's
+ * owner (vg_pkt_owner) and inserts the flow. UDP with remote port 53 (and TCP segments holding one
  * whole length-prefixed message) also goes to the DNS parser (lib/dns.bpf.h):
  * queries a process sent (egress) and responses it received (ingress) become
  * vg_dnsq / vg_dnsa state.
@@ -544,8 +544,10 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 
 /*
  * The policy's part is called only for the packets it looks at — on egress every packet
- * once a process has been quarantined, else UDP to port 53; on ingress UDP from port 53
- * (netpolicy.bpf.c) — a call and return of a global function cost every packet otherwise.
+ * once a process has been quarantined, else UDP to port 53; on ingress every packet once a
+ * process has been quarantined (its sockets' owner), inbound ones (the ingress entries) and
+ * UDP from port 53 (netpolicy.bpf.c) — a call and return of a global function cost every
+ * packet otherwise.
  */
 SEC("cgroup_skb/egress")
 int vg_skb_egress(struct __sk_buff *skb)

@@ -1157,7 +1157,8 @@ void vg_netpolicy_msg(struct vg_netpolicy *np, const void *data, size_t len)
 		 "\"address\":%s,\"port\":%s,\"domain\":%s,\"blocked\":%s,"
 		 "\"policy\":{\"mode\":\"%s\",\"reason\":\"%s\",\"entry\":%s,\"match\":%s,"
 		 "\"source\":%s,\"runtime_policy\":%s},\"guarantee\":\"%s\"}",
-		 m->hook == VG_NPH_INGRESS ? "ingress" : "egress", hook_name(m->hook), proto, m->family, addr[0] ? jaddr : "null", port,
+		 m->hook == VG_NPH_INGRESS ? "ingress" : "egress", hook_name(m->hook), proto,
+		 m->family, addr[0] ? jaddr : "null", port,
 		 name[0] ? jname : "null", m->blocked ? "true" : "false",
 		 pr ? (pr->audit ? "audit" : "enforce") :
 		 !p ? "enforce" : p->mode == VG_NP_ENFORCE ? "enforce" : "audit",
