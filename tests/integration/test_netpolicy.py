@@ -335,11 +335,11 @@ print(json.dumps({{"pid": os.getpid(), "ip": connect({net.ip[3]!r}), "ok": conne
 
 # Listeners on this side (HOST_IP), each reporting what reached it: a TCP port the ingress
 # entries close, one they leave open, a UDP port they close.
-IN_DENY, IN_OK, IN_UDP, IN_V6 = 18480, 18481, 19480, 18482
+IN_DENY, IN_OK, IN_UDP, IN_V6, IN_SCOPED = 18480, 18481, 19480, 18482, 18483
 LISTENERS = r"""
 import json, os, socket, sys, threading
 host = sys.argv[1]
-got = {"tcp_deny": 0, "tcp_ok": 0, "udp": 0, "v6": 0}
+got = {"tcp_deny": 0, "tcp_ok": 0, "udp": 0, "v6": 0, "scoped": 0}
 def tcp(port, key, addr=host):
     s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -354,10 +354,11 @@ threading.Thread(target=tcp, args=(%d, "tcp_deny"), daemon=True).start()
 threading.Thread(target=tcp, args=(%d, "tcp_ok"), daemon=True).start()
 threading.Thread(target=udp, args=(%d,), daemon=True).start()
 threading.Thread(target=tcp, args=(%d, "v6", "::1"), daemon=True).start()
+threading.Thread(target=tcp, args=(%d, "scoped"), daemon=True).start()
 print("ready", flush=True)
 for line in sys.stdin:
     print(json.dumps(got), flush=True)
-""" % (IN_DENY, IN_OK, IN_UDP, IN_V6)
+""" % (IN_DENY, IN_OK, IN_UDP, IN_V6, IN_SCOPED)
 
 INGRESS = """\
   - cidr: {net}.0/29              # egress, under the ingress entries' /32: still applies
@@ -370,6 +371,12 @@ ingress:
   allow:
     - ip: {ns}
       ports: [{ok}]               # ... but to this port
+    - ip: {ns}
+      ports: [{scoped}]
+      exe: {exe}                  # ... and to this one, of the listeners' executable
+    - ip: {ns}
+      ports: [{deny}]
+      exe: /usr/sbin/not-this-one # (another's: no effect)
 """
 
 
@@ -388,7 +395,8 @@ def attempt(port):
         return 'timeout'
     except OSError as e:
         return errno.errorcode.get(e.errno, str(e))
-r = {{"deny": attempt({IN_DENY}), "ok": attempt({IN_OK}), "udp": sendto({net.HOST_IP!r}, {IN_UDP})}}
+r = {{"deny": attempt({IN_DENY}), "ok": attempt({IN_OK}), "udp": sendto({net.HOST_IP!r}, {IN_UDP}),
+     "scoped": attempt({IN_SCOPED})}}
 print(json.dumps(r))"""
 
     def from_ns():
@@ -403,14 +411,18 @@ print(json.dumps(r))"""
         srv.stdin.flush()
         return json.loads(srv.stdout.readline())
 
+    ingress = INGRESS.format(ns=net.NS_IP, ok=IN_OK, net=net.net, v6=IN_V6, scoped=IN_SCOPED,
+                             deny=IN_DENY, exe=os.path.realpath(PY))
     try:
         assert srv.stdout.readline().strip() == "ready"
-        st = reload(vigil, pol, extra=INGRESS.format(ns=net.NS_IP, ok=IN_OK, net=net.net, v6=IN_V6))
-        assert st["last_load"]["ok"] and st["ingress_entries"] == 3, st
+        st = reload(vigil, pol, extra=ingress)
+        assert st["last_load"]["ok"] and st["ingress_entries"] == 5, st
         assert st["default_ingress"] == "allow", st
         before = np_status(vigil)["counters"]
         r = from_ns()
-        assert r == {"deny": "timeout", "ok": "ok", "udp": "ok"}, r  # the SYN was dropped
+        # the SYN was dropped; the exe-scoped allow holds for the listener's owner (its
+        # record, found from the listening socket in softirq)
+        assert r == {"deny": "timeout", "ok": "ok", "udp": "ok", "scoped": "ok"}, r
         v6 = net.run(f"""
 s = socket.socket(socket.AF_INET6); s.settimeout(1.5)
 try:
@@ -419,7 +431,7 @@ except socket.timeout:
     r = "timeout"
 print(json.dumps(r))""")
         assert v6 == "timeout"
-        assert reached() == {"tcp_deny": 0, "tcp_ok": 1, "udp": 0, "v6": 0}
+        assert reached() == {"tcp_deny": 0, "tcp_ok": 1, "udp": 0, "v6": 0, "scoped": 1}
         # this side's own traffic to that address, and its replies, pass
         out = net.run(f"""
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.settimeout(3)
@@ -446,11 +458,11 @@ print(json.dumps({{"tcp": connect({net.NS_IP!r}), "echo": u.recvfrom(100)[0].dec
         assert c["inbound_denied"] - before["inbound_denied"] >= 2, c
         assert c["inbound_decisions"] - before["inbound_decisions"] >= 3, c
 
-        st = reload(vigil, pol, mode="audit", extra=INGRESS.format(ns=net.NS_IP, ok=IN_OK, net=net.net, v6=IN_V6))
+        st = reload(vigil, pol, mode="audit", extra=ingress)
         assert st["mode"] == "audit", st
         r = from_ns()
-        assert r == {"deny": "ok", "ok": "ok", "udp": "ok"}, r
-        assert reached() == {"tcp_deny": 1, "tcp_ok": 2, "udp": 1, "v6": 0}
+        assert r == {"deny": "ok", "ok": "ok", "udp": "ok", "scoped": "ok"}, r
+        assert reached() == {"tcp_deny": 1, "tcp_ok": 2, "udp": 1, "v6": 0, "scoped": 2}
         vigil.wait_for(lambda: [f for f in findings(vigil, srv.pid, "net-policy-ingress-deny")
                                 if not f["network"]["blocked"]], timeout=30,
                        what="an audit finding for the inbound connection")
