@@ -552,12 +552,13 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 SEC("cgroup_skb/egress")
 int vg_skb_egress(struct __sk_buff *skb)
 {
+	bool quarantine = vg_quarantine_any(); /* read once per packet */
 	__u64 pkt;
 
-	if (!vg_quarantine_any() && skb_kernel_counted(skb))
+	if (!quarantine && skb_kernel_counted(skb))
 		return 1;
 	pkt = account(skb, true);
-	if (!vg_quarantine_any() &&
+	if (!quarantine &&
 	    (VG_NP_PKT_PROTO(pkt) != VG_IPPROTO_UDP || VG_NP_PKT_DPORT(pkt) != VG_DNS_PORT))
 		return 1;
 	return vg_np_skb_egress(skb, pkt) ? 1 : 0;
@@ -566,14 +567,15 @@ int vg_skb_egress(struct __sk_buff *skb)
 SEC("cgroup_skb/ingress")
 int vg_skb_ingress(struct __sk_buff *skb)
 {
+	bool quarantine = vg_quarantine_any(); /* read once per packet */
 	__u64 pkt;
 
-	if (!vg_quarantine_any() && skb_kernel_counted(skb))
+	if (!quarantine && skb_kernel_counted(skb))
 		return 1;
 	pkt = account(skb, false);
 	/* nothing reaches a network-quarantined process's sockets (its connections, its
 	 * listeners, its datagram sockets) */
-	if (vg_quarantine_any() && vg_np_sock_quarantined(skb))
+	if (quarantine && vg_np_sock_quarantined(skb))
 		return 0;
 	/* a connection to a listener, a datagram that is no reply: the ingress policy's (which
 	 * returns at once unless the policy in force has ingress entries or default deny) */
