@@ -17,7 +17,8 @@
  *                         listen(): the listener's owner, in its storage;
  *                         CLOSE: the row brought up to date from the socket (tcp_row:
  *                         the kernel's tcp_sock counters, addresses), closed, or
- *                         refused when it never left SYN_SENT.
+ *                         refused when it never left SYN_SENT (counted toward the
+ *                         process's port scan shape: vg_shape_event).
  *   iter/task_file        vg_flow_flush: the same for every open TCP connection a
  *                         process holds, run by the daemon before it reads the table.
  *
@@ -257,8 +258,8 @@ static __always_inline void tcp_refresh(const struct sock *sk, __u64 cookie, str
  * connection's counts, owned by the process holder (a tgid; 0: no owner, counted). A
  * socket that never had a local port sent nothing: its row says so (lport 0).
  */
-static __always_inline void tcp_row(const struct sock *sk, __u64 cookie, __u32 holder,
-				    __u32 state)
+static __always_inline struct vg_flow *tcp_row(const struct sock *sk, __u64 cookie, __u32 holder,
+					       __u32 state)
 {
 	__u64 now = bpf_ktime_get_boot_ns();
 	struct vg_flow_key k;
@@ -269,7 +270,7 @@ static __always_inline void tcp_row(const struct sock *sk, __u64 cookie, __u32 h
 	f = bpf_map_lookup_elem(&vg_flows, &k);
 	if (f) {
 		tcp_refresh(sk, cookie, f, now, state);
-		return;
+		return f;
 	}
 	tcp_refresh(sk, cookie, &nf, now, state);
 	nf.first_ns = nf.last_ns;
@@ -280,15 +281,16 @@ static __always_inline void tcp_row(const struct sock *sk, __u64 cookie, __u32 h
 		vg_net_count(VG_NS_FLOW_NEW);
 		if (!holder)
 			vg_net_count(VG_NS_SOCK_UNKNOWN);
-		return;
+		return NULL;
 	}
 	f = err == -17 /* EEXIST: made meanwhile on another CPU */ ? bpf_map_lookup_elem(&vg_flows, &k)
 								 : NULL;
 	if (!f) {
 		vg_net_count(VG_NS_FLOW_INSERT_FAIL);
-		return;
+		return NULL;
 	}
 	tcp_refresh(sk, cookie, f, now, state);
+	return f;
 }
 
 SEC("tp_btf/inet_sock_set_state")
@@ -338,16 +340,18 @@ int BPF_PROG(vg_sock_state, const struct sock *sk, int oldstate, int newstate)
 	/* CLOSE */
 	cookie = bpf_get_socket_cookie((void *)sk);
 	if (vg_sock_acct) {
-		tcp_row(sk, cookie, 0, state);
-		return 0;
+		f = tcp_row(sk, cookie, 0, state);
+	} else { /* the packets counted the row (netskb.bpf.c) */
+		vg_tcp_conn_key(&k, cookie);
+		f = bpf_map_lookup_elem(&vg_flows, &k);
+		if (f) {
+			sk_flow_key(sk, cookie, &f->wire);
+			f->state = state;
+		}
 	}
-	/* the packets counted the row (netskb.bpf.c) */
-	vg_tcp_conn_key(&k, cookie);
-	f = bpf_map_lookup_elem(&vg_flows, &k);
-	if (f) {
-		sk_flow_key(sk, cookie, &f->wire);
-		f->state = state;
-	}
+	/* a connection refused (or never answered): toward a port scan's shape */
+	if (f && state == VG_FS_REFUSED && f->init == VG_FI_CONNECT)
+		vg_shape_event(&f->proc, VG_SHAPE_SCAN, bpf_ktime_get_boot_ns(), 0);
 	return 0;
 }
 

@@ -125,6 +125,7 @@ static __noinline int dns_query(struct vg_proc_key *proc, __u64 now)
 	struct vg_scratch *sc = vg_scratch();
 	struct vg_dnsq_key k = {};
 	struct vg_dnsq q = {}, *e;
+	__u64 since = 0; /* the name asked before (toward the many-subdomains shape) */
 	int err;
 
 	if (!w || !sc)
@@ -136,8 +137,9 @@ static __noinline int dns_query(struct vg_proc_key *proc, __u64 now)
 	e = bpf_map_lookup_elem(&vg_dnsq, &k);
 	if (e) {
 		__sync_fetch_and_add(&e->queries, 1);
+		since = e->last_ns;
 		e->last_ns = now;
-		return 0;
+		goto shape;
 	}
 	q.name = intern_name(sc, w->name, w->name_len & NAME_BUF_MASK);
 	if (!q.name)
@@ -151,9 +153,13 @@ static __noinline int dns_query(struct vg_proc_key *proc, __u64 now)
 		e = bpf_map_lookup_elem(&vg_dnsq, &k);
 		if (e)
 			__sync_fetch_and_add(&e->queries, 1);
+		return 0; /* another CPU's query of it counted */
 	} else if (err) {
 		vg_net_count(VG_NS_DNS_Q_INSERT_FAIL);
+		return 0; /* not in the table: not in the walk either */
 	}
+shape:
+	vg_shape_event(proc, VG_SHAPE_MANY, now, since);
 	return 0;
 }
 

@@ -150,6 +150,69 @@ static __always_inline void vg_net_count(enum vg_net_stat s)
 		*v += 1; /* per-CPU slot */
 }
 
+/* Per process, the events that can make a shape user space judges (abi.h: vg_shape). */
+VG_MAP struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VG_SHAPES_DEFAULT);
+	__type(key, struct vg_proc_key);
+	__type(value, struct vg_net_shape);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vg_net_shape SEC(".maps");
+
+VG_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VG_SHAPE_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vg_net_due SEC(".maps");
+
+/*
+ * One event toward a shape by process proc at now (abi.h: vg_shape). since: when the
+ * same thing last happened (a name asked before: its question's last time; 0: never) —
+ * counted only once per window. Stamps the shape due when the two windows hold enough;
+ * a process whose counts cannot be kept stamps it at once (the walk judges). Runs on rare
+ * events only: a refusal, a DNS query.
+ */
+static __always_inline void vg_shape_event(const struct vg_proc_key *proc, __u32 shape, __u64 now,
+					   __u64 since)
+{
+	__u64 win = shape == VG_SHAPE_SCAN ? VG_SCAN_WINDOW_NS : VG_MANY_WINDOW_NS;
+	__u32 due = shape == VG_SHAPE_SCAN ? VG_SCAN_DUE : VG_MANY_MIN, k = shape;
+	struct vg_net_shape *s;
+	struct vg_shape_win *w;
+	__u64 *stamp;
+
+	if (!proc->tgid) /* no process: no shape */
+		return;
+	s = bpf_map_lookup_elem(&vg_net_shape, proc);
+	if (!s) {
+		struct vg_net_shape z = {};
+
+		bpf_map_update_elem(&vg_net_shape, proc, &z, BPF_NOEXIST);
+		s = bpf_map_lookup_elem(&vg_net_shape, proc);
+	}
+	if (s) {
+		w = &s->w[shape & 1];
+		if (now - w->start >= win) { /* a new window: the last one is the one before */
+			w->prev = now - w->start >= 2 * win ? 0 : w->cur;
+			w->cur = 0;
+			w->start = now;
+		}
+		if (since >= w->start)
+			return; /* already counted in this window */
+		__sync_fetch_and_add(&w->cur, 1);
+		if (w->cur + w->prev < due)
+			return;
+	} else {
+		vg_net_count(VG_NS_SHAPE_NO_ROW);
+	}
+	vg_net_count(VG_NS_SHAPE_DUE);
+	stamp = bpf_map_lookup_elem(&vg_net_due, &k);
+	if (stamp)
+		*stamp = now;
+}
+
 /* IPv4 address (network order) as a v4-mapped vg_ip. */
 static __always_inline void vg_ip_v4(struct vg_ip *a, __u32 v4)
 {

@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define VG_ABI_VERSION 9
+#define VG_ABI_VERSION 10
 #define VG_ABI_MAGIC 0x5649474c /* "VIGL" */
 
 #define VG_COMM_LEN 16
@@ -531,6 +531,42 @@ struct vg_dnsa {
 	__u32 count;     /* responses that carried it */
 };
 
+/*
+ * Shapes judged in user space over the tables (src/netpolicy): a port scan (many
+ * destinations, mostly refused) over the flows, many unique subdomains of one domain over
+ * the DNS questions. Walking a table is costly (64k flows: 11 MB copied), so the daemon
+ * walks one only when the kernel found it due: per process (vg_net_shape), the kernel
+ * counts the events that can make the shape — refused TCP connections; distinct names
+ * asked, each once per window — over two fixed windows, the current one and the one
+ * before (every sliding window of that length lies within the two), and when their sum
+ * reaches the least that could make the shape, it stamps the shape's slot in vg_net_due
+ * with the time. The count is a necessary condition: the walk decides.
+ */
+enum vg_shape {
+	VG_SHAPE_SCAN = 0, /* refused TCP connections */
+	VG_SHAPE_MANY = 1, /* distinct (name, qtype) asked */
+	VG_SHAPE_MAX
+};
+#define VG_SCAN_WINDOW_NS 30000000000ULL
+#define VG_SCAN_MIN_DESTS 20
+#define VG_SCAN_REFUSED_PCT 70
+/* the fewest refusals that can make a scan: 14 */
+#define VG_SCAN_DUE ((VG_SCAN_MIN_DESTS * VG_SCAN_REFUSED_PCT + 99) / 100)
+#define VG_MANY_WINDOW_NS 60000000000ULL
+#define VG_MANY_MIN 40
+#define VG_SHAPES_DEFAULT 4096 /* processes counted at once (LRU: the least recent go) */
+
+struct vg_shape_win {
+	__u64 start;     /* CLOCK_BOOTTIME: the current window's start */
+	__u32 prev, cur; /* events in the window before (0 if it was not the last one), in this */
+};
+
+struct vg_net_shape { /* vg_net_shape: struct vg_proc_key -> this */
+	struct vg_shape_win w[VG_SHAPE_MAX];
+};
+/* vg_net_due: an array of VG_SHAPE_MAX __u64, the time each shape was last found due
+ * (0: never) */
+
 /* Network counters, one slot each in the per-CPU vg_net_stats map (and vg_net_ustats
  * for the daemon's own). Never silent: every skip and every full table is here. */
 enum vg_net_stat {
@@ -557,6 +593,9 @@ enum vg_net_stat {
 				 * a header, a connection with no row: not parsed */
 	VG_NS_DNS_STR_FAIL,     /* name could not be interned (string table full) */
 	VG_NS_DNS_EVICT,        /* DNS entries removed with their process / after TTL (user space) */
+	VG_NS_SHAPE_DUE,        /* events that found a shape due (vg_net_due): table walks asked */
+	VG_NS_SHAPE_NO_ROW,     /* a process's shape counts could not be kept (no memory): the
+				 * event asks for the walk */
 	VG_NS_MAX
 };
 

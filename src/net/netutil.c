@@ -64,6 +64,8 @@ const char *vg_net_stat_name(enum vg_net_stat st)
 		[VG_NS_DNS_TCP] = "dns_tcp_not_parsed",
 		[VG_NS_DNS_STR_FAIL] = "dns_name_not_interned",
 		[VG_NS_DNS_EVICT] = "dns_entries_evicted",
+		[VG_NS_SHAPE_DUE] = "shape_walks_asked",
+		[VG_NS_SHAPE_NO_ROW] = "shape_counts_lost",
 	};
 
 	return st < VG_NS_MAX && names[st] ? names[st] : "?";

@@ -78,21 +78,23 @@ static const struct {
 			 "T1046", VG_SEV_MEDIUM },
 };
 
-/* Port scan shape, judged every SCAN_EVERY_NS over the flow table (net-state's
- * vg_flows: per process and destination, TCP state): in the last SCAN_WINDOW_NS
- * at least SCAN_MIN_DESTS distinct (address, port) connected to, SCAN_REFUSED_PCT
- * percent refused. Once per process. */
+/* Port scan shape, judged over the flow table (net-state's vg_flows: per process and
+ * destination, TCP state): in the last VG_SCAN_WINDOW_NS at least VG_SCAN_MIN_DESTS
+ * distinct (address, port) connected to, VG_SCAN_REFUSED_PCT percent refused. Once per
+ * process. The table is walked only when the kernel found the shape due (abi.h:
+ * vg_shape: enough refusals by one process), at most every SCAN_EVERY_NS. */
 #define SCAN_EVERY_NS 2000000000ULL
-#define SCAN_WINDOW_NS 30000000000ULL
-#define SCAN_MIN_DESTS 20
-#define SCAN_REFUSED_PCT 70
+#define SCAN_WINDOW_NS VG_SCAN_WINDOW_NS
+#define SCAN_MIN_DESTS VG_SCAN_MIN_DESTS
+#define SCAN_REFUSED_PCT VG_SCAN_REFUSED_PCT
 #define SCAN_PROCS 256
 /* Many unique subdomains: in the last MANY_WINDOW_NS one process asked at least
  * MANY_MIN distinct names under one parent domain (its last two labels), read
- * from net-state's question table (vg_dnsq) every MANY_EVERY_NS. */
+ * from net-state's question table (vg_dnsq) when the kernel found it due (enough
+ * distinct names asked by one process), at most every MANY_EVERY_NS. */
 #define MANY_EVERY_NS 5000000000ULL
-#define MANY_WINDOW_NS 60000000000ULL
-#define MANY_MIN 40
+#define MANY_WINDOW_NS VG_MANY_WINDOW_NS
+#define MANY_MIN VG_MANY_MIN
 
 /* Processes expected to ask the cloud metadata endpoint (executable basenames). */
 static const char *const metadata_clients[] = {
@@ -138,9 +140,11 @@ struct vg_netpolicy {
 		uint64_t findings, messages, unknown;
 		uint64_t watch_expected; /* detection candidates judged benign (expected process, shape) */
 		uint64_t scans;          /* table scans for the port scan / many-subdomains shapes */
+		uint64_t due_unread;     /* ticks vg_net_due could not be read: walked anyway */
 		uint64_t scan_skipped;   /* ... entries not judged: group table full, table unreadable */
 	} st;
 	uint64_t scan_last_ns, many_last_ns;
+	uint64_t due_seen[VG_SHAPE_MAX]; /* vg_net_due's stamps already walked for */
 	struct { struct vg_proc_key key; uint64_t parent; } many_seen[SCAN_PROCS];
 	unsigned nmany;
 	struct vg_proc_key scanned[SCAN_PROCS]; /* processes already reported (ring) */
@@ -1221,7 +1225,7 @@ void vg_netpolicy_msg(struct vg_netpolicy *np, const void *data, size_t len)
 	__atomic_fetch_add(&np->st.findings, 1, __ATOMIC_RELAXED);
 }
 
-/* ---- port scan shape (periodic, over the flow table) ---- */
+/* ---- port scan shape (over the flow table, when due) ---- */
 
 struct scan_proc {
 	struct vg_proc_key key;
@@ -1240,7 +1244,32 @@ static bool reported(struct vg_netpolicy *np, const struct vg_proc_key *k)
 	return false;
 }
 
-/* ---- many unique subdomains (periodic, over the question table) ---- */
+/*
+ * Whether a shape's table is to be walked now: the kernel stamped the shape due since the
+ * last walk (vg_net_due), and the last walk is at least `every` old. A stamp that comes
+ * while the walk waits keeps it asked for. vg_net_due unreadable: walk every `every`
+ * (counted).
+ */
+static bool shape_due(struct vg_netpolicy *np, enum vg_shape shape, uint64_t now,
+		      uint64_t *last_ns, uint64_t every)
+{
+	uint32_t k = shape;
+	uint64_t stamp;
+
+	if (now - *last_ns < every)
+		return false;
+	if (bpf_map_lookup_elem(map_fd(np->obj, "vg_net_due"), &k, &stamp)) {
+		__atomic_fetch_add(&np->st.due_unread, 1, __ATOMIC_RELAXED);
+		stamp = now; /* walk as if due */
+	} else if (stamp == np->due_seen[shape]) {
+		return false;
+	}
+	np->due_seen[shape] = stamp;
+	*last_ns = now;
+	return true;
+}
+
+/* ---- many unique subdomains (over the question table, when due) ---- */
 
 struct many_grp {
 	struct vg_proc_key key;
@@ -1262,17 +1291,32 @@ static bool scan_load(struct vg_netpolicy *np, const char *map, size_t ksz, size
 	return false;
 }
 
+/* A question in the window, by (process, name): its qtypes are one name. */
+struct many_q {
+	struct vg_proc_key proc;
+	uint64_t name_hash;
+	size_t i; /* its entry in the table copy */
+};
+
+static int many_q_cmp(const void *a, const void *b)
+{
+	const struct many_q *x = a, *y = b;
+	int c = memcmp(&x->proc, &y->proc, sizeof(x->proc));
+
+	return c ? c : (x->name_hash > y->name_hash) - (x->name_hash < y->name_hash);
+}
+
 static void dns_many_tick(struct vg_netpolicy *np, uint64_t now)
 {
 	const struct vg_dnsq_key *keys;
 	const struct vg_dnsq *vals;
 	struct vg_maptab t;
 	struct many_grp *g;
-	size_t ng = 0, cap = 1024;
+	struct many_q *qs;
+	size_t ng = 0, cap = 1024, nq = 0;
 
-	if (now - np->many_last_ns < MANY_EVERY_NS)
+	if (!shape_due(np, VG_SHAPE_MANY, now, &np->many_last_ns, MANY_EVERY_NS))
 		return;
-	np->many_last_ns = now;
 	g = calloc(cap, sizeof(*g));
 	if (!g || !scan_load(np, "vg_dnsq", sizeof(struct vg_dnsq_key), sizeof(struct vg_dnsq), &t)) {
 		free(g);
@@ -1280,19 +1324,27 @@ static void dns_many_tick(struct vg_netpolicy *np, uint64_t now)
 	}
 	keys = t.keys;
 	vals = t.vals;
-	for (size_t i = 0; i < t.n; i++) {
+	/* a name asked with several qtypes (A and AAAA; a tunnel's TXT, MX, CNAME, NULL) is one
+	 * name: the questions in the window, sorted by process and name */
+	qs = calloc(t.n ? t.n : 1, sizeof(*qs));
+	for (size_t i = 0; qs && i < t.n; i++)
+		if (now - vals[i].last_ns <= MANY_WINDOW_NS && keys[i].proc.tgid)
+			qs[nq++] = (struct many_q){ keys[i].proc, keys[i].name_hash, i };
+	if (!qs)
+		__atomic_fetch_add(&np->st.scan_skipped, t.n, __ATOMIC_RELAXED);
+	else
+		qsort(qs, nq, sizeof(*qs), many_q_cmp);
+	for (size_t q = 0; q < nq; q++) {
+		size_t i = qs[q].i;
 		char name[300];
 		const char *par;
 		uint64_t ph;
 		size_t j;
 		int dots = 0;
 
-		if (now - vals[i].last_ns > MANY_WINDOW_NS || !keys[i].proc.tgid ||
-		    vg_str_read(np->maps, vals[i].name, name, sizeof(name), NULL) < 0)
-			continue;
-		/* each (name, qtype) is one entry: count a name once (qtype A only,
-		 * or any when it is the only one asked: good enough for a shape) */
-		if (keys[i].qtype != 1 && keys[i].qtype != 28)
+		if (q && !many_q_cmp(&qs[q - 1], &qs[q]))
+			continue; /* the same name, another qtype */
+		if (vg_str_read(np->maps, vals[i].name, name, sizeof(name), NULL) < 0)
 			continue;
 		par = name + strlen(name);
 		while (par > name && dots < 2)
@@ -1316,13 +1368,13 @@ static void dns_many_tick(struct vg_netpolicy *np, uint64_t now)
 			snprintf(g[ng].parent_name, sizeof(g[ng].parent_name), "%s", par);
 			ng++;
 		}
-		if (keys[i].qtype == 1 || !g[j].names)
-			g[j].names++;
+		g[j].names++;
 		if (vals[i].last_ns >= g[j].last_ns) {
 			g[j].last_ns = vals[i].last_ns;
 			snprintf(g[j].example, sizeof(g[j].example), "%s", name);
 		}
 	}
+	free(qs);
 	vg_maptab_free(&t);
 	for (size_t j = 0; j < ng; j++) {
 		struct vg_ext_finding x = {};
@@ -1370,9 +1422,8 @@ void vg_netpolicy_tick(struct vg_netpolicy *np)
 	size_t nsp = 0, cap = 4096;
 
 	dns_many_tick(np, now);
-	if (now - np->scan_last_ns < SCAN_EVERY_NS)
+	if (!shape_due(np, VG_SHAPE_SCAN, now, &np->scan_last_ns, SCAN_EVERY_NS))
 		return;
-	np->scan_last_ns = now;
 	sp = calloc(cap, sizeof(*sp));
 	if (!sp || !scan_load(np, "vg_flows", sizeof(struct vg_flow_key), sizeof(struct vg_flow), &t)) {
 		free(sp);
@@ -1556,6 +1607,7 @@ struct json_object *vg_netpolicy_status(struct vg_netpolicy *np)
 	json_object_object_add(o, "detection_candidates_benign",
 			       json_object_new_uint64(np->st.watch_expected));
 	json_object_object_add(o, "shape_scans", json_object_new_uint64(np->st.scans));
+	json_object_object_add(o, "shape_due_unread", json_object_new_uint64(np->st.due_unread));
 	json_object_object_add(o, "shape_scan_entries_skipped",
 			       json_object_new_uint64(np->st.scan_skipped));
 	pthread_mutex_unlock(&np->lock);

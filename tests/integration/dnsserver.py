@@ -21,7 +21,7 @@ import struct
 import sys
 import time
 
-TYPES = {"A": 1, "CNAME": 5, "AAAA": 28}
+TYPES = {"A": 1, "CNAME": 5, "TXT": 16, "AAAA": 28}  # TXT: asked only
 TTL = 300
 
 

@@ -557,11 +557,36 @@ print(json.dumps({{"pid": os.getpid(), "t": resolve("{label}.exfil.{ZONE}"),
     assert f["rule"]["mitre"]["tactic"]["id"] == "TA0010" and f["action"] == "alert", f
 
 
+def shape_walks(vigil):
+    """(walks of the flow / question tables made, events in the kernel that asked for one)"""
+    st = vigil.status()
+    return st["network_policy"]["shape_scans"], st["network"]["counters"]["shape_walks_asked"]
+
+
+def quiet_walks(vigil):
+    """The walk counts once nothing asked earlier is pending (a walk waits up to 5 s)."""
+    w = shape_walks(vigil)
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        time.sleep(5.5)
+        now = shape_walks(vigil)
+        if now == w:
+            return w
+        w = now
+    raise AssertionError(f"table walks did not settle: {w}")
+
+
 def test_port_scan_shape(vigil, net):
-    # near miss first: many connections to one open port, none refused
+    # the flow table is walked only when the kernel finds a process refused often enough
+    before = quiet_walks(vigil)
+    # near miss first: many connections to one open port, and 13 refused: one short of the
+    # fewest that could make a scan (70 % of 20) — no finding, and no walk asked
     busy = net.run(f"""
-print(json.dumps({{"pid": os.getpid(), "r": [connect({net.NS_IP!r}, 8080) for _ in range(30)]}}))""")
-    assert set(busy["r"]) == {"ok"}, busy
+print(json.dumps({{"pid": os.getpid(), "r": [connect({net.NS_IP!r}, 8080) for _ in range(30)],
+                  "x": [connect({net.NS_IP!r}, p) for p in range(21000, 21013)]}}))""")
+    assert set(busy["r"]) == {"ok"} and set(busy["x"]) == {"ECONNREFUSED"}, busy
+    time.sleep(3)
+    assert shape_walks(vigil) == before
     scan = net.run(f"""
 print(json.dumps({{"pid": os.getpid(), "r": [connect({net.NS_IP!r}, p) for p in range(20000, 20030)]}}))""")
     assert set(scan["r"]) == {"ECONNREFUSED"}, scan
@@ -569,15 +594,33 @@ print(json.dumps({{"pid": os.getpid(), "r": [connect({net.NS_IP!r}, p) for p in 
     assert f["rule"]["mitre"]["technique"]["id"] == "T1046", f
     assert f["network"]["connections"] >= 20 and f["network"]["refused"] >= 20, f
     assert not findings(vigil, busy["pid"], rule="net-port-scan")
+    walks, asked = shape_walks(vigil)
+    assert walks > before[0] and asked >= before[1] + 30 - 13, (before, walks, asked)
     st = np_status(vigil)
-    assert st["shape_scans"] > 0 and st["shape_scan_entries_skipped"] == 0, st
+    assert st["shape_scan_entries_skipped"] == 0 and st["shape_due_unread"] == 0, st
 
 
 def test_many_unique_subdomains_of_one_domain(vigil, net):
+    before = quiet_walks(vigil)
+    # near miss: 39 names, each asked twice — 39 names, no walk asked
     few = net.run(f"""
-for i in range(8):
+for i in range(39):
+    resolve("f%d.few.{ZONE}" % i)
     resolve("f%d.few.{ZONE}" % i)
 print(json.dumps(os.getpid()))""")
+    time.sleep(3)
+    assert shape_walks(vigil) == before
+    # 25 names asked A and AAAA: 50 questions ask for a walk (the kernel counts a name's
+    # qtypes apart), which finds 25 names: no finding
+    dual = net.run(f"""
+for i in range(25):
+    for t in ("A", "AAAA"):
+        try:
+            dnsserver.query((DNS, 53), "d%d.dual.{ZONE}" % i, t, timeout=1.5)
+        except socket.timeout:
+            pass
+print(json.dumps(os.getpid()))""")
+    vigil.wait_for(lambda: shape_walks(vigil)[0] > before[0], timeout=10, what="a walk")
     many = net.run(f"""
 for i in range(45):
     resolve("c%d.many.{ZONE}" % i)
@@ -588,6 +631,18 @@ print(json.dumps(os.getpid()))""")
     assert f["network"]["parent_domain"] == "vigil-test.example", f
     assert f["network"]["names"] >= 40, f
     assert not findings(vigil, few, rule="net-dns-many-subdomains")
+    assert not findings(vigil, dual, rule="net-dns-many-subdomains")
+    # a tunnel asking TXT records (dnscat2's default), each name once, unanswered
+    txt = net.run(f"""
+for i in range(42):
+    try:
+        dnsserver.query((DNS, 53), "%08x.t.exfil-{ZONE}" % (i * 2654435761 % 2**32), "TXT", timeout=0.3)
+    except socket.timeout:
+        pass
+print(json.dumps(os.getpid()))""")
+    f = wait_findings(vigil, txt, rule="net-dns-many-subdomains")[0]
+    assert f["network"]["parent_domain"] == "vigil-test.example", f
+    assert f["network"]["names"] == 42, f
 
 
 def test_new_listener_from_a_temporary_executable_not_from_an_installed_one(vigil, net, tmp_path):
