@@ -41,6 +41,7 @@
 #define VG_TCP_SYN_RECV 3
 #define VG_TCP_CLOSE 7
 #define VG_TCP_LISTEN 10
+#define VG_SOCK_RAW 3
 /* enum sock_flags: SOCK_DONE has been 1 since Linux 2.6 (a CO-RE enum relocation here
  * is refused by libbpf 1.1's linker) */
 #define VG_SOCK_DONE 1
@@ -73,12 +74,15 @@ static __always_inline void sock_fill(struct vg_sock *s, __u16 family, __u16 pro
 	vg_net_count(VG_NS_SOCK_NEW);
 }
 
+/* UDP sockets, and raw ones (SOCK_RAW: rare; their packets, built by the process, such
+ * as a SYN scan's probes, are its own: initiator raw) */
 SEC("cgroup/sock_create")
 int vg_sock_create(struct bpf_sock *sk)
 {
+	bool raw = sk->type == VG_SOCK_RAW;
 	struct vg_sock *s;
 
-	if (sk->protocol != VG_IPPROTO_UDP)
+	if (sk->protocol != VG_IPPROTO_UDP && !raw)
 		return 1;
 	s = bpf_sk_storage_get(&vg_socks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!s) {
@@ -86,6 +90,8 @@ int vg_sock_create(struct bpf_sock *sk)
 		return 1;
 	}
 	sock_fill(s, sk->family, sk->protocol);
+	if (raw)
+		s->init = VG_FI_RAW;
 	return 1;
 }
 

@@ -96,6 +96,9 @@ static __noinline int flow_new(const struct vg_flow_key *k, __u32 how, const str
 	err = bpf_map_update_elem(&vg_flows, &rk, &f, BPF_NOEXIST);
 	if (err == 0) {
 		vg_net_count(VG_NS_FLOW_NEW);
+		/* a raw socket's TCP packet to a new destination (a probe): toward a port scan */
+		if (f.init == VG_FI_RAW && egress && k->proto == VG_IPPROTO_TCP)
+			vg_shape_event(&f.proc, VG_SHAPE_SCAN, now, 0);
 		return 1;
 	}
 	e = err == -17 /* EEXIST: another CPU won */ ? bpf_map_lookup_elem(&vg_flows, &rk) : NULL;
@@ -406,7 +409,8 @@ static __noinline int listener_packet(struct vg_flow_key *k, struct __sk_buff *s
 static __always_inline bool kernel_counted(struct bpf_sock *fs)
 {
 	return vg_sock_acct && fs && fs->protocol == VG_IPPROTO_TCP && fs->state != 7 /* CLOSE */ &&
-	       fs->state != 10 /* LISTEN */ && fs->dst_port != bpf_htons(VG_DNS_PORT);
+	       fs->state != 10 /* LISTEN */ && fs->dst_port != bpf_htons(VG_DNS_PORT) &&
+	       fs->type == 1 /* SOCK_STREAM, not a connected raw socket */;
 }
 
 static __always_inline bool skb_kernel_counted(struct __sk_buff *skb)

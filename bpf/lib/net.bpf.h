@@ -58,12 +58,13 @@ VG_MAP struct {
 } vg_accept_from SEC(".maps");
 
 /*
- * The owner record of a packet's socket (fs: the full socket, NULL: none): a listener's or
- * a UDP socket's, in its storage. A TCP connection has none: its owner is in its row.
+ * The owner record of a packet's socket (fs: the full socket, NULL: none): a listener's, a
+ * UDP or a raw socket's, in its storage. A TCP connection has none: its owner is in its row.
  */
 static __always_inline struct vg_sock *vg_pkt_owner(struct bpf_sock *fs, __u8 proto)
 {
-	if (!fs || (proto == VG_IPPROTO_TCP && fs->state != 10 /* LISTEN */))
+	if (!fs || (proto == VG_IPPROTO_TCP && fs->state != 10 /* LISTEN */ &&
+		    fs->type == 1 /* SOCK_STREAM */))
 		return NULL;
 	return bpf_sk_storage_get(&vg_socks, fs, 0, 0);
 }
@@ -167,6 +168,8 @@ VG_MAP struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } vg_net_due SEC(".maps");
 
+static const struct vg_net_shape vg_shape_zero;
+
 /*
  * One event toward a shape by process proc at now (abi.h: vg_shape). since: when the
  * same thing last happened (a name asked before: its question's last time; 0: never) —
@@ -186,10 +189,8 @@ static __always_inline void vg_shape_event(const struct vg_proc_key *proc, __u32
 	if (!proc->tgid) /* no process: no shape */
 		return;
 	s = bpf_map_lookup_elem(&vg_net_shape, proc);
-	if (!s) {
-		struct vg_net_shape z = {};
-
-		bpf_map_update_elem(&vg_net_shape, proc, &z, BPF_NOEXIST);
+	if (!s) { /* a zero row from .rodata: no stack for it (the packet programs' is tight) */
+		bpf_map_update_elem(&vg_net_shape, proc, &vg_shape_zero, BPF_NOEXIST);
 		s = bpf_map_lookup_elem(&vg_net_shape, proc);
 	}
 	if (s) {

@@ -427,6 +427,8 @@ enum vg_flow_init {
 	VG_FI_ACCEPT = 2,  /* accepted TCP connection (the listener's owner) */
 	VG_FI_SEND = 3,    /* unconnected UDP: the first packet went out (sendto) */
 	VG_FI_RECV = 4,    /* unconnected UDP: the first packet came in (a server) */
+	VG_FI_RAW = 5,     /* a raw socket's (SOCK_RAW): packets the process built itself, such
+			    * as a SYN scan's probes; a row per destination */
 };
 
 enum vg_flow_state {

@@ -1229,7 +1229,7 @@ void vg_netpolicy_msg(struct vg_netpolicy *np, const void *data, size_t len)
 
 struct scan_proc {
 	struct vg_proc_key key;
-	uint32_t dests, refused;
+	uint32_t dests, refused, raw; /* raw: probes a raw socket sent (their answers are not seen) */
 	uint32_t uid;
 	uint64_t last_ns;
 	uint8_t addr[16];
@@ -1430,14 +1430,18 @@ void vg_netpolicy_tick(struct vg_netpolicy *np)
 		return;
 	}
 	vg_flows_wire(&t);
-	/* distinct TCP destinations connected to per process */
+	/* distinct TCP destinations per process: connected to, or probed from a raw socket */
 	for (size_t i = 0; i < t.n; i++) {
 		const struct vg_flow_key *k = VG_MAPTAB_KEY(&t, i);
 		const struct vg_flow *v = VG_MAPTAB_VAL(&t, i);
 		size_t j;
 
-		if (k->proto != 6 || v->init != VG_FI_CONNECT || !v->proc.tgid ||
-		    now - v->last_ns > SCAN_WINDOW_NS)
+		if (k->proto != 6 || (v->init != VG_FI_CONNECT && v->init != VG_FI_RAW) ||
+		    !v->proc.tgid || now - v->last_ns > SCAN_WINDOW_NS)
+			continue;
+		/* a raw TCP socket gets a copy of every TCP packet the host receives: only what
+		 * it sent is a probe (a sniffer's rows are all inbound) */
+		if (v->init == VG_FI_RAW && !v->tx_pkts)
 			continue;
 		for (j = 0; j < nsp && memcmp(&sp[j].key, &v->proc, sizeof(v->proc)); j++)
 			;
@@ -1452,6 +1456,7 @@ void vg_netpolicy_tick(struct vg_netpolicy *np)
 		/* a flow is one socket: one destination (a retry is another socket) */
 		sp[j].dests++;
 		sp[j].refused += v->state == VG_FS_REFUSED;
+		sp[j].raw += v->init == VG_FI_RAW;
 		if (v->last_ns >= sp[j].last_ns) {
 			sp[j].last_ns = v->last_ns;
 			memcpy(sp[j].addr, k->raddr.w, 16);
@@ -1464,21 +1469,25 @@ void vg_netpolicy_tick(struct vg_netpolicy *np)
 		struct vg_ext_finding x = {};
 		char net[1024], text[256], addr[64];
 
-		if (p->dests < SCAN_MIN_DESTS || p->refused * 100 < p->dests * SCAN_REFUSED_PCT ||
-		    reported(np, &p->key))
+		/* a probe is counted as unanswered: its answer goes to no socket */
+		if (p->dests < SCAN_MIN_DESTS ||
+		    (p->refused + p->raw) * 100 < p->dests * SCAN_REFUSED_PCT || reported(np, &p->key))
 			continue;
 		np->scanned[np->nscanned++ % SCAN_PROCS] = p->key;
 		vg_np_addr_str(p->addr, addr, sizeof(addr));
 		snprintf(net, sizeof(net),
 			 "{\"direction\":\"egress\",\"hook\":\"flows\",\"protocol\":\"tcp\","
 			 "\"family\":%u,\"address\":\"%s\",\"port\":%u,\"domain\":null,"
-			 "\"blocked\":false,\"policy\":null,\"detection\":\"%u TCP connections in "
-			 "%llu s, %u refused\",\"connections\":%u,\"refused\":%u}",
+			 "\"blocked\":false,\"policy\":null,\"detection\":\"%u TCP destinations in "
+			 "%llu s: %u connections refused, %u raw-socket probes\",\"connections\":%u,"
+			 "\"refused\":%u,\"raw_probes\":%u}",
 			 strchr(addr, ':') ? 6 : 4, addr, p->port, p->dests,
-			 (unsigned long long)(SCAN_WINDOW_NS / 1000000000ULL), p->refused, p->dests,
-			 p->refused);
-		snprintf(text, sizeof(text), "%u TCP connections, %u refused (last %s:%u)", p->dests,
-			 p->refused, addr, p->port);
+			 (unsigned long long)(SCAN_WINDOW_NS / 1000000000ULL), p->refused, p->raw,
+			 p->dests - p->raw, p->refused, p->raw);
+		snprintf(text, sizeof(text),
+			 "%u TCP destinations: %u connections, %u refused, %u raw-socket probes "
+			 "(last %s:%u)",
+			 p->dests, p->dests - p->raw, p->refused, p->raw, addr, p->port);
 		x.rule = &np->rules[R_PORTSCAN];
 		x.proc = p->key;
 		x.time_ns = p->last_ns;

@@ -96,7 +96,7 @@ static int row_cmp(const void *a, const void *b)
 
 static const char *init_name(uint32_t i)
 {
-	static const char *const n[] = { "unknown", "connect", "accept", "send", "recv" };
+	static const char *const n[] = { "unknown", "connect", "accept", "send", "recv", "raw" };
 
 	return i < sizeof(n) / sizeof(n[0]) ? n[i] : "unknown";
 }

@@ -600,6 +600,75 @@ print(json.dumps({{"pid": os.getpid(), "r": [connect({net.NS_IP!r}, p) for p in 
     assert st["shape_scan_entries_skipped"] == 0 and st["shape_due_unread"] == 0, st
 
 
+RAW_PROBES = """
+import struct
+def probe(dst, ports, flags=0x02):
+    # TCP segments built by hand on a raw socket (the kernel adds the IP header): a SYN scan's
+    # probes, as nmap -sS or a scapy script sends them; the answers go to no socket
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.connect((dst, 9))
+    src = u.getsockname()[0]
+    u.close()
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+    for port in ports:
+        h = struct.pack("!HHIIBBHHH", 41000, port, 7, 0, 5 << 4, flags, 1024, 0, 0)
+        b = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 6, len(h)) + h
+        c = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+        c = (c & 0xffff) + (c >> 16)
+        c = ~((c & 0xffff) + (c >> 16)) & 0xffff
+        s.sendto(h[:16] + struct.pack("!H", c) + h[18:], (dst, 0))
+    s.close()
+"""
+
+
+def test_raw_socket_syn_scan_shape(vigil, net):
+    before = quiet_walks(vigil)
+    # near miss: 12 probes (under the 14 that could make a scan) — no walk, no finding
+    few = net.run(RAW_PROBES + f"""
+probe({net.NS_IP!r}, range(23000, 23012))
+print(json.dumps(os.getpid()))""")
+    time.sleep(3)
+    assert shape_walks(vigil) == before
+    # a SYN scan of 40 ports, then an ACK "scan" (nmap -sA's probes) of 25 by another process
+    syn = net.run(RAW_PROBES + f"""
+probe({net.NS_IP!r}, range(24000, 24040))
+print(json.dumps(os.getpid()))""")
+    f = wait_findings(vigil, syn, rule="net-port-scan")[0]
+    assert f["network"]["raw_probes"] == 40 and f["network"]["connections"] == 0, f
+    assert f["rule"]["mitre"]["technique"]["id"] == "T1046", f
+    ack = net.run(RAW_PROBES + f"""
+probe({net.NS_IP!r}, range(25000, 25025), flags=0x10)
+print(json.dumps(os.getpid()))""")
+    assert wait_findings(vigil, ack, rule="net-port-scan")[0]["network"]["raw_probes"] == 25
+    assert not findings(vigil, few, rule="net-port-scan")
+    # a raw TCP socket that only listens (a sniffer) gets a copy of every TCP packet the host
+    # receives — here the resets of another process's 25 refused connections: not probes
+    r = net.run(f"""
+import time
+rd, wr = os.pipe()
+child = os.fork()
+if child == 0:
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+    os.write(wr, b"x")
+    time.sleep(3)
+    os._exit(0)
+os.read(rd, 1)
+res = [connect({net.NS_IP!r}, p) for p in range(26000, 26025)]
+os.waitpid(child, 0)
+print(json.dumps({{"pid": os.getpid(), "sniffer": child, "r": res}}))""")
+    assert set(r["r"]) == {"ECONNREFUSED"}, r
+    wait_findings(vigil, r["pid"], rule="net-port-scan")
+    sniffed = [x for x in vigil.query("flows", "--pid", str(r["sniffer"]))
+               if x["initiator"] == "raw" and x["proto"] == "tcp"]
+    assert len(sniffed) >= 20 and all(x["tx_packets"] == 0 for x in sniffed), sniffed[:3]
+    assert not findings(vigil, r["sniffer"], rule="net-port-scan")
+    # the probes are the process's flows, initiator raw, one per destination
+    rows = [r for r in vigil.query("flows", "--pid", str(syn))
+            if r["initiator"] == "raw" and r["proto"] == "tcp"]
+    assert len({r["remote_port"] for r in rows}) == 40, rows[:3]
+    assert all(r["tx_packets"] == 1 for r in rows), rows[:3]
+
+
 def test_many_unique_subdomains_of_one_domain(vigil, net):
     before = quiet_walks(vigil)
     # near miss: 39 names, each asked twice — 39 names, no walk asked
