@@ -96,8 +96,9 @@ static __noinline int flow_new(const struct vg_flow_key *k, __u32 how, const str
 	err = bpf_map_update_elem(&vg_flows, &rk, &f, BPF_NOEXIST);
 	if (err == 0) {
 		vg_net_count(VG_NS_FLOW_NEW);
-		/* a raw socket's TCP packet to a new destination (a probe): toward a port scan */
-		if (f.init == VG_FI_RAW && egress && k->proto == VG_IPPROTO_TCP)
+		/* a raw socket's packet to a new destination (a probe, TCP or UDP): toward a
+		 * port scan */
+		if (f.init == VG_FI_RAW && egress)
 			vg_shape_event(&f.proc, VG_SHAPE_SCAN, now, 0);
 		return 1;
 	}

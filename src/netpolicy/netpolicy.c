@@ -1234,6 +1234,7 @@ struct scan_proc {
 	uint64_t last_ns;
 	uint8_t addr[16];
 	uint16_t port;
+	bool udp; /* the last destination: a raw socket's UDP probe */
 };
 
 static bool reported(struct vg_netpolicy *np, const struct vg_proc_key *k)
@@ -1436,12 +1437,11 @@ void vg_netpolicy_tick(struct vg_netpolicy *np)
 		const struct vg_flow *v = VG_MAPTAB_VAL(&t, i);
 		size_t j;
 
-		if (k->proto != 6 || (v->init != VG_FI_CONNECT && v->init != VG_FI_RAW) ||
-		    !v->proc.tgid || now - v->last_ns > SCAN_WINDOW_NS)
+		if (!v->proc.tgid || now - v->last_ns > SCAN_WINDOW_NS)
 			continue;
-		/* a raw TCP socket gets a copy of every TCP packet the host receives: only what
-		 * it sent is a probe (a sniffer's rows are all inbound) */
-		if (v->init == VG_FI_RAW && !v->tx_pkts)
+		/* a raw socket gets a copy of every packet of its protocol the host receives:
+		 * only what it sent is a probe (TCP or UDP; a sniffer's rows are all inbound) */
+		if (v->init == VG_FI_RAW ? !v->tx_pkts : k->proto != 6 || v->init != VG_FI_CONNECT)
 			continue;
 		for (j = 0; j < nsp && memcmp(&sp[j].key, &v->proc, sizeof(v->proc)); j++)
 			;
@@ -1461,6 +1461,7 @@ void vg_netpolicy_tick(struct vg_netpolicy *np)
 			sp[j].last_ns = v->last_ns;
 			memcpy(sp[j].addr, k->raddr.w, 16);
 			sp[j].port = k->rport;
+			sp[j].udp = k->proto == 17;
 		}
 	}
 	vg_maptab_free(&t);
@@ -1476,16 +1477,16 @@ void vg_netpolicy_tick(struct vg_netpolicy *np)
 		np->scanned[np->nscanned++ % SCAN_PROCS] = p->key;
 		vg_np_addr_str(p->addr, addr, sizeof(addr));
 		snprintf(net, sizeof(net),
-			 "{\"direction\":\"egress\",\"hook\":\"flows\",\"protocol\":\"tcp\","
+			 "{\"direction\":\"egress\",\"hook\":\"flows\",\"protocol\":\"%s\","
 			 "\"family\":%u,\"address\":\"%s\",\"port\":%u,\"domain\":null,"
-			 "\"blocked\":false,\"policy\":null,\"detection\":\"%u TCP destinations in "
-			 "%llu s: %u connections refused, %u raw-socket probes\",\"connections\":%u,"
+			 "\"blocked\":false,\"policy\":null,\"detection\":\"%u destinations in "
+			 "%llu s: %u TCP connections refused, %u raw-socket probes\",\"connections\":%u,"
 			 "\"refused\":%u,\"raw_probes\":%u}",
-			 strchr(addr, ':') ? 6 : 4, addr, p->port, p->dests,
+			 p->udp ? "udp" : "tcp", strchr(addr, ':') ? 6 : 4, addr, p->port, p->dests,
 			 (unsigned long long)(SCAN_WINDOW_NS / 1000000000ULL), p->refused, p->raw,
 			 p->dests - p->raw, p->refused, p->raw);
 		snprintf(text, sizeof(text),
-			 "%u TCP destinations: %u connections, %u refused, %u raw-socket probes "
+			 "%u destinations: %u TCP connections, %u refused, %u raw-socket probes "
 			 "(last %s:%u)",
 			 p->dests, p->dests - p->raw, p->refused, p->raw, addr, p->port);
 		x.rule = &np->rules[R_PORTSCAN];

@@ -641,6 +641,15 @@ probe({net.NS_IP!r}, range(25000, 25025), flags=0x10)
 print(json.dumps(os.getpid()))""")
     assert wait_findings(vigil, ack, rule="net-port-scan")[0]["network"]["raw_probes"] == 25
     assert not findings(vigil, few, rule="net-port-scan")
+    # a UDP scan's probes (nmap -sU as root: hand-built datagrams on a raw socket)
+    udp = net.run(f"""
+import struct
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
+for port in range(27000, 27030):
+    s.sendto(struct.pack("!HHHH", 42000, port, 8, 0), ({net.NS_IP!r}, 0))
+print(json.dumps(os.getpid()))""")
+    f = wait_findings(vigil, udp, rule="net-port-scan")[0]
+    assert f["network"]["raw_probes"] == 30 and f["network"]["protocol"] == "udp", f
     # a raw TCP socket that only listens (a sniffer) gets a copy of every TCP packet the host
     # receives — here the resets of another process's 25 refused connections: not probes
     r = net.run(f"""
