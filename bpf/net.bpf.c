@@ -262,7 +262,8 @@ static __always_inline void tcp_refresh(const struct sock *sk, __u64 cookie, str
  * out of the full table, aged out with its exited owner while another process holds the
  * socket, or of a connection older than the daemon — is made again with the whole
  * connection's counts, owned by the process holder (a tgid; 0: no owner, counted). A
- * socket that never had a local port sent nothing: its row says so (lport 0).
+ * socket that never had a local port sent nothing: its row says so (lport 0). Returns the
+ * row it found (NULL: made here with no owner to count for, or none).
  */
 static __always_inline struct vg_flow *tcp_row(const struct sock *sk, __u64 cookie, __u32 holder,
 					       __u32 state)

@@ -195,7 +195,9 @@ static __always_inline void vg_shape_event(const struct vg_proc_key *proc, __u32
 	}
 	if (s) {
 		w = &s->w[shape & 1];
-		if (now - w->start >= win) { /* a new window: the last one is the one before */
+		/* a new window (the first: a fresh row, even within a window of boot): the last one
+		 * is the one before */
+		if (!w->start || now - w->start >= win) {
 			w->prev = now - w->start >= 2 * win ? 0 : w->cur;
 			w->cur = 0;
 			w->start = now;

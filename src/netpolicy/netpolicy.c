@@ -80,16 +80,17 @@ static const struct {
 
 /* Port scan shape, judged over the flow table (net-state's vg_flows: per process and
  * destination, TCP state): in the last VG_SCAN_WINDOW_NS at least VG_SCAN_MIN_DESTS
- * distinct (address, port) connected to, VG_SCAN_REFUSED_PCT percent refused. Once per
- * process. The table is walked only when the kernel found the shape due (abi.h:
- * vg_shape: enough refusals by one process), at most every SCAN_EVERY_NS. */
+ * distinct (address, port) connected to or probed from a raw socket, VG_SCAN_REFUSED_PCT
+ * percent refused or probed (a probe's answer goes to no socket). Once per process. The
+ * table is walked only when the kernel found the shape due (abi.h: vg_shape: enough
+ * refusals and probes by one process), at most every SCAN_EVERY_NS. */
 #define SCAN_EVERY_NS 2000000000ULL
 #define SCAN_WINDOW_NS VG_SCAN_WINDOW_NS
 #define SCAN_MIN_DESTS VG_SCAN_MIN_DESTS
 #define SCAN_REFUSED_PCT VG_SCAN_REFUSED_PCT
 #define SCAN_PROCS 256
 /* Many unique subdomains: in the last MANY_WINDOW_NS one process asked at least
- * MANY_MIN distinct names under one parent domain (its last two labels), read
+ * MANY_MIN distinct names (any qtype) under one parent domain (its last two labels), read
  * from net-state's question table (vg_dnsq) when the kernel found it due (enough
  * distinct names asked by one process), at most every MANY_EVERY_NS. */
 #define MANY_EVERY_NS 5000000000ULL
@@ -1431,7 +1432,7 @@ void vg_netpolicy_tick(struct vg_netpolicy *np)
 		return;
 	}
 	vg_flows_wire(&t);
-	/* distinct TCP destinations per process: connected to, or probed from a raw socket */
+	/* distinct destinations per process: TCP connected to, or probed from a raw socket */
 	for (size_t i = 0; i < t.n; i++) {
 		const struct vg_flow_key *k = VG_MAPTAB_KEY(&t, i);
 		const struct vg_flow *v = VG_MAPTAB_VAL(&t, i);
