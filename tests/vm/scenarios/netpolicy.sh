@@ -4,13 +4,35 @@
 # No server: the bystander's "Connection refused" shows its connect got through.
 # Then the network policy's ingress part (docs/network-policy.md, "Inbound traffic"):
 # default deny for inbound, one listener's port allowed from loopback.
+# First: a connect scan makes a port-scan finding (the kernel counts the refusals at CLOSE
+# and asks for the table walk). Run alone right after boot, the scan may land within the
+# first 30 s of CLOCK_BOOTTIME, where a shape's first window must still start (the uptime
+# is printed: under TCG the daemon's start alone often takes longer).
 # vm-timeout: 320
 . /vm/guest.sh
-need_bin vigil
+need_bin vigil vg_portscan
 export VIGIL_SOCKET=/run/vigil/vm.sock
 has() { echo "$1" | grep -qF "$2"; }
 
 ip link set lo up
+start_vigil
+echo "uptime at the scan: $(cut -d' ' -f1 /proc/uptime) s"
+vg_portscan 9100 25 >/tmp/scan.out
+cat /tmp/scan.out
+expect 'the scan: 25 connections refused' grep -q 'refused 25' /tmp/scan.out
+i=0
+until grep -q '"net-port-scan"' /tmp/out; do
+	i=$((i + 1))
+	[ $i -gt 100 ] && break
+	sleep 0.1
+done
+spid=$(sed -n 's/^pid \([0-9]*\) .*/\1/p' /tmp/scan.out)
+f=$(grep '"net-port-scan"' /tmp/out | tr -d ' ')
+expect 'a port-scan finding for the scanning process' has "$f" "\"pid\":$spid,"
+st=$(vigil status --json | tr -d ' \n')
+expect 'status: the kernel asked for the walk' sh -c "echo '$st' | grep -q '\"shape_walks_asked\":[1-9]'"
+kill -TERM $pid
+wait $pid
 mkdir -p /tmp/pol /tmp/net/deny /tmp/net/ok /tmp/net/kill
 for d in deny ok kill; do cp /bin/busybox /tmp/net/$d/nc; done
 cat >/tmp/pol/net.yaml <<'Y'
