@@ -15,7 +15,8 @@
  *                                         for a quarantined process's sockets.
  * The cgroup_skb parts are global functions netskb.bpf.c's per-packet programs
  * call once they have counted the packet (vg_np_skb_egress, vg_np_skb_ingress,
- * vg_np_skb_inbound).
+ * vg_np_skb_addr: inbound packets, and raw sockets' packets out, which no connect/sendmsg
+ * hook sees).
  * In audit mode the same decisions are taken and reported, nothing is refused.
  * Each refusal (or audit hit) sends one vg_np_msg, at most one per second per
  * (process, entry, destination); every decision is counted in vg_np_stats.
@@ -877,14 +878,19 @@ static __always_inline void np_actor_owner(struct __sk_buff *skb, struct np_acto
 }
 
 /*
- * An inbound packet (VG_NP_PKT_INBOUND: for a listener, or a datagram that is no reply),
- * called by netskb's ingress program once it has counted it. Returns at the first lookup
- * unless the policy in force decides inbound traffic. The peer's address is the IP
- * header's source (at offset 0 on this hook), the port the local one; the scopes test the
- * receiving socket's owner. Returns the verdict: 1 pass, 0 drop.
+ * A packet decided by its address, called by netskb's programs once they have counted it:
+ *  - inbound (VG_NP_PKT_INBOUND: for a listener, or a datagram that is no reply): returns at
+ *    the first lookup unless the policy in force decides inbound traffic. The peer is the IP
+ *    header's source (at offset 0 on these hooks), the port the local one;
+ *  - a raw socket's TCP/UDP packet out (VG_NP_PKT_RAW): no connect/sendmsg hook runs for
+ *    raw sockets, so the egress entries decide it here, by its destination and port
+ *    (learned addresses too), as connect() would be.
+ * The scopes test the socket's owner (its storage: softirq or not, "current" is not it).
+ * Returns the verdict: 1 pass, 0 drop.
  */
-__noinline int vg_np_skb_inbound(struct __sk_buff *skb, __u64 pkt)
+__noinline int vg_np_skb_addr(struct __sk_buff *skb, __u64 pkt)
 {
+	bool in = pkt & VG_NP_PKT_INBOUND, enforce;
 	struct vg_np_scratch *sc;
 	struct vg_np_state *st;
 	struct np_decision d = {};
@@ -893,10 +899,9 @@ __noinline int vg_np_skb_inbound(struct __sk_buff *skb, __u64 pkt)
 	__u32 zero = 0;
 	__u8 family, proto;
 	__u16 port;
-	bool enforce;
 
 	st = bpf_map_lookup_elem(&vg_np_state, &zero);
-	if (!st || !st->ingress || !skb || !np_gen_get(&g))
+	if (!st || (in && !st->ingress) || !skb || !np_gen_get(&g))
 		return 1;
 	sc = np_scratch();
 	if (!sc)
@@ -908,22 +913,29 @@ __noinline int vg_np_skb_inbound(struct __sk_buff *skb, __u64 pkt)
 	if (family == 4) {
 		__u32 ip4;
 
-		if (bpf_skb_load_bytes(skb, 12, &ip4, 4))
+		if (bpf_skb_load_bytes(skb, in ? 12 : 16, &ip4, 4))
 			return 1;
 		np_v4mapped(&sc->key, ip4);
-	} else if (bpf_skb_load_bytes(skb, 8, sc->key.addr, 16)) {
+	} else if (bpf_skb_load_bytes(skb, in ? 8 : 24, sc->key.addr, 16)) {
 		return 1;
 	}
 	np_actor_owner(skb, &a);
 	if (!a.rec)
 		np_count(VG_NPS_NO_PROC);
-	np_count(VG_NPS_IN_CHECKED);
-	np_decide_addr(&g, &a, &sc->key, proto, port, &d, 0, 1);
-	if (d.verdict != VG_NP_DENY)
+	np_count(in ? VG_NPS_IN_CHECKED : VG_NPS_CHECKED);
+	np_decide_addr(&g, &a, &sc->key, proto, port, &d, 0, in);
+	if (d.verdict != VG_NP_DENY) {
+		if (!in)
+			np_count(VG_NPS_ALLOWED);
 		return 1;
+	}
 	enforce = g.conf->mode == VG_NP_ENFORCE;
-	np_count(enforce ? VG_NPS_IN_DENIED : VG_NPS_IN_AUDITED);
-	np_report_addr(sc, &a, VG_NPH_INGRESS, &d, enforce, g.gen, family == 6, proto, port);
+	if (in)
+		np_count(enforce ? VG_NPS_IN_DENIED : VG_NPS_IN_AUDITED);
+	else
+		np_count(enforce ? VG_NPS_DENIED : VG_NPS_AUDITED);
+	np_report_addr(sc, &a, in ? VG_NPH_INGRESS : VG_NPH_RAW, &d, enforce, g.gen, family == 6,
+		       proto, port);
 	return enforce ? 0 : 1;
 }
 

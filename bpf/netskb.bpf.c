@@ -3,7 +3,8 @@
  * Per-packet accounting and DNS, on cgroup_skb/egress and ingress attached at
  * the cgroup v2 root. They observe; the verdict is the network policy's, whose
  * per-packet part (quarantine, DNS names, inbound traffic: a packet for a listener or a
- * datagram that is no reply, VG_NP_PKT_INBOUND) they call once the packet is counted
+ * datagram that is no reply, VG_NP_PKT_INBOUND; a raw socket's packet out, VG_NP_PKT_RAW)
+ * they call once the packet is counted
  * (netpolicy.bpf.c: one program and one header parse per packet and direction).
  *
  * Hot path, every packet while nothing is network-quarantined: a connected TCP socket's
@@ -475,8 +476,9 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 	struct vg_pkt p = {};
 	struct bpf_sock *sk, *fs = NULL;
 	struct vg_flow *f;
-	bool conn, inbound;
-	__u64 now;
+	__u64 now, extra; /* VG_NP_PKT_INBOUND or VG_NP_PKT_RAW for the policy */
+	__u32 init;
+	bool conn;
 	int r;
 
 	if (!sc)
@@ -506,10 +508,9 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 	 * would miss every time (a cache miss each). */
 	if (p.proto == VG_IPPROTO_TCP && sk && !fs) {
 		/* for a listener itself (not a request socket): a connection being made */
-		inbound = !egress && sk->state == 10 /* LISTEN */;
+		extra = !egress && sk->state == 10 /* LISTEN */ ? VG_NP_PKT_INBOUND : 0;
 		listener_packet(&k, skb, egress, now);
-		return VG_NP_PKT(p.l3len, p.family, p.proto, p.sport, p.dport) |
-		       (inbound ? VG_NP_PKT_INBOUND : 0);
+		return VG_NP_PKT(p.l3len, p.family, p.proto, p.sport, p.dport) | extra;
 	}
 	/* A TCP connection's packet (a full stream socket's, not a listener's): its row is keyed
 	 * by cookie. Not the kernel's control socket's (raw: a reset for a closed port, an ACK
@@ -524,8 +525,11 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 		VG_COUNT_PKT(f, egress, p.payload, now);
 		if (conn && !f->wire.lport) /* without the kernel's counters: addresses from here */
 			f->wire = k;
-		/* a datagram of a flow the socket did not start: no reply (the ingress policy's) */
-		inbound = !egress && p.proto == VG_IPPROTO_UDP && f->init == VG_FI_RECV;
+		/* a datagram of a flow the socket did not start: no reply (the ingress policy's);
+		 * a raw socket's packet: the egress policy's (the ingress program ignores it) */
+		extra = f->init == VG_FI_RAW ? VG_NP_PKT_RAW :
+			!egress && p.proto == VG_IPPROTO_UDP && f->init == VG_FI_RECV ?
+							    VG_NP_PKT_INBOUND : 0;
 	} else {
 		/* a flow's first packet: its socket's owner (the storage of a full socket) */
 		struct vg_sock *s;
@@ -536,8 +540,10 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 		/* before the call, so that only the bit lives across it and the DNS parser's
 		 * calls: one value more kept across them grows this frame by 32 bytes, past
 		 * 6.1's 512 for the DNS chain */
-		inbound = !egress && p.proto == VG_IPPROTO_UDP &&
-			  flow_init(s, p.proto, egress) == VG_FI_RECV;
+		init = flow_init(s, p.proto, egress);
+		extra = init == VG_FI_RAW ? VG_NP_PKT_RAW :
+			!egress && p.proto == VG_IPPROTO_UDP && init == VG_FI_RECV ?
+							    VG_NP_PKT_INBOUND : 0;
 		flow_new(&k, (egress ? FLOW_EGRESS : 0) | (conn ? FLOW_CONN : 0), s, p.payload,
 			 now);
 	}
@@ -549,8 +555,7 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 		else if (conn && p.payload)
 			dns_tcp(skb, &rk, &p, egress, now);
 	}
-	return VG_NP_PKT(p.l3len, p.family, p.proto, p.sport, p.dport) |
-	       (inbound ? VG_NP_PKT_INBOUND : 0);
+	return VG_NP_PKT(p.l3len, p.family, p.proto, p.sport, p.dport) | extra;
 }
 
 /*
@@ -569,6 +574,9 @@ int vg_skb_egress(struct __sk_buff *skb)
 	if (!quarantine && skb_kernel_counted(skb))
 		return 1;
 	pkt = account(skb, true);
+	/* a raw socket's TCP/UDP packet: decided by its destination (rare) */
+	if ((pkt & VG_NP_PKT_RAW) && !vg_np_skb_addr(skb, pkt))
+		return 0;
 	if (!quarantine &&
 	    (VG_NP_PKT_PROTO(pkt) != VG_IPPROTO_UDP || VG_NP_PKT_DPORT(pkt) != VG_DNS_PORT))
 		return 1;
@@ -590,7 +598,7 @@ int vg_skb_ingress(struct __sk_buff *skb)
 		return 0;
 	/* a connection to a listener, a datagram that is no reply: the ingress policy's (which
 	 * returns at once unless the policy in force has ingress entries or default deny) */
-	if ((pkt & VG_NP_PKT_INBOUND) && !vg_np_skb_inbound(skb, pkt))
+	if ((pkt & VG_NP_PKT_INBOUND) && !vg_np_skb_addr(skb, pkt))
 		return 0;
 	if (VG_NP_PKT_PROTO(pkt) != VG_IPPROTO_UDP || VG_NP_PKT_SPORT(pkt) != VG_DNS_PORT)
 		return 1;

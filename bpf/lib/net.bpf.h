@@ -383,9 +383,12 @@ static __always_inline int vg_pkt_parse(struct __sk_buff *skb, struct vg_pkt *p)
 /* Inbound: a packet for a listener (a connection being made), or a UDP datagram whose flow
  * the socket did not start (not a reply to what it sent): what ingress entries decide. */
 #define VG_NP_PKT_INBOUND (1ULL << 56)
+/* Raw: a TCP/UDP packet a raw socket built (its flow's initiator raw), on egress: decided by
+ * its destination, as connect/sendmsg decide a socket's (no such hook runs for raw sockets). */
+#define VG_NP_PKT_RAW (1ULL << 57)
 int vg_np_skb_egress(struct __sk_buff *skb, __u64 pkt);
 int vg_np_skb_ingress(struct __sk_buff *skb, __u64 pkt);
-int vg_np_skb_inbound(struct __sk_buff *skb, __u64 pkt);
+int vg_np_skb_addr(struct __sk_buff *skb, __u64 pkt);
 int vg_np_sock_quarantined(struct __sk_buff *skb);
 
 #endif /* VG_NET_BPF_H */

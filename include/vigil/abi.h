@@ -840,6 +840,8 @@ enum vg_np_hook {
 	VG_NPH_LISTEN,       /* listen() (syscall tracepoint) */
 	VG_NPH_INGRESS,      /* an inbound connection or datagram (cgroup_skb/ingress): addr is
 			      * the peer, port the local one */
+	VG_NPH_RAW,          /* a TCP/UDP packet a raw socket built (cgroup_skb/egress): no
+			      * connect/sendmsg hook runs for raw sockets */
 };
 
 enum vg_np_reason {

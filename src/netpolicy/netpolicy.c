@@ -846,7 +846,7 @@ void vg_netpolicy_on_timer(struct vg_netpolicy *np)
 static const char *hook_name(unsigned h)
 {
 	static const char *const n[] = { "?", "connect4", "connect6", "sendmsg4", "sendmsg6",
-					 "dns_query", "dns_answer", "egress", "listen", "ingress" };
+					 "dns_query", "dns_answer", "egress", "listen", "ingress", "raw" };
 
 	return h < sizeof(n) / sizeof(n[0]) ? n[h] : "?";
 }
@@ -898,6 +898,9 @@ static const char *guarantee(const struct vg_np_msg *m)
 	case VG_NPH_INGRESS:
 		return "dropped in the kernel (cgroup_skb ingress) on arrival: the socket never "
 		       "saw it (a connection: its SYN, so it was never made)";
+	case VG_NPH_RAW:
+		return "a raw socket's packet, dropped in the kernel (cgroup_skb egress) before it "
+		       "left: the sender got EPERM";
 	default:
 		return "refused in the kernel (cgroup connect/sendmsg hook) before any packet was "
 		       "sent: the caller got EPERM";

@@ -188,6 +188,42 @@ print(json.dumps({{"pid": os.getpid(), "ns": connect({net.NS_IP!r}), "deny": con
     assert c["denied"] >= 2 and c["allowed"] >= 3, c
 
 
+def test_deny_by_cidr_holds_for_raw_sockets(vigil, net):
+    """No connect/sendmsg hook runs for a raw socket: its hand-built packets are decided at
+    egress by their destination, and the sender gets EPERM."""
+    before = np_status(vigil)["counters"]
+    r = net.run(RAW_PROBES + f"""
+import struct
+def raw_udp(dst, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
+    try:
+        s.sendto(struct.pack("!HHHH", 42001, port, 9, 0) + b"x", (dst, 0)); return "ok"
+    except OSError as e:
+        return errno.errorcode.get(e.errno, str(e))
+    finally:
+        s.close()
+def raw_syn(dst, port):
+    try:
+        probe(dst, [port], src={net.HOST_IP!r}); return "ok"
+    except OSError as e:
+        return errno.errorcode.get(e.errno, str(e))
+print(json.dumps({{"pid": os.getpid(), "udp": raw_udp({net.ip[4]!r}, 9090),
+                  "udp_ok": raw_udp({net.ip[5]!r}, 9090), "syn": raw_syn({net.ip[4]!r}, 8080),
+                  "syn_ok": raw_syn({net.ip[5]!r}, 8080)}}))""")
+    assert (r["udp"], r["syn"]) == ("EPERM", "EPERM"), r
+    assert (r["udp_ok"], r["syn_ok"]) == ("ok", "ok"), r
+    fs = wait_findings(vigil, r["pid"], 2)
+    assert {(f["network"]["hook"], f["network"]["protocol"], f["network"]["port"])
+            for f in fs} == {("raw", "udp", 9090), ("raw", "tcp", 8080)}, fs
+    for f in fs:
+        n = f["network"]
+        assert f["rule"]["id"] == "net-policy-deny" and f["action"] == "block", f
+        assert n["address"] == net.ip[4] and n["blocked"] and n["direction"] == "egress", n
+        assert n["policy"]["entry"] == "deny[0]" and "EPERM" in n["guarantee"], n
+    c = np_status(vigil)["counters"]
+    assert c["denied"] >= before["denied"] + 2 and c["allowed"] >= before["allowed"] + 2, c
+
+
 def test_deny_by_domain_before_resolution_drops_the_query(vigil, net):
     before = np_status(vigil)["counters"]["dns_dropped"]
     r = net.run(f"""
@@ -602,13 +638,15 @@ print(json.dumps({{"pid": os.getpid(), "r": [connect({net.NS_IP!r}, p) for p in 
 
 RAW_PROBES = """
 import struct
-def probe(dst, ports, flags=0x02):
+def probe(dst, ports, flags=0x02, src=None):
     # TCP segments built by hand on a raw socket (the kernel adds the IP header): a SYN scan's
-    # probes, as nmap -sS or a scapy script sends them; the answers go to no socket
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    u.connect((dst, 9))
-    src = u.getsockname()[0]
-    u.close()
+    # probes, as nmap -sS or a scapy script sends them; the answers go to no socket. The
+    # source address (for the checksum): the route's, asked of a UDP socket's connect
+    if src is None:
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.connect((dst, 9))
+        src = u.getsockname()[0]
+        u.close()
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
     for port in ports:
         h = struct.pack("!HHIIBBHHH", 41000, port, 7, 0, 5 << 4, flags, 1024, 0, 0)
