@@ -41,7 +41,6 @@
 #define VG_TCP_SYN_RECV 3
 #define VG_TCP_CLOSE 7
 #define VG_TCP_LISTEN 10
-#define VG_SOCK_RAW 3
 /* enum sock_flags: SOCK_DONE has been 1 since Linux 2.6 (a CO-RE enum relocation here
  * is refused by libbpf 1.1's linker) */
 #define VG_SOCK_DONE 1

@@ -412,7 +412,7 @@ static __always_inline bool kernel_counted(struct bpf_sock *fs)
 {
 	return vg_sock_acct && fs && fs->protocol == VG_IPPROTO_TCP && fs->state != 7 /* CLOSE */ &&
 	       fs->state != 10 /* LISTEN */ && fs->dst_port != bpf_htons(VG_DNS_PORT) &&
-	       fs->type == 1 /* SOCK_STREAM, not a connected raw socket */;
+	       fs->type == VG_SOCK_STREAM /* not a connected raw socket */;
 }
 
 static __always_inline bool skb_kernel_counted(struct __sk_buff *skb)
@@ -515,7 +515,7 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 	/* A TCP connection's packet (a full stream socket's, not a listener's): its row is keyed
 	 * by cookie. Not the kernel's control socket's (raw: a reset for a closed port, an ACK
 	 * from TIME_WAIT), whose rows are by peer. */
-	conn = fs && fs->type == 1 /* SOCK_STREAM */;
+	conn = fs && fs->type == VG_SOCK_STREAM;
 	if (conn)
 		vg_tcp_conn_key(&rk, k.cookie);
 	else

@@ -16,6 +16,8 @@
 #define VG_IPPROTO_UDP 17
 #define VG_ETH_P_IP 0x0800
 #define VG_ETH_P_IPV6 0x86DD
+#define VG_SOCK_STREAM 1 /* enum sock_type */
+#define VG_SOCK_RAW 3
 
 /*
  * Socket -> owner (vg_sock), in the socket's own storage: created at sock_create for UDP
@@ -64,7 +66,7 @@ VG_MAP struct {
 static __always_inline struct vg_sock *vg_pkt_owner(struct bpf_sock *fs, __u8 proto)
 {
 	if (!fs || (proto == VG_IPPROTO_TCP && fs->state != 10 /* LISTEN */ &&
-		    fs->type == 1 /* SOCK_STREAM */))
+		    fs->type == VG_SOCK_STREAM))
 		return NULL;
 	return bpf_sk_storage_get(&vg_socks, fs, 0, 0);
 }
