@@ -1252,7 +1252,8 @@ static bool reported(struct vg_netpolicy *np, const struct vg_proc_key *k)
 /*
  * Whether a shape's table is to be walked now: the kernel stamped the shape due since the
  * last walk (vg_net_due), and the last walk is at least `every` old. A stamp that comes
- * while the walk waits keeps it asked for. vg_net_due unreadable: walk every `every`
+ * while the walk waits keeps it asked for, and so does a walk whose table could not be
+ * read (the caller forgets the stamp). vg_net_due unreadable: walk every `every`
  * (counted).
  */
 static bool shape_due(struct vg_netpolicy *np, enum vg_shape shape, uint64_t now,
@@ -1324,6 +1325,7 @@ static void dns_many_tick(struct vg_netpolicy *np, uint64_t now)
 		return;
 	g = calloc(cap, sizeof(*g));
 	if (!g || !scan_load(np, "vg_dnsq", sizeof(struct vg_dnsq_key), sizeof(struct vg_dnsq), &t)) {
+		np->due_seen[VG_SHAPE_MANY] = 0; /* not walked: still asked for */
 		free(g);
 		return;
 	}
@@ -1431,6 +1433,7 @@ void vg_netpolicy_tick(struct vg_netpolicy *np)
 		return;
 	sp = calloc(cap, sizeof(*sp));
 	if (!sp || !scan_load(np, "vg_flows", sizeof(struct vg_flow_key), sizeof(struct vg_flow), &t)) {
+		np->due_seen[VG_SHAPE_SCAN] = 0; /* not walked: still asked for */
 		free(sp);
 		return;
 	}
