@@ -346,10 +346,21 @@ def test_c2_detection_quarantines_the_process_tree(vigil, pdir, base):
     own_srv.bind(("127.0.0.1", 0))
     own_srv.listen(1)
     got_in = os.path.join(base, "in-" + uuid.uuid4().hex[:6])
+    # Two stages in one process: the first (stdio not yet a socket: no reverse shell, no
+    # quarantine racing it) makes its sockets, puts the socket on its stdio and execs the
+    # shell again (same process, same pid), which keeps them and is the reverse shell
+    stage1 = ("import os,socket,sys\n"
+              "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+              f"u.connect(('127.0.0.1', {udp.getsockname()[1]}))\n"
+              f"own = socket.create_connection(('127.0.0.1', {own_srv.getsockname()[1]}))\n"
+              "fd = int(sys.argv[1])\n"
+              "os.dup2(fd, 0); os.dup2(fd, 1); os.close(fd)\n"
+              "u.set_inheritable(True); own.set_inheritable(True)\n"
+              "os.execv(sys.executable, [sys.executable, '-c', sys.argv[2],"
+              " str(u.detach()), str(own.detach())])\n")
     code = ("import select,socket,subprocess,sys,time\n"
-            "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
-            f"u.connect(('127.0.0.1', {udp.getsockname()[1]}))\n"
-            f"own = socket.create_connection(('127.0.0.1', {own_srv.getsockname()[1]}))\n"
+            "u = socket.socket(fileno=int(sys.argv[1]))\n"
+            "own = socket.socket(fileno=int(sys.argv[2]))\n"
             "sys.stdin.readline()\n"
             "try:\n    u.send(b'from-quarantine'); r = 'sent'\n"
             "except OSError as e:\n    r = 'errno %d' % e.errno\n"
@@ -360,8 +371,10 @@ def test_c2_detection_quarantines_the_process_tree(vigil, pdir, base):
             "r, _, _ = select.select([own], [], [], 3)\n"
             f"open('{got_in}', 'w').write(repr(own.recv(64) if r else b''))\n"
             "time.sleep(30)\n")
-    p = subprocess.Popen([shell, "-c", code], stdin=c, stdout=c)
+    p = subprocess.Popen([shell, "-c", stage1, str(c.fileno()), code], pass_fds=(c.fileno(),),
+                         stdin=subprocess.DEVNULL)
     c.close()
+    own_srv.settimeout(30)  # never hang the suite
     own_peer, _ = own_srv.accept()
     try:
         f = fs.wait(lambda f: f["rule"]["id"] == "reverse-shell" and f["process"]["pid"] == p.pid,
