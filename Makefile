@@ -37,6 +37,10 @@ all: deps $(BUILD)/vigil
 deps:
 	@scripts/install-deps.sh
 
+# net.bpf.c takes and gives back connection slots with compare-and-exchange (BPF v3 atomics,
+# Linux >= 5.12); the other programs keep the default instruction set.
+$(BUILD)/bpf/net.bpf.o: BPF_CFLAGS += -mcpu=v3
+
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@

@@ -146,19 +146,76 @@ static __always_inline void sk_flow_key(const struct sock *sk, __u64 cookie, str
 }
 
 /*
- * A TCP connection starts: its row (key: the socket cookie), with its owner, initiator,
- * first time and the addresses known so far (a connecting socket's local port comes right
- * after). A socket that connects again after a disconnect keeps its cookie: the new
- * connection takes the row over.
+ * A slot for a TCP connection starting (abi.h: vg_conn): the one its socket's earlier
+ * connection left (a socket that connects again after a disconnect keeps its cookie: the
+ * new connection takes the row over), else the first of its probe slots not open. NULL:
+ * every one is open (VG_NS_CONN_FULL).
+ */
+static __always_inline struct vg_conn *conn_claim(__u64 cookie, const bool slots)
+{
+	__u64 mine = VG_CONN_CLAIM(cookie, VG_CONN_OPEN), was;
+	struct vg_conn *c;
+
+	if (!slots)
+		return NULL;
+	c = vg_conn_find(cookie);
+	if (c) {
+		was = c->claim;
+		if (was == mine || __sync_val_compare_and_swap(&c->claim, was, mine) == was)
+			return c;
+	}
+	for (__u32 i = 0; i < VG_CONN_PROBES; i++) {
+		__u32 idx = ((__u32)cookie + i) & vg_conns_mask;
+
+		c = bpf_map_lookup_elem(&vg_conns, &idx);
+		if (!c)
+			continue;
+		was = c->claim;
+		if (VG_CONN_STATE(was) == VG_CONN_OPEN ||
+		    __sync_val_compare_and_swap(&c->claim, was, mine) != was)
+			continue;
+		if (VG_CONN_STATE(was) == VG_CONN_DONE)
+			vg_net_count(VG_NS_CONN_REUSED);
+		return c;
+	}
+	vg_net_count(VG_NS_CONN_FULL);
+	return NULL;
+}
+
+/* A connection's slot given back at CLOSE, its final row in it (unless the daemon took the
+ * slot back meanwhile: its owner's record was gone). */
+static __always_inline void conn_done(struct vg_conn *c, __u64 cookie, const bool slots)
+{
+	if (slots)
+		__sync_val_compare_and_swap(&c->claim, VG_CONN_CLAIM(cookie, VG_CONN_OPEN),
+				    VG_CONN_CLAIM(cookie, VG_CONN_DONE));
+}
+
+/*
+ * A TCP connection starts: its row, with its owner, initiator, first time and the addresses
+ * known so far (a connecting socket's local port comes right after), written in place in
+ * its slot; in the flow hash (key: the socket cookie) when it has none.
  */
 static __always_inline void conn_start(const struct sock *sk, const struct vg_proc_key *proc,
-				       __u32 init)
+				       __u32 init, const bool slots)
 {
 	__u64 cookie = bpf_get_socket_cookie((void *)sk);
+	struct vg_conn *c = conn_claim(cookie, slots);
 	struct vg_flow nf = {}, *f;
 	struct vg_flow_key k;
 	int err;
 
+	if (c) {
+		f = &c->f;
+		__builtin_memset(f, 0, sizeof(*f));
+		f->proc = *proc;
+		f->init = init;
+		f->first_ns = bpf_ktime_get_boot_ns();
+		f->last_ns = f->first_ns;
+		sk_flow_key(sk, cookie, &f->wire);
+		vg_net_count(VG_NS_SOCK_NEW);
+		return;
+	}
 	vg_tcp_conn_key(&k, cookie);
 	nf.proc = *proc;
 	nf.init = init;
@@ -203,7 +260,7 @@ static __always_inline void accepted(const struct sock *sk)
 	a->child = (__u64)sk;
 }
 
-static __always_inline void accepted_est(const struct sock *sk)
+static __always_inline void accepted_est(const struct sock *sk, const bool slots)
 {
 	struct vg_accept_from *a;
 	__u32 zero = 0;
@@ -212,7 +269,7 @@ static __always_inline void accepted_est(const struct sock *sk)
 	if (!a || a->child != (__u64)sk)
 		return;
 	a->child = 0;
-	conn_start(sk, &a->proc, VG_FI_ACCEPT);
+	conn_start(sk, &a->proc, VG_FI_ACCEPT, slots);
 }
 
 /*
@@ -256,37 +313,51 @@ static __always_inline void tcp_refresh(const struct sock *sk, __u64 cookie, str
 }
 
 /*
- * A TCP connection's row (key: its cookie) brought up to date from its socket: the
- * kernel's counts (tcp_counts), its addresses and its state. A row that is missing — pushed
- * out of the full table, aged out with its exited owner while another process holds the
- * socket, or of a connection older than the daemon — is made again with the whole
+ * A TCP connection's row (its slot, or in the flow hash) brought up to date from its
+ * socket: the kernel's counts (tcp_counts), its addresses and its state. A row that is
+ * missing — its slot taken back with its exited owner's record while another process
+ * holds the socket, or of a connection older than the daemon — is made again with the whole
  * connection's counts, owned by the process holder (a tgid; 0: no owner, counted). A
  * socket that never had a local port sent nothing: its row says so (lport 0). Returns the
- * row it found (NULL: made here with no owner to count for, or none).
+ * row it found (NULL: made here, or none); *slot: the row's slot (NULL: in the flow hash).
  */
 static __always_inline struct vg_flow *tcp_row(const struct sock *sk, __u64 cookie, __u32 holder,
-					       __u32 state)
+					       __u32 state, struct vg_conn **slot, const bool slots)
 {
 	__u64 now = bpf_ktime_get_boot_ns();
+	struct vg_conn *c = vg_conn_find(cookie);
 	struct vg_flow_key k;
 	struct vg_flow nf = {}, *f;
 	int err;
 
+	*slot = c;
+	if (c) {
+		tcp_refresh(sk, cookie, &c->f, now, state);
+		return &c->f;
+	}
 	vg_tcp_conn_key(&k, cookie);
 	f = bpf_map_lookup_elem(&vg_flows, &k);
 	if (f) {
 		tcp_refresh(sk, cookie, f, now, state);
 		return f;
 	}
-	tcp_refresh(sk, cookie, &nf, now, state);
-	nf.first_ns = nf.last_ns;
+	c = conn_claim(cookie, slots);
+	f = c ? &c->f : &nf;
+	if (c)
+		__builtin_memset(f, 0, sizeof(*f));
+	tcp_refresh(sk, cookie, f, now, state);
+	f->first_ns = f->last_ns;
 	if (holder)
-		owner_of(holder, &nf.proc);
+		owner_of(holder, &f->proc);
+	if (!holder)
+		vg_net_count(VG_NS_SOCK_UNKNOWN);
+	if (c) {
+		*slot = c;
+		return NULL;
+	}
 	err = bpf_map_update_elem(&vg_flows, &k, &nf, BPF_NOEXIST);
 	if (err == 0) {
 		vg_net_count(VG_NS_FLOW_NEW);
-		if (!holder)
-			vg_net_count(VG_NS_SOCK_UNKNOWN);
 		return NULL;
 	}
 	f = err == -17 /* EEXIST: made meanwhile on another CPU */ ? bpf_map_lookup_elem(&vg_flows, &k)
@@ -299,10 +370,15 @@ static __always_inline struct vg_flow *tcp_row(const struct sock *sk, __u64 cook
 	return f;
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(vg_sock_state, const struct sock *sk, int oldstate, int newstate)
+/* slots: this kernel has compare-and-exchange (Linux >= 5.12): connections take slots
+ * (conn_claim). Without, their rows go to the flow hash. A constant in each of the two
+ * programs below, so that the other has no such instruction: an older verifier refuses one
+ * wherever it is, even where it cannot run. The daemon loads one of them. */
+static __always_inline int sock_state(const struct sock *sk, int oldstate, int newstate,
+				      const bool slots)
 {
 	__u32 state = oldstate == VG_TCP_SYN_SENT ? VG_FS_REFUSED : VG_FS_CLOSED;
+	struct vg_conn *slot = NULL;
 	struct vg_flow_key k;
 	struct vg_proc_key me;
 	struct vg_flow *f;
@@ -317,7 +393,7 @@ int BPF_PROG(vg_sock_state, const struct sock *sk, int oldstate, int newstate)
 	if (sk->sk_protocol != VG_IPPROTO_TCP)
 		return 0;
 	if (oldstate == VG_TCP_SYN_RECV && newstate == VG_TCP_ESTABLISHED) {
-		accepted_est(sk);
+		accepted_est(sk, slots);
 		return 0;
 	}
 	if (oldstate == VG_TCP_LISTEN) {
@@ -327,7 +403,7 @@ int BPF_PROG(vg_sock_state, const struct sock *sk, int oldstate, int newstate)
 	}
 	if (newstate == VG_TCP_SYN_SENT) { /* in connect(): the caller owns the connection */
 		owner_current(&me);
-		conn_start(sk, &me, VG_FI_CONNECT);
+		conn_start(sk, &me, VG_FI_CONNECT, slots);
 		return 0;
 	}
 	if (newstate == VG_TCP_LISTEN) {
@@ -346,19 +422,34 @@ int BPF_PROG(vg_sock_state, const struct sock *sk, int oldstate, int newstate)
 	/* CLOSE */
 	cookie = bpf_get_socket_cookie((void *)sk);
 	if (vg_sock_acct) {
-		f = tcp_row(sk, cookie, 0, state);
+		f = tcp_row(sk, cookie, 0, state, &slot, slots);
 	} else { /* the packets counted the row (netskb.bpf.c) */
+		slot = vg_conn_find(cookie);
 		vg_tcp_conn_key(&k, cookie);
-		f = bpf_map_lookup_elem(&vg_flows, &k);
+		f = slot ? &slot->f : bpf_map_lookup_elem(&vg_flows, &k);
 		if (f) {
 			sk_flow_key(sk, cookie, &f->wire);
 			f->state = state;
 		}
 	}
+	if (slot)
+		conn_done(slot, cookie, slots);
 	/* a connection refused (or never answered): toward a port scan's shape */
 	if (f && state == VG_FS_REFUSED && f->init == VG_FI_CONNECT)
 		vg_shape_event(&f->proc, VG_SHAPE_SCAN, bpf_ktime_get_boot_ns(), 0);
 	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(vg_sock_state, const struct sock *sk, int oldstate, int newstate)
+{
+	return sock_state(sk, oldstate, newstate, true);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(vg_sock_state_hash, const struct sock *sk, int oldstate, int newstate)
+{
+	return sock_state(sk, oldstate, newstate, false);
 }
 
 /*
@@ -370,11 +461,11 @@ int BPF_PROG(vg_sock_state, const struct sock *sk, int oldstate, int newstate)
  * process holding it, which the row keeps to CLOSE. A closed socket's row is final (CLOSE
  * made it); a listener has no connection.
  */
-SEC("iter/task_file")
-int vg_flow_flush(struct bpf_iter__task_file *ctx)
+static __always_inline int flow_flush(struct bpf_iter__task_file *ctx, const bool slots)
 {
 	struct file *file = ctx->file;
 	struct task_struct *task = ctx->task;
+	struct vg_conn *slot;
 	struct socket *so;
 	struct sock *sk;
 	int st;
@@ -390,6 +481,18 @@ int vg_flow_flush(struct bpf_iter__task_file *ctx)
 	st = sk->__sk_common.skc_state;
 	if (st == VG_TCP_LISTEN || st == VG_TCP_CLOSE)
 		return 0;
-	tcp_row(sk, bpf_get_socket_cookie(sk), task->tgid, VG_FS_OPEN);
+	tcp_row(sk, bpf_get_socket_cookie(sk), task->tgid, VG_FS_OPEN, &slot, slots);
 	return 0;
+}
+
+SEC("iter/task_file")
+int vg_flow_flush(struct bpf_iter__task_file *ctx)
+{
+	return flow_flush(ctx, true);
+}
+
+SEC("iter/task_file")
+int vg_flow_flush_hash(struct bpf_iter__task_file *ctx)
+{
+	return flow_flush(ctx, false);
 }

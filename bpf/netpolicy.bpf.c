@@ -570,7 +570,7 @@ __noinline int vg_np_sock_quarantined(struct __sk_buff *skb)
 		struct vg_flow *f;
 
 		vg_tcp_conn_key(&k, bpf_get_socket_cookie(skb));
-		f = bpf_map_lookup_elem(&vg_flows, &k);
+		f = vg_flow_row(&k);
 		if (f)
 			owner = &f->proc;
 	} else {

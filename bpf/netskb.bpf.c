@@ -336,7 +336,7 @@ static __always_inline void dns(struct __sk_buff *skb, const struct vg_flow_key 
 	/* Only what a process asked (egress query) and got (ingress response). */
 	if (w->response == egress)
 		return;
-	f = bpf_map_lookup_elem(&vg_flows, rk);
+	f = vg_flow_row(rk);
 	if (f) {
 		proc = f->proc;
 	} else { /* the flow did not fit the table: the socket names its owner */
@@ -435,7 +435,7 @@ static __always_inline bool skb_kernel_counted(struct __sk_buff *skb)
 static __always_inline void dns_tcp(struct __sk_buff *skb, const struct vg_flow_key *rk,
 				    const struct vg_pkt *p, bool egress, __u64 now)
 {
-	struct vg_flow *f = bpf_map_lookup_elem(&vg_flows, rk);
+	struct vg_flow *f = vg_flow_row(rk);
 	__u32 at = p->l4off, pay = p->payload, len, left;
 	__u8 lb[2];
 
@@ -520,7 +520,7 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 		vg_tcp_conn_key(&rk, k.cookie);
 	else
 		rk = k;
-	f = bpf_map_lookup_elem(&vg_flows, &rk);
+	f = vg_flow_row(&rk);
 	if (f) {
 		VG_COUNT_PKT(f, egress, p.payload, now);
 		if (conn && !f->wire.lport) /* without the kernel's counters: addresses from here */

@@ -93,6 +93,44 @@ VG_MAP struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } vg_flows SEC(".maps");
 
+/* TCP connections' rows, by socket cookie (abi.h: vg_conn). Its length, a power of two, is
+ * set at load: vg_conns_mask is that length - 1. */
+VG_KNOB(__u32, vg_conns_mask, VG_CONNS_DEFAULT - 1);
+VG_MAP struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VG_CONNS_DEFAULT);
+	__uint(map_flags, BPF_F_MMAPABLE); /* the daemon reads it, and gives slots back, in place */
+	__type(key, __u32);
+	__type(value, struct vg_conn);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vg_conns SEC(".maps");
+
+/* The slot holding a TCP connection's row (open, or closed and not yet taken again). */
+static __always_inline struct vg_conn *vg_conn_find(__u64 cookie)
+{
+	for (__u32 i = 0; i < VG_CONN_PROBES; i++) {
+		__u32 idx = ((__u32)cookie + i) & vg_conns_mask;
+		struct vg_conn *c = bpf_map_lookup_elem(&vg_conns, &idx);
+
+		if (c && VG_CONN_COOKIE(c->claim) == cookie)
+			return c;
+	}
+	return NULL;
+}
+
+/* A flow's row. A TCP connection's (k: vg_tcp_conn_key) is in its slot, or in the flow hash
+ * when it found none free (VG_NS_CONN_FULL) or its packets made it (netskb's flow_new). */
+static __always_inline struct vg_flow *vg_flow_row(const struct vg_flow_key *k)
+{
+	if (!k->family && k->proto == VG_IPPROTO_TCP) {
+		struct vg_conn *c = vg_conn_find(k->cookie);
+
+		if (c)
+			return &c->f;
+	}
+	return bpf_map_lookup_elem(&vg_flows, k);
+}
+
 /* One packet into a row, last time forward only: each CPU reads the clock at its own
  * first event of a tick, so two CPUs' times for one tick differ (by less than a tick). */
 #define VG_COUNT_PKT(r, egress, payload, now)                                                     \

@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define VG_ABI_VERSION 10
+#define VG_ABI_VERSION 11
 #define VG_ABI_MAGIC 0x5649474c /* "VIGL" */
 
 #define VG_COMM_LEN 16
@@ -475,6 +475,36 @@ struct vg_flow {
 				  * up to date) */
 };
 
+/*
+ * TCP connections' rows: slots of vg_conns, an array (a power of two long). A connection
+ * takes the first free slot of (cookie + i) & (length - 1), i < VG_CONN_PROBES, when it
+ * starts, and frees it at CLOSE with its final row in it. Socket cookies are handed out in
+ * sequence (per CPU, in batches), so a storm's connections take neighbouring slots: no
+ * hash, no lock, no allocation, no least-recently-used list — on this project's VM an
+ * insert into the LRU flow hash cost ~1.4 µs per connection end, most of a connect storm's
+ * overhead. A freed slot keeps its row until a later connection takes it: the table holds
+ * the last connections, a ring in cookie order (VG_NS_CONN_REUSED counts the rows
+ * overwritten). When every slot a connection may take is open it goes to the flow hash
+ * (vg_flows, keyed by cookie as before: VG_NS_CONN_FULL).
+ */
+#define VG_CONNS_DEFAULT 65536
+#define VG_CONN_PROBES 4
+
+enum vg_conn_claim {
+	VG_CONN_FREE = 0, /* never used */
+	VG_CONN_OPEN = 1, /* taken by a connection not yet closed */
+	VG_CONN_DONE = 2, /* its connection closed: the row stays until the slot is taken again */
+};
+
+struct vg_conn {
+	__u64 claim; /* VG_CONN_CLAIM(cookie, enum vg_conn_claim): taken and given back with
+		      * compare-and-exchange, so a slot changes hands once (cookies are unique) */
+	struct vg_flow f;
+};
+#define VG_CONN_CLAIM(cookie, st) ((__u64)(cookie) << 2 | (st))
+#define VG_CONN_STATE(claim) ((claim)&3)
+#define VG_CONN_COOKIE(claim) ((claim) >> 2)
+
 /* A socket's owner: a UDP socket's or a TCP listener's, in its storage (vg_socks:
  * BPF_MAP_TYPE_SK_STORAGE). A TCP connection's owner is in its row. */
 struct vg_sock {
@@ -598,6 +628,10 @@ enum vg_net_stat {
 	VG_NS_SHAPE_DUE,        /* events that found a shape due (vg_net_due): table walks asked */
 	VG_NS_SHAPE_NO_ROW,     /* a process's shape counts could not be kept (no memory): the
 				 * event asks for the walk */
+	VG_NS_CONN_REUSED,      /* a closed TCP connection's row overwritten by a new connection
+				 * taking its slot (vg_conns): it left the table */
+	VG_NS_CONN_FULL,        /* a TCP connection found every slot it may take open: its row
+				 * went to the flow hash (vg_flows) */
 	VG_NS_MAX
 };
 

@@ -780,7 +780,10 @@ static void run_help(void)
 	     "                       short class, file paths mostly, gets 4x, the\n"
 	     "                       medium one, command lines mostly, 2x)\n"
 	     "  --argv-max BYTES     argv bytes kept per exec, 64..4096 (default 4096)\n"
-	     "  --max-flows N        network flow table size (default 65536; docs/network.md)\n"
+	     "  --max-flows N        network flow table size, and TCP connection slots (the next\n"
+	     "                       power of two) (default 65536; docs/network.md)\n"
+	     "  --no-conn-slots      keep TCP connections' rows in the flow hash, as on kernels\n"
+	     "                       without BPF compare-and-exchange (< 5.12; docs/network.md)\n"
 	     "  --gc-interval DUR    how often exited processes are aged out (default 1s)\n"
 	     "  --state-dir DIR      pinned state (default /sys/fs/bpf/vigil)\n"
 	     "  --socket PATH        API socket (default /run/vigil/vigil.sock, or $VIGIL_SOCKET)\n"
@@ -841,6 +844,7 @@ int vg_cmd_run(int argc, char **argv)
 		{ "enforce", required_argument, 0, 'E' },
 		{ "network-policy", required_argument, 0, 'N' },
 		{ "max-flows", required_argument, 0, 'F' }, /* network */
+		{ "no-conn-slots", no_argument, 0, 'C' },
 		{ "bpf-stats", no_argument, 0, 'B' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0 }
@@ -862,6 +866,7 @@ int vg_cmd_run(int argc, char **argv)
 		case 'R': cfg.reset_state = true; break;
 		case 'B': cfg.bpf_stats = true; break;
 		case 'P': cfg.force_proc_snapshot = true; break;
+		case 'C': cfg.no_conn_slots = true; break;
 		case 'd': cfg.state_dir = optarg; break;
 		case 's': cfg.socket_path = optarg; break;
 		case 'h': run_help(); return 0;

@@ -518,6 +518,7 @@ int vg_daemon_main(const struct vg_config *cfg, const struct vg_run_opts *opts)
 	run_cfg.lsm = vg_probe_has(&d.probe, VG_FEAT_LSM); /* enforcement: BPF-LSM programs */
 	run_cfg.rdonly_cast = vg_probe_has(&d.probe, VG_FEAT_RDONLY_CAST);
 	run_cfg.sock_acct = vg_probe_has(&d.probe, VG_FEAT_ITER_SOCK_FILE);
+	run_cfg.conn_slots = vg_probe_has(&d.probe, VG_FEAT_CMPXCHG) && !run_cfg.no_conn_slots;
 	err = vg_sensor_start(&d.sensor, &run_cfg, why, sizeof(why));
 	if (err) {
 		vg_err("%s", why);

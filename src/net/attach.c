@@ -56,6 +56,7 @@ int vg_net_attach(struct vg_sensor *s, char *why, size_t whylen)
 		k->progs.vg_sock_create, k->progs.vg_connect4,    k->progs.vg_connect6,
 		k->progs.vg_skb_egress,  k->progs.vg_skb_ingress,
 	};
+	struct bpf_program *prog;
 	struct bpf_link *l;
 	int fd, err;
 
@@ -82,16 +83,18 @@ int vg_net_attach(struct vg_sensor *s, char *why, size_t whylen)
 		s->net_links[s->nnet_links++] = l;
 	}
 	close(fd);
-	l = bpf_program__attach(k->progs.vg_sock_state);
+	prog = s->cfg.conn_slots ? k->progs.vg_sock_state : k->progs.vg_sock_state_hash;
+	l = bpf_program__attach(prog);
 	if (!l) {
 		err = -errno;
-		snprintf(why, whylen, "network: attaching vg_sock_state (sock:inet_sock_set_state): %s",
-			 strerror(-err));
+		snprintf(why, whylen, "network: attaching %s (sock:inet_sock_set_state): %s",
+			 bpf_program__name(prog), strerror(-err));
 		return err;
 	}
 	s->net_links[s->nnet_links++] = l;
 	if (s->cfg.sock_acct) {
-		l = bpf_program__attach_iter(k->progs.vg_flow_flush, NULL);
+		l = bpf_program__attach_iter(s->cfg.conn_slots ? k->progs.vg_flow_flush :
+					     k->progs.vg_flow_flush_hash, NULL);
 		if (!l) {
 			err = -errno;
 			snprintf(why, whylen, "network: attaching vg_flow_flush (iterator over "

@@ -27,6 +27,17 @@ int vg_flows_flush(const struct vg_maps *m);
 struct vg_maptab;
 void vg_flows_wire(struct vg_maptab *t);
 
+/* The TCP connections' slots (vg_conns, abi.h: vg_conn) mapped into memory, read-write: the
+ * daemon gives slots back with compare-and-exchange. NULL (errno set) on failure;
+ * vg_conns_unmap() when done. */
+struct vg_conn *vg_conns_map(int fd, uint32_t *n);
+void vg_conns_unmap(struct vg_conn *c, uint32_t n);
+
+/* The flow table as queries see it: the flow hash's rows, then every slot of vg_conns that
+ * holds a row (keyed vg_tcp_conn_key: cookie, TCP), with vg_flows_wire() applied. conns_fd
+ * < 0: the flow hash alone. 0, or -errno. */
+int vg_flows_load(struct vg_maptab *t, int flows_fd, int conns_fd);
+
 /* Domain hash of a normalised name (abi.h): FNV-1a 64 over the bytes last to first. */
 uint64_t vg_dns_hash(const char *name, size_t len);
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "net/maptab.h"
@@ -66,6 +67,8 @@ const char *vg_net_stat_name(enum vg_net_stat st)
 		[VG_NS_DNS_EVICT] = "dns_entries_evicted",
 		[VG_NS_SHAPE_DUE] = "shape_walks_asked",
 		[VG_NS_SHAPE_NO_ROW] = "shape_counts_lost",
+		[VG_NS_CONN_REUSED] = "connections_overwritten",
+		[VG_NS_CONN_FULL] = "connection_slots_full",
 	};
 
 	return st < VG_NS_MAX && names[st] ? names[st] : "?";
@@ -112,6 +115,91 @@ void vg_flows_wire(struct vg_maptab *t)
 		if (!k->family && v->wire.family)
 			*k = v->wire;
 	}
+}
+
+struct vg_conn *vg_conns_map(int fd, uint32_t *n)
+{
+	struct bpf_map_info info = {};
+	uint32_t len = sizeof(info);
+	void *p;
+
+	*n = 0;
+	if (fd < 0) {
+		errno = EBADF;
+		return NULL;
+	}
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return NULL;
+	if (info.value_size != sizeof(struct vg_conn) || !info.max_entries) {
+		errno = EPROTO;
+		return NULL;
+	}
+	p = mmap(NULL, (size_t)info.max_entries * sizeof(struct vg_conn), PROT_READ | PROT_WRITE,
+		 MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	*n = info.max_entries;
+	return p;
+}
+
+void vg_conns_unmap(struct vg_conn *c, uint32_t n)
+{
+	if (c)
+		munmap(c, (size_t)n * sizeof(*c));
+}
+
+/* Room for n more entries in a table copy. */
+static int maptab_grow(struct vg_maptab *t, size_t more)
+{
+	void *k = realloc(t->keys, (t->n + more ? t->n + more : 1) * t->ksz);
+	void *v;
+
+	if (!k)
+		return -ENOMEM;
+	t->keys = k;
+	v = realloc(t->vals, (t->n + more ? t->n + more : 1) * t->vsz);
+	if (!v)
+		return -ENOMEM;
+	t->vals = v;
+	return 0;
+}
+
+int vg_flows_load(struct vg_maptab *t, int flows_fd, int conns_fd)
+{
+	struct vg_conn *c = NULL;
+	uint32_t n = 0;
+	int err;
+
+	err = vg_maptab_load(t, flows_fd, sizeof(struct vg_flow_key), sizeof(struct vg_flow));
+	if (err)
+		return err;
+	if (conns_fd >= 0) {
+		c = vg_conns_map(conns_fd, &n);
+		if (!c || maptab_grow(t, n)) {
+			err = c ? -ENOMEM : -errno;
+			vg_conns_unmap(c, n);
+			vg_maptab_free(t);
+			return err;
+		}
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		struct vg_flow_key *k = VG_MAPTAB_KEY(t, t->n);
+		uint64_t claim = __atomic_load_n(&c[i].claim, __ATOMIC_ACQUIRE);
+
+		if (VG_CONN_STATE(claim) == VG_CONN_FREE)
+			continue;
+		memcpy(VG_MAPTAB_VAL(t, t->n), &c[i].f, sizeof(struct vg_flow));
+		/* taken by another connection while copied: that one's row, next time */
+		if (__atomic_load_n(&c[i].claim, __ATOMIC_ACQUIRE) != claim)
+			continue;
+		memset(k, 0, sizeof(*k));
+		k->cookie = VG_CONN_COOKIE(claim);
+		k->proto = 6;
+		t->n++;
+	}
+	vg_conns_unmap(c, n);
+	vg_flows_wire(t);
+	return 0;
 }
 
 int vg_flows_flush(const struct vg_maps *m)

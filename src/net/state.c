@@ -17,6 +17,24 @@
 #include "state/proctab.h"
 #include "util/timefmt.h"
 
+/* The TCP connections' slots: in use (open, or closed and kept), open, and their number. */
+static void conns_status(struct json_object *o, const struct vg_maps *m)
+{
+	uint32_t n = 0, used = 0, open = 0;
+	struct vg_conn *c = vg_conns_map(m->conns, &n);
+
+	for (uint32_t i = 0; c && i < n; i++) {
+		uint64_t st = VG_CONN_STATE(__atomic_load_n(&c[i].claim, __ATOMIC_RELAXED));
+
+		used += st != VG_CONN_FREE;
+		open += st == VG_CONN_OPEN;
+	}
+	vg_conns_unmap(c, n);
+	json_object_object_add(o, "connections", c ? json_object_new_int64(used) : NULL);
+	json_object_object_add(o, "connections_open", c ? json_object_new_int64(open) : NULL);
+	json_object_object_add(o, "connections_max", c ? json_object_new_int64(n) : NULL);
+}
+
 struct json_object *vg_net_status_json(struct vg_daemon *d)
 {
 	const struct vg_maps *m = &d->sensor.maps;
@@ -45,6 +63,7 @@ struct json_object *vg_net_status_json(struct vg_daemon *d)
 		else
 			json_object_object_add(o, k, NULL);
 	}
+	conns_status(o, m);
 	for (int s = 0; s < VG_NS_MAX; s++)
 		json_object_object_add(c, vg_net_stat_name(s), json_object_new_uint64(
 			vg_net_stat_get(m, s)));
@@ -93,6 +112,8 @@ uint64_t *vg_net_gc(struct vg_daemon *d, const struct vg_proctab *t, size_t *nid
 	const struct vg_maps *m = &d->sensor.maps;
 	uint64_t now = vg_now_boot_ns(), retention = d->sensor.cfg.retention_ns;
 	uint64_t *ids = NULL, created, evicted, freed, kept;
+	struct vg_conn *conns;
+	uint32_t nconns;
 	size_t cap = 0, ngone;
 	struct vg_maptab mt;
 	char *gone;
@@ -124,6 +145,25 @@ uint64_t *vg_net_gc(struct vg_daemon *d, const struct vg_proctab *t, size_t *nid
 		free(gone);
 		vg_maptab_free(&mt);
 	}
+	/* TCP connections' slots: the same rule; a slot is given back (free) unless a connection
+	 * took or gave it back meanwhile (compare-and-exchange on its claim) */
+	freed = 0;
+	conns = vg_conns_map(m->conns, &nconns);
+	for (uint32_t i = 0; conns && i < nconns; i++) {
+		uint64_t claim = __atomic_load_n(&conns[i].claim, __ATOMIC_ACQUIRE);
+		const struct vg_flow *v = &conns[i].f;
+		bool done;
+
+		if (VG_CONN_STATE(claim) == VG_CONN_FREE)
+			continue;
+		done = VG_CONN_STATE(claim) == VG_CONN_DONE && v->last_ns + retention <= now;
+		if ((done || !keep(m, t, &v->proc, v->last_ns, now, retention)) &&
+		    __atomic_compare_exchange_n(&conns[i].claim, &claim, VG_CONN_FREE, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			freed++;
+	}
+	vg_conns_unmap(conns, nconns);
+	vg_net_ustat_add(m, VG_NS_FLOW_EVICT, freed);
 	/* DNS questions: with their process; their names stay interned meanwhile */
 	if (vg_maptab_load(&mt, m->dnsq, sizeof(struct vg_dnsq_key), sizeof(struct vg_dnsq)) == 0) {
 		gone = malloc((mt.n ? mt.n : 1) * mt.ksz);

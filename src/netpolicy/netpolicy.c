@@ -1290,8 +1290,14 @@ struct many_grp {
 static bool scan_load(struct vg_netpolicy *np, const char *map, size_t ksz, size_t vsz,
 		      struct vg_maptab *t)
 {
+	int err;
+
 	__atomic_fetch_add(&np->st.scans, 1, __ATOMIC_RELAXED);
-	if (vg_maptab_load(t, map_fd(np->obj, map), ksz, vsz) == 0)
+	if (!strcmp(map, "vg_flows")) /* with the TCP connections' slots */
+		err = vg_flows_load(t, map_fd(np->obj, map), map_fd(np->obj, "vg_conns"));
+	else
+		err = vg_maptab_load(t, map_fd(np->obj, map), ksz, vsz);
+	if (err == 0)
 		return true;
 	__atomic_fetch_add(&np->st.scan_skipped, 1, __ATOMIC_RELAXED);
 	return false;
@@ -1437,7 +1443,6 @@ void vg_netpolicy_tick(struct vg_netpolicy *np)
 		free(sp);
 		return;
 	}
-	vg_flows_wire(&t);
 	/* distinct destinations per process: TCP connected to, or probed from a raw socket */
 	for (size_t i = 0; i < t.n; i++) {
 		const struct vg_flow_key *k = VG_MAPTAB_KEY(&t, i);

@@ -216,11 +216,10 @@ struct json_object *vg_query_flows(struct vg_query_ctx *q, struct json_object *r
 			 "(vg_flow_flush) failed: %s", strerror(-fl));
 		goto out_sel;
 	}
-	if (vg_maptab_load(&mt, q->maps->flows, sizeof(struct vg_flow_key), sizeof(struct vg_flow))) {
+	if (vg_flows_load(&mt, q->maps->flows, q->maps->conns)) {
 		snprintf(err, errlen, "reading the flow table failed");
 		goto out_sel;
 	}
-	vg_flows_wire(&mt);
 	if (vg_dnsa_tab_load(&dt, q->maps)) {
 		snprintf(err, errlen, "reading the DNS answer table failed");
 		goto out_mt;

@@ -116,6 +116,7 @@ static const char *const feat_names[VG_FEAT_MAX] = {
 	[VG_FEAT_BPF_STATS]        = "bpf_stats",
 	[VG_FEAT_RDONLY_CAST]      = "rdonly_cast",
 	[VG_FEAT_ITER_SOCK_FILE]   = "iter_sock_file",
+	[VG_FEAT_CMPXCHG]          = "cmpxchg",
 };
 
 const char *vg_feat_name(enum vg_feat f)
@@ -949,6 +950,40 @@ static void probe_iter_sock_file(struct probe_ctx *c, struct vg_feature *f)
 		feat_set(f, true, "bpf_sock_from_file accepted, ran over all open files");
 }
 
+/*
+ * A 64-bit compare-and-exchange on the stack (BPF_ATOMIC, Linux >= 5.12): TCP connections
+ * then take slots of vg_conns (net.bpf.c: vg_sock_state); without it the daemon loads the
+ * variant whose connection rows go to the flow hash (vg_sock_state_hash).
+ */
+static void probe_cmpxchg(struct probe_ctx *c, struct vg_feature *f)
+{
+	static const struct bpf_insn insns[] = {
+		BPF_ST_MEM(BPF_DW, BPF_REG_10, -8, 0),
+		BPF_MOV64_REG(BPF_REG_1, BPF_REG_10),
+		BPF_ALU64_IMM(BPF_ADD, BPF_REG_1, -8),
+		BPF_MOV64_IMM(BPF_REG_0, 0), /* expected */
+		BPF_MOV64_IMM(BPF_REG_2, 1), /* new */
+		/* r0 = cmpxchg_64(r1 + 0, r0, r2) */
+		{ .code = BPF_STX | BPF_DW | BPF_ATOMIC, .dst_reg = BPF_REG_1,
+		  .src_reg = BPF_REG_2, .imm = BPF_CMPXCHG },
+		BPF_MOV64_IMM(BPF_REG_0, 0),
+		BPF_EXIT_INSN(),
+	};
+	struct prog_spec s = {
+		.type = BPF_PROG_TYPE_SOCKET_FILTER,
+		.insns = insns,
+		.cnt = ARRAY_SIZE(insns),
+	};
+	int fd;
+
+	(void)c;
+	fd = prog_load(&s, f);
+	if (fd < 0)
+		return;
+	close(fd);
+	feat_set(f, true, "compare-and-exchange accepted");
+}
+
 /* In dependency order: BTF before its users, cgroup2 before cgroup programs. */
 static const struct {
 	enum vg_feat feat;
@@ -971,6 +1006,7 @@ static const struct {
 	{ VG_FEAT_BPF_STATS,        probe_bpf_stats },
 	{ VG_FEAT_RDONLY_CAST,      probe_rdonly_cast },
 	{ VG_FEAT_ITER_SOCK_FILE,   probe_iter_sock_file },
+	{ VG_FEAT_CMPXCHG,          probe_cmpxchg },
 };
 
 /* ---- tier ---- */

@@ -28,6 +28,7 @@ enum vg_feat {
 	VG_FEAT_BPF_STATS,       /* BPF_ENABLE_STATS (per-program run time) */
 	VG_FEAT_RDONLY_CAST,     /* bpf_rdonly_cast kfunc in a tracepoint program (Linux >= 6.2) */
 	VG_FEAT_ITER_SOCK_FILE,  /* iter/task_file with bpf_sock_from_file (Linux >= 5.11) */
+	VG_FEAT_CMPXCHG,         /* BPF compare-and-exchange (Linux >= 5.12): connection slots */
 	VG_FEAT_MAX
 };
 

@@ -147,6 +147,7 @@ static int state_check(struct vg_sensor *s, char *why, size_t whylen)
 		/* An array indexed by an enum (counters) grows with the enum: a
 		 * smaller pinned one would drop the new counters silently. */
 		if (info.max_entries != bpf_map__max_entries(map) &&
+		    map != s->skel->maps.vg_conns && /* sized by --max-flows, not by an enum */
 		    (info.type == BPF_MAP_TYPE_ARRAY || info.type == BPF_MAP_TYPE_PERCPU_ARRAY)) {
 			snprintf(why, whylen, "pinned map %s has %u entries, this vigil uses %u",
 				 bpf_map__name(map), info.max_entries, bpf_map__max_entries(map));
@@ -206,6 +207,7 @@ static void maps_from_skel(struct vg_sensor *s)
 	m->file_hot = bpf_map__fd(k->maps.vg_file_hot);
 	m->socks = bpf_map__fd(k->maps.vg_socks);
 	m->flows = bpf_map__fd(k->maps.vg_flows);
+	m->conns = bpf_map__fd(k->maps.vg_conns);
 	m->dnsq = bpf_map__fd(k->maps.vg_dnsq);
 	m->dnsa = bpf_map__fd(k->maps.vg_dnsa);
 	m->net_stats = bpf_map__fd(k->maps.vg_net_stats);
@@ -228,6 +230,16 @@ static void meta_init(struct vg_sensor *s)
 	bpf_map_update_elem(s->maps.meta, &zero, &meta, BPF_ANY);
 }
 
+/* The least power of two >= n (connection slots are indexed by cookie & (length - 1)). */
+static uint32_t pow2_at_least(uint32_t n)
+{
+	uint32_t p = 64;
+
+	while (p < n && p < (1u << 30))
+		p <<= 1;
+	return p;
+}
+
 static int skel_open(struct vg_sensor *s, bool with_snapshot)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = s->cfg.state_dir);
@@ -246,7 +258,10 @@ static int skel_open(struct vg_sensor *s, bool with_snapshot)
 	k->rodata->vg_self_tgid = getpid();
 	k->rodata->vg_have_rdonly_cast = c->rdonly_cast;
 	k->rodata->vg_sock_acct = c->sock_acct;
-	bpf_program__set_autoload(k->progs.vg_flow_flush, c->sock_acct);
+	bpf_program__set_autoload(k->progs.vg_flow_flush, c->sock_acct && c->conn_slots);
+	bpf_program__set_autoload(k->progs.vg_flow_flush_hash, c->sock_acct && !c->conn_slots);
+	bpf_program__set_autoload(k->progs.vg_sock_state, c->conn_slots);
+	bpf_program__set_autoload(k->progs.vg_sock_state_hash, !c->conn_slots);
 	k->rodata->vg_skb_current =
 		libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SKB, BPF_FUNC_get_current_pid_tgid,
 					NULL) == 1;
@@ -261,6 +276,8 @@ static int skel_open(struct vg_sensor *s, bool with_snapshot)
 	bpf_map__set_max_entries(k->maps.vg_strs_m, c->max_strs * 2);
 	bpf_map__set_max_entries(k->maps.vg_strs_l, c->max_strs);
 	bpf_map__set_max_entries(k->maps.vg_flows, c->max_flows);
+	/* without slots (no compare-and-exchange) nothing takes one: one slot, never used */
+	bpf_map__set_max_entries(k->maps.vg_conns, c->conn_slots ? pow2_at_least(c->max_flows) : 1);
 	bpf_program__set_autoload(k->progs.vg_snapshot, with_snapshot);
 	/* BPF-LSM programs (lsm.bpf.c) load only where the probe saw LSM work:
 	 * elsewhere the kernel refuses them and the whole load would fail. */
@@ -274,13 +291,15 @@ static int skel_open(struct vg_sensor *s, bool with_snapshot)
 	return 0;
 }
 
-/* The eviction threshold must follow the table size actually in use (maybe pinned). */
+/* The eviction threshold and the connection slots' mask must follow the table sizes
+ * actually in use (maybe pinned). */
 static void fix_procs_high(struct vg_sensor *s)
 {
 	uint32_t max = bpf_map__max_entries(s->skel->maps.vg_procs);
 
 	s->skel->rodata->vg_procs_high = max - max / 16;
 	s->cfg.max_procs = max;
+	s->skel->rodata->vg_conns_mask = bpf_map__max_entries(s->skel->maps.vg_conns) - 1;
 }
 
 static int load(struct vg_sensor *s, char *why, size_t whylen)

@@ -30,6 +30,8 @@ struct vg_config {
 	bool lsm;          /* load the BPF-LSM programs (the probe saw BPF-LSM work) */
 	bool rdonly_cast;  /* typed reads via bpf_rdonly_cast (the probe saw it load) */
 	bool sock_acct;    /* TCP sockets count packets in their storage (iter_sock_file) */
+	bool conn_slots;   /* TCP connections' rows in vg_conns slots (cmpxchg), else the flow hash */
+	bool no_conn_slots; /* --no-conn-slots: the flow hash even where slots would work */
 	const char *state_dir;
 	const char *socket_path;
 };

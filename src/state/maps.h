@@ -12,6 +12,7 @@ struct vg_maps {
 	int files;   /* vg_files: (process, file) activity */
 	int file_hot; /* vg_file_hot: per CPU, hits not yet added to their vg_files entry */
 	int socks, flows, dnsq, dnsa, net_stats, net_ustats; /* network (src/net); socks: not enumerable */
+	int conns; /* vg_conns: TCP connections' rows, by socket cookie (abi.h: vg_conn) */
 	int flow_flush; /* link of the vg_flow_flush iterator, -1 without (vg_flows_flush) */
 };
 

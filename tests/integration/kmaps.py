@@ -165,6 +165,19 @@ class DaemonMaps:
             return None
         return v.raw
 
+    def flow_row(self, key):
+        """A flow's row (struct vg_flow), where the programs find it (vg_flow_row): a TCP
+        connection's (key: its cookie alone) in its vg_conns slot — VG_CONN_PROBES (4) slots
+        from cookie & (length - 1), the one whose claim names the cookie — else vg_flows."""
+        cookie, = struct.unpack_from("<Q", key)
+        if key[45] == 0 and key[44] == 6 and "vg_conns" in self.info:
+            n = self.info["vg_conns"]["max_entries"]
+            for i in range(4):
+                v = self.lookup("vg_conns", struct.pack("<I", (cookie + i) & (n - 1)))
+                if v and struct.unpack_from("<Q", v)[0] >> 2 == cookie:
+                    return v[8:]
+        return self.lookup("vg_flows", key)
+
     # ---- rule tables ----
 
     def gen(self):

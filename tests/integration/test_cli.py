@@ -20,7 +20,7 @@ def test_probe_reports_this_kernel():
     p = json.loads(r.stdout)
     f = p["features"]
     for name in ("btf", "tp_btf", "ringbuf", "iter_task", "cgroup_v2", "cgroup_sock_addr",
-                 "send_signal", "bpf_stats", "rdonly_cast", "iter_sock_file"):
+                 "send_signal", "bpf_stats", "rdonly_cast", "iter_sock_file", "cmpxchg"):
         assert f[name]["ok"] is True, (name, f[name])
     # This kernel (6.18 microVM) refuses fentry and BPF-LSM programs: the signal tier.
     lsm_works = f["lsm"]["ok"]

@@ -318,7 +318,7 @@ sys.stdin.readline()
 
 
 def conn_key(sock):
-    """A TCP connection's row key in vg_flows: its socket cookie alone (abi.h)."""
+    """A TCP connection's row key: its socket cookie alone (abi.h; kmaps flow_row)."""
     import socket
     import struct
     cookie = struct.unpack("<Q", sock.getsockopt(socket.SOL_SOCKET, 57, 8))[0]  # SO_COOKIE
@@ -375,8 +375,8 @@ socket.send_fds(b, [str(c.getsockname()[1]).encode()], [c.fileno()])
         # the row itself, read from the kernel's table (a query would make it again)
         key = conn_key(conn)
         maps = kmaps.DaemonMaps(d.proc.pid)
-        assert maps.lookup("vg_flows", key) is not None
-        d.wait_for(lambda: maps.lookup("vg_flows", key) is None, timeout=30,
+        assert maps.flow_row(key) is not None
+        d.wait_for(lambda: maps.flow_row(key) is None, timeout=30,
                    what="the row aged out with its creator")
         conn.sendall(b"b" * 2000)
         again = d.wait_for(lambda: (lambda r: r if r and r[0]["tx_bytes"] == 3000 else None)(
@@ -419,7 +419,7 @@ sys.stdin.readline()
     try:
         cookie, lport = map(int, c.stdout.readline().split())
         key = conn_key_of(cookie)
-        raw = maps.lookup("vg_flows", key)
+        raw = maps.flow_row(key)
         assert raw is not None, "no row for a connection just made"
         r = parse_flow(raw)
         assert (r["tgid"], r["init"], r["state"]) == (c.pid, 1, 0), r  # connect, open
@@ -429,12 +429,12 @@ sys.stdin.readline()
                                        if f["proto"] == "tcp" and f["local_port"] == lport] or None,
                               what="the connection in a query")
         assert len(rows) == 1 and rows[0]["initiator"] == "connect", rows
-        assert parse_flow(maps.lookup("vg_flows", key))["lport"] == lport
+        assert parse_flow(maps.flow_row(key))["lport"] == lport
         c.stdin.write("go\n")
         c.stdin.flush()
         assert c.stdout.readline().strip() == "closed"
         r = vigil.wait_for(lambda: (lambda x: x if x["state"] == 1 else None)(
-            parse_flow(maps.lookup("vg_flows", key))), what="the row closed at CLOSE")
+            parse_flow(maps.flow_row(key))), what="the row closed at CLOSE")
         assert r["tx_bytes"] == 4321 and r["tgid"] == c.pid, r
     finally:
         maps.close()
@@ -473,3 +473,99 @@ def test_connection_older_than_the_daemon_is_its_holders(make_daemon, net):
         assert r["process"]["pid"] == os.getpid()
     finally:
         c.close()
+
+
+def test_connection_slots_full_and_overwritten_are_counted(make_daemon, net):
+    """TCP connections' rows live in slots chosen by socket cookie (--max-flows 1024: 1024
+    slots, abi.h vg_conn). Connections held open past what their slots can take go to the flow hash,
+    counted (connection_slots_full), and every one is still its process's with its exact
+    bytes. Closed connections' rows are overwritten by later connections like a ring,
+    counted (connections_overwritten); the newest are kept."""
+    d = make_daemon(["--max-flows", "1024"]).start(["--reset-state"])
+    st = d.status()["network"]
+    assert (st["connections_max"], st["connections"]) == (1024, 0), st
+    # 600 connections open at once: 1200 with the server's ends (on this host too)
+    c = subprocess.Popen([sys.executable, "-c", f"""
+import socket, sys
+cs = [socket.create_connection(({net.NS_IP!r}, {TCP_PORT})) for _ in range(600)]
+for i, c in enumerate(cs):
+    c.sendall(b"o" * (i + 1))
+print(" ".join(str(c.getsockname()[1]) for c in cs), flush=True)
+sys.stdin.readline()
+for c in cs:
+    c.close()
+for i in range(150):
+    x = socket.create_connection(({net.NS_IP!r}, {TCP_PORT}))
+    x.sendall(b"w" * (1001 + i))
+    x.shutdown(socket.SHUT_WR)
+    while x.recv(65536):
+        pass
+    x.close()
+print("done", flush=True)
+sys.stdin.readline()
+"""], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        ports = list(map(int, c.stdout.readline().split()))
+
+        def mine():
+            return {f["local_port"]: f for f in d.query("flows", "--json")
+                    if f["proto"] == "tcp" and f["remote_port"] == TCP_PORT
+                    and f["process"]["pid"] == c.pid}
+        rows = d.wait_for(lambda: (lambda r: r if all(
+            p in r and r[p]["tx_bytes"] == i + 1 for i, p in enumerate(ports)) else None)(mine()),
+            timeout=60, what="the 600 open connections, exact bytes")
+        assert all(rows[p]["state"] == "open" and rows[p]["initiator"] == "connect"
+                   for p in ports), rows
+        st = d.status()["network"]
+        assert st["connections_open"] <= 1024
+        assert st["counters"]["connection_slots_full"] >= 1200 - 1024, st
+        assert st["counters"]["flow_insert_failures"] == 0
+        # the server's ends (its listener predates this daemon: no owner)
+        srv = {f["remote_port"] for f in d.query("flows", "--json")
+               if f["local_port"] == TCP_PORT and f["remote_port"] in ports}
+        assert len(srv) == 600
+        c.stdin.write("go\n")
+        c.stdin.flush()
+        assert c.stdout.readline().strip() == "done"
+        st = d.status()["network"]
+        # 300 rows more (both ends) in slots the closed ones held: those made room, counted
+        assert st["counters"]["connections_overwritten"] >= 150, st
+        assert st["connections"] <= 1024 and st["connections_open"] <= 2, st
+        # the newest connection is kept, closed, with its bytes
+        last = [f for f in mine().values() if f["tx_bytes"] == 1150]
+        assert len(last) == 1 and last[0]["state"] == "closed", last
+    finally:
+        c.kill()
+        c.wait()
+
+
+def test_no_conn_slots_keeps_connections_in_the_flow_hash(make_daemon, net):
+    """--no-conn-slots loads the programs kernels without BPF compare-and-exchange (< 5.12)
+    get: TCP connections' rows in the flow hash. Same rows: exact bytes both ends, owners,
+    initiators, a refused connection."""
+    d = make_daemon(["--no-conn-slots"]).start(["--reset-state"])
+    net.vigil = d
+    progs = {p["name"] for p in d.status()["programs"]}
+    assert "vg_sock_state_hash" in progs and "vg_sock_state" not in progs, progs
+    assert d.status()["network"]["connections_max"] == 1
+    pid, out = net.client(f"""
+got = exchange(NS_IP, {TCP_PORT}, b"h" * 4567)
+r = socket.socket()
+try:
+    r.connect((NS_IP, {CLOSED_PORT}))
+except ConnectionRefusedError:
+    pass
+print(got)
+""")
+    assert int(out) == RESP
+    flows = d.wait_for(lambda: (lambda f: f if one_flow(f, "tcp", net.NS_IP, TCP_PORT)["state"]
+                                == "closed" else None)(flows_of(d, pid)), what="tcp flow closed")
+    tcp = one_flow(flows, "tcp", net.NS_IP, TCP_PORT)
+    assert (tcp["tx_bytes"], tcp["rx_bytes"], tcp["initiator"]) == (4567, RESP, "connect"), tcp
+    assert one_flow(flows, "tcp", net.NS_IP, CLOSED_PORT)["state"] == "refused"
+    srv = [f for f in d.query("flows", "--json") if f["local_port"] == TCP_PORT
+           and f["remote_port"] == tcp["local_port"]]
+    assert len(srv) == 1 and (srv[0]["rx_bytes"], srv[0]["tx_bytes"]) == (4567, RESP)
+    # (the listener predates this daemon: the accepted end has no owner, initiator unknown)
+    st = d.status()["network"]
+    assert st["connections"] == 0 and st["counters"]["flows_created"] >= 3

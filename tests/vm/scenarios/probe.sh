@@ -19,3 +19,6 @@ expect 'probe reports features.rdonly_cast.ok = false on 6.1' has "$rc_" '"ok":f
 # storage there too (flows.sh checks the counts of connections on it).
 isf=$(echo "$flat" | sed -n 's/.*"iter_sock_file":{\([^}]*\)}.*/\1/p')
 expect 'probe reports features.iter_sock_file.ok = true on 6.1' has "$isf" '"ok":true'
+# 6.1 has BPF compare-and-exchange (5.12): TCP connections take vg_conns slots there too.
+cx=$(echo "$flat" | sed -n 's/.*"cmpxchg":{\([^}]*\)}.*/\1/p')
+expect 'probe reports features.cmpxchg.ok = true on 6.1' has "$cx" '"ok":true'
