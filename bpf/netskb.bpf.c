@@ -375,10 +375,22 @@ static __always_inline void accept_from(struct __sk_buff *skb, __u16 lport)
 	a->lport = lport;
 }
 
+#define VG_TCP_NEW_SYN_RECV 12 /* a request socket: a connection being accepted */
+
+/* A packet of a request socket (a connection being accepted, not yet a socket of its own:
+ * the SYN-ACK out, the final ACK in)? Its listener's row counts the SYNs only. */
+static __always_inline bool request_sock(struct bpf_sock *sk)
+{
+	return sk && sk->state == VG_TCP_NEW_SYN_RECV;
+}
+
 /*
- * Handshake packets of accepted connections: one flow per listener (remote :: port 0,
- * initiator accept), not one per client — a connection flood makes one entry, and the
- * accepted socket's own flow counts the connection from there on.
+ * The connections a listener was asked for: one flow per listener (remote :: port 0,
+ * initiator accept), not one per client — a connection flood makes one entry — counting the
+ * SYNs it got (rx); the accepted socket's own flow counts the connection from there on. The
+ * rest of a handshake, the packets of its request socket, is not counted there (two packets
+ * per connection less through the table, all on one row every CPU writes), but its final
+ * ACK in leaves the listener's owner for the socket the kernel makes from it (accept_from).
  */
 static __noinline int listener_packet(struct vg_flow_key *k, struct __sk_buff *skb, bool egress,
 				      __u64 now)
@@ -388,6 +400,8 @@ static __noinline int listener_packet(struct vg_flow_key *k, struct __sk_buff *s
 
 	if (!egress)
 		accept_from(skb, k->lport);
+	if (request_sock(sk))
+		return 0;
 	__builtin_memset(&k->raddr, 0, sizeof(k->raddr));
 	k->rport = 0;
 	f = bpf_map_lookup_elem(&vg_flows, k);
@@ -571,8 +585,8 @@ int vg_skb_egress(struct __sk_buff *skb)
 	bool quarantine = vg_quarantine_any(); /* read once per packet */
 	__u64 pkt;
 
-	if (!quarantine && skb_kernel_counted(skb))
-		return 1;
+	if (!quarantine && (skb_kernel_counted(skb) || request_sock(skb->sk)))
+		return 1; /* (a SYN-ACK: see listener_packet) */
 	pkt = account(skb, true);
 	/* a raw socket's TCP/UDP packet: decided by its destination (rare) */
 	if ((pkt & VG_NP_PKT_RAW) && !vg_np_skb_addr(skb, pkt))
@@ -587,10 +601,16 @@ SEC("cgroup_skb/ingress")
 int vg_skb_ingress(struct __sk_buff *skb)
 {
 	bool quarantine = vg_quarantine_any(); /* read once per packet */
+	struct bpf_sock *sk;
 	__u64 pkt;
 
 	if (!quarantine && skb_kernel_counted(skb))
 		return 1;
+	sk = skb->sk;
+	if (!quarantine && request_sock(sk)) { /* a final ACK: see listener_packet */
+		accept_from(skb, sk->src_port);
+		return 1;
+	}
 	pkt = account(skb, false);
 	/* nothing reaches a network-quarantined process's sockets (its connections, its
 	 * listeners, its datagram sockets) */
