@@ -9,8 +9,9 @@
  *   cgroup/connect4|6     a UDP socket connected (VG_FI_CONNECT)
  *   tp_btf/inet_sock_set_state
  *                         CLOSE -> SYN_SENT: a connection starts, in the connecting
- *                         process — its flow row is made (conn_start), keyed by
- *                         socket cookie, with its owner, initiator and first time;
+ *                         process — its flow row is made (conn_start) in a slot of
+ *                         vg_conns chosen by socket cookie (abi.h: vg_conn), with its
+ *                         owner, initiator and first time;
  *                         LISTEN -> SYN_RECV -> ESTABLISHED: a connection being
  *                         accepted — its row, the listener's owner's (left by the
  *                         ingress program: vg_accept_from);
@@ -18,15 +19,16 @@
  *                         CLOSE: the row brought up to date from the socket (tcp_row:
  *                         the kernel's tcp_sock counters, addresses), closed, or
  *                         refused when it never left SYN_SENT (counted toward the
- *                         process's port scan shape: vg_shape_event).
+ *                         process's port scan shape: vg_shape_event); its slot done.
  *   iter/task_file        vg_flow_flush: the same for every open TCP connection a
  *                         process holds, run by the daemon before it reads the table.
  *
- * A TCP connection thus costs one row insert and one lookup per end, and its packets a
+ * A TCP connection thus costs one slot taken and found again per end, and its packets a
  * few loads from the socket: the kernel counts every connection's bytes and segments
  * already (netskb.bpf.c). No socket storage per connection (allocating and freeing one
  * cost a connect storm ~7 % of its time), no owner table (an insert, a lookup and a
- * delete more per end: ~3 µs of programs per loopback connection).
+ * delete more per end: ~3 µs of programs per loopback connection), no hash insert (the LRU
+ * flow hash's cost ~1.1-1.5 µs per end on this project's VM).
  *
  * The owner is found by tgid in vg_live (the process table's live index):
  * cgroup programs cannot read the task. A process with no record yet (it
@@ -188,7 +190,7 @@ static __always_inline void conn_done(struct vg_conn *c, __u64 cookie, const boo
 {
 	if (slots)
 		__sync_val_compare_and_swap(&c->claim, VG_CONN_CLAIM(cookie, VG_CONN_OPEN),
-				    VG_CONN_CLAIM(cookie, VG_CONN_DONE));
+					    VG_CONN_CLAIM(cookie, VG_CONN_DONE));
 }
 
 /*

@@ -624,6 +624,8 @@ static void render_network(struct json_object *net)
 	       jstr(net, "flows"), jstr(net, "flows_max"), jstr(net, "dns_questions"),
 	       jstr(net, "dns_questions_max"),
 	       jstr(net, "dns_answers"), jstr(net, "dns_answers_max"));
+	printf("  tcp connection slots %s/%s (%s open)\n", jstr(net, "connections"),
+	       jstr(net, "connections_max"), jstr(net, "connections_open"));
 	json_object_object_foreach(c, k, v)
 		printf("  %-26s %s\n", k, json_object_get_string(v));
 }

@@ -189,8 +189,10 @@ int vg_flows_load(struct vg_maptab *t, int flows_fd, int conns_fd)
 		if (VG_CONN_STATE(claim) == VG_CONN_FREE)
 			continue;
 		memcpy(VG_MAPTAB_VAL(t, t->n), &c[i].f, sizeof(struct vg_flow));
-		/* taken by another connection while copied: that one's row, next time */
-		if (__atomic_load_n(&c[i].claim, __ATOMIC_ACQUIRE) != claim)
+		/* taken by another connection while copied, or just taken and its row not written
+		 * yet (its cookie comes last): that one's row, next time */
+		if (__atomic_load_n(&c[i].claim, __ATOMIC_ACQUIRE) != claim ||
+		    ((struct vg_flow *)VG_MAPTAB_VAL(t, t->n))->wire.cookie != VG_CONN_COOKIE(claim))
 			continue;
 		memset(k, 0, sizeof(*k));
 		k->cookie = VG_CONN_COOKIE(claim);

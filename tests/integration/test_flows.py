@@ -12,8 +12,8 @@ import time
 import dnsserver
 import pytest
 
-from nettest import (CLOSED_PORT, RESP, TCP_PORT, UDP_PORT, ZONE_SUFFIX, flows_of,  # noqa: F401
-                     net, one_flow, ref)
+from nettest import (CLOSED_PORT, EXCHANGE, RESP, TCP_PORT, UDP_PORT, ZONE_SUFFIX,  # noqa: F401
+                     flows_of, net, one_flow, ref)
 
 
 @pytest.fixture(autouse=True)
@@ -494,13 +494,9 @@ print(" ".join(str(c.getsockname()[1]) for c in cs), flush=True)
 sys.stdin.readline()
 for c in cs:
     c.close()
+{EXCHANGE}
 for i in range(150):
-    x = socket.create_connection(({net.NS_IP!r}, {TCP_PORT}))
-    x.sendall(b"w" * (1001 + i))
-    x.shutdown(socket.SHUT_WR)
-    while x.recv(65536):
-        pass
-    x.close()
+    exchange({net.NS_IP!r}, {TCP_PORT}, b"w" * (1001 + i))
 print("done", flush=True)
 sys.stdin.readline()
 """], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
