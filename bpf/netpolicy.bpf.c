@@ -676,6 +676,136 @@ __noinline int vg_np_skb_egress(struct __sk_buff *skb, __u64 pkt)
 	return enforce ? 0 : 1;
 }
 
+/*
+ * Stratum, whatever the port: a TCP connection whose first data out is a JSON-RPC call with a
+ * mining pool's method — "mining.subscribe" / "mining.authorize" (stratum v1, Bitcoin-style
+ * pools), "eth_submitLogin" (Ethereum stratum), "login" with a "pass" (the Monero pools'
+ * protocol: xmrig, cpuminer) — a miner on 443 or 80 without TLS. netskb's egress program calls
+ * this for a connection's first data segment only (the kernel's count of data segments it
+ * sent is this packet's), and only a payload starting with '{' is read further: an HTTP
+ * request or a TLS hello stops at its first byte. The first VG_NPW_DATA_WIN bytes are looked
+ * at; a candidate goes to user space (VG_NPW_STRATUM_DATA), its method as text.
+ */
+struct np_strat {
+	struct vg_np_scratch *sc;
+	__u32 len;    /* payload bytes in sc->pay */
+	__u32 method; /* where "method" ends (0: not seen) */
+	__u32 pass;   /* "pass" seen */
+};
+
+#define NP_W8(a, b, c, d, e, f, g, h)                                                              \
+	((__u64)(a) | (__u64)(b) << 8 | (__u64)(c) << 16 | (__u64)(d) << 24 | (__u64)(e) << 32 |   \
+	 (__u64)(f) << 40 | (__u64)(g) << 48 | (__u64)(h) << 56)
+
+static long np_strat_step(__u32 i, struct np_strat *x)
+{
+	struct vg_np_scratch *sc = x->sc;
+	__u64 w;
+
+	if (!sc || i + 8 > x->len)
+		return 1;
+	__builtin_memcpy(&w, &sc->pay[i & (VG_NPW_DATA_WIN - 1)], 8);
+	if (!x->method && w == NP_W8('"', 'm', 'e', 't', 'h', 'o', 'd', '"'))
+		x->method = i + 8;
+	if ((w & 0xffffffffffffULL) == NP_W8('"', 'p', 'a', 's', 's', '"', 0, 0))
+		x->pass = 1;
+	return 0;
+}
+
+static __always_inline bool np_strat_prefix(const __u8 *p, const char *s, __u32 n)
+{
+	for (__u32 i = 0; i < n; i++)
+		if (p[i] != (__u8)s[i])
+			return false;
+	return true;
+}
+
+__noinline int vg_np_skb_first_data(struct __sk_buff *skb)
+{
+	struct np_strat x = {};
+	struct vg_np_scratch *sc;
+	struct vg_flow_key k;
+	struct vg_flow *f;
+	struct np_actor a;
+	__u32 l3, l4, off, len, at, n = 0;
+	__u16 dport;
+	__u8 b[20];
+	bool v6;
+
+	if (!skb || bpf_skb_load_bytes(skb, 0, b, 1))
+		return 0;
+	v6 = (b[0] >> 4) == 6;
+	l3 = v6 ? 40 : (b[0] & 15) * 4;
+	if (l3 < 20 || bpf_skb_load_bytes(skb, l3, b, 20))
+		return 0;
+	l4 = (b[12] >> 4) * 4;
+	dport = (__u16)b[2] << 8 | b[3];
+	off = l3 + l4;
+	len = skb->len > off ? skb->len - off : 0;
+	if (l4 < 20 || len < 16 || bpf_skb_load_bytes(skb, off, b, 1) || b[0] != '{')
+		return 0;
+	sc = np_scratch();
+	if (!sc)
+		return 0;
+	if (len > VG_NPW_DATA_WIN)
+		len = VG_NPW_DATA_WIN;
+	/* 1..VG_NPW_DATA_WIN in a form 6.1's verifier keeps */
+	if (bpf_skb_load_bytes(skb, off, sc->pay, ((len - 1) & (VG_NPW_DATA_WIN - 1)) + 1))
+		return 0;
+	x.sc = sc;
+	x.len = len;
+	bpf_loop(VG_NPW_DATA_WIN, np_strat_step, &x, 0);
+	if (!x.method)
+		return 0;
+	/* the method's value: past ':', spaces and the opening quote */
+	at = x.method;
+	for (int i = 0; i < 4; i++) {
+		__u8 c = sc->pay[at & (VG_NPW_DATA_WIN - 1)];
+
+		if (c != ':' && c != ' ' && c != '"')
+			break;
+		at++;
+	}
+	if (at + 5 > len)
+		return 0;
+	{
+		const __u8 *p = &sc->pay[at & (VG_NPW_DATA_WIN - 1)];
+
+		if (!np_strat_prefix(p, "mining.", 7) && !np_strat_prefix(p, "eth_submitLogin", 15) &&
+		    !(np_strat_prefix(p, "login\"", 6) && x.pass))
+			return 0;
+		/* the method, up to its closing quote */
+		for (n = 0; n < 23 && at + n < len; n++) {
+			if (p[n] == '"')
+				break;
+			sc->msg.name[n] = p[n];
+		}
+	}
+	sc->msg.name_len = n;
+	sc->msg.family = v6 ? 6 : 4;
+	sc->msg.proto = IPPROTO_TCP_;
+	sc->msg.port = dport;
+	if (v6) {
+		sc->msg.addr[0] = 0;
+		bpf_skb_load_bytes(skb, 24, sc->msg.addr, 16);
+	} else {
+		__builtin_memset(sc->msg.addr, 0, 10);
+		sc->msg.addr[10] = 0xff;
+		sc->msg.addr[11] = 0xff;
+		bpf_skb_load_bytes(skb, 16, &sc->msg.addr[12], 4);
+	}
+	/* whose: the connection's owner (its row), else as any egress packet */
+	np_actor_skb_init(skb, &a);
+	vg_tcp_conn_key(&k, bpf_get_socket_cookie(skb));
+	f = vg_flow_row(&k);
+	if (f && f->proc.tgid)
+		np_actor_proc(&a, &f->proc);
+	else if (vg_skb_current)
+		np_actor_current(&a);
+	np_watch_send(sc, &a, VG_NPH_TCP_DATA, VG_NPW_STRATUM_DATA, sc->msg.port);
+	return 0;
+}
+
 struct np_rr {
 	__u16 type, class;
 	__u32 ttl;

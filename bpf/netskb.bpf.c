@@ -437,6 +437,27 @@ static __always_inline bool skb_kernel_counted(struct __sk_buff *skb)
 }
 
 /*
+ * A connected TCP socket's first data segment out: the kernel's count of the data segments
+ * it sent (incremented before the packet gets here) is this packet's. Its payload goes to the
+ * stratum check (vg_np_skb_first_data). A packet too short to hold a payload worth a look (a
+ * pure ACK) stops at its length: a download's ACKs don't pay for the socket's counters.
+ */
+static __always_inline bool first_data(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+	struct bpf_tcp_sock *tp;
+	__u32 segs;
+
+	if (skb->len <= VG_NPW_DATA_MIN || !sk)
+		return false;
+	tp = bpf_tcp_sock(sk);
+	if (!tp)
+		return false;
+	segs = skb->gso_segs ? skb->gso_segs : 1;
+	return tp->data_segs_out <= segs;
+}
+
+/*
  * DNS over TCP: each message is a 2-byte length and the message, and one may span
  * segments. A segment that starts a message has it parsed from the bytes it holds (a
  * response's question and first answers; what is beyond is counted as larger than the
@@ -585,8 +606,14 @@ int vg_skb_egress(struct __sk_buff *skb)
 	bool quarantine = vg_quarantine_any(); /* read once per packet */
 	__u64 pkt;
 
-	if (!quarantine && (skb_kernel_counted(skb) || request_sock(skb->sk)))
-		return 1; /* (a SYN-ACK: see listener_packet) */
+	if (skb_kernel_counted(skb)) {
+		if (first_data(skb))
+			vg_np_skb_first_data(skb);
+		if (!quarantine)
+			return 1;
+	} else if (!quarantine && request_sock(skb->sk)) {
+		return 1; /* a SYN-ACK: see listener_packet */
+	}
 	pkt = account(skb, true);
 	/* a raw socket's TCP/UDP packet: decided by its destination (rare) */
 	if ((pkt & VG_NP_PKT_RAW) && !vg_np_skb_addr(skb, pkt))

@@ -430,5 +430,6 @@ int vg_np_skb_egress(struct __sk_buff *skb, __u64 pkt);
 int vg_np_skb_ingress(struct __sk_buff *skb, __u64 pkt);
 int vg_np_skb_addr(struct __sk_buff *skb, __u64 pkt);
 int vg_np_sock_quarantined(struct __sk_buff *skb);
+int vg_np_skb_first_data(struct __sk_buff *skb);
 
 #endif /* VG_NET_BPF_H */

@@ -142,6 +142,8 @@ struct vg_np_scratch {
 	__u32 cname[DNS_CNAMES_MAX]; /* offsets of its CNAME targets */
 	__u32 maxlab;                /* longest label of the last name walked */
 	struct vg_np_learned learned;
+	__u8 pay[VG_NPW_DATA_WIN + 32]; /* a first data segment's payload (vg_np_skb_first_data):
+					 * room past the window for reads at a masked offset */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -876,6 +876,7 @@ enum vg_np_hook {
 			      * the peer, port the local one */
 	VG_NPH_RAW,          /* a TCP/UDP packet a raw socket built (cgroup_skb/egress): no
 			      * connect/sendmsg hook runs for raw sockets */
+	VG_NPH_TCP_DATA,     /* a TCP connection's first data out (cgroup_skb/egress) */
 };
 
 enum vg_np_reason {
@@ -893,7 +894,12 @@ enum vg_np_watch {
 	VG_NPW_STRATUM,      /* TCP connect to a port mining pools (stratum) listen on */
 	VG_NPW_DNS_SHAPE,    /* DNS question with a long label or a long name (tunnelling shape) */
 	VG_NPW_LISTEN,       /* a TCP socket started listening (listen() returned 0) */
+	VG_NPW_STRATUM_DATA, /* a TCP connection's first data is a JSON-RPC call whose method is a
+			      * mining pool's (stratum): name holds the method, as text */
 };
+#define VG_NPW_DATA_MIN 88 /* packets at most this long (IP + TCP headers) carry no payload
+			    * worth a look: an ACK with options is 52 (IPv4) or 72 (IPv6) */
+#define VG_NPW_DATA_WIN 256 /* payload bytes a first data segment is looked at */
 #define VG_NPW_LABEL_MIN 24 /* longest label at least this long: a DNS_SHAPE candidate */
 #define VG_NPW_NAME_MIN 120 /* or the name at least this long */
 

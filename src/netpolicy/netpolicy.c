@@ -41,7 +41,7 @@ static const char *const prog_names[] = { "vg_np_connect4", "vg_np_connect6", "v
 
 /* The findings' rules: documented in docs/network-policy.md ("Findings"). */
 enum np_rule { R_DENY, R_C2, R_MINING, R_DYNDNS, R_QUARANTINE, R_METADATA, R_STRATUM,
-	       R_DNS_TUNNEL, R_PORTSCAN, R_DNS_MANY, R_LISTEN, R_INGRESS, R_MAX };
+	       R_STRATUM_DATA, R_DNS_TUNNEL, R_PORTSCAN, R_DNS_MANY, R_LISTEN, R_INGRESS, R_MAX };
 static const struct {
 	const char *id, *title, *tactic, *technique;
 	enum vg_severity sev;
@@ -64,6 +64,9 @@ static const struct {
 			 "T1552.005", VG_SEV_HIGH },
 	[R_STRATUM] = { "net-stratum-port", "Connection to a mining-pool (stratum) port", "TA0040",
 			"T1496", VG_SEV_MEDIUM },
+	[R_STRATUM_DATA] = { "net-stratum-protocol",
+			     "Mining-pool (stratum) protocol spoken over a TCP connection", "TA0040",
+			     "T1496", VG_SEV_HIGH },
 	[R_DNS_TUNNEL] = { "net-dns-tunnel-shape",
 			   "DNS query shaped like tunnelling (long or high-entropy label)", "TA0010",
 			   "T1048", VG_SEV_MEDIUM },
@@ -846,7 +849,8 @@ void vg_netpolicy_on_timer(struct vg_netpolicy *np)
 static const char *hook_name(unsigned h)
 {
 	static const char *const n[] = { "?", "connect4", "connect6", "sendmsg4", "sendmsg6",
-					 "dns_query", "dns_answer", "egress", "listen", "ingress", "raw" };
+					 "dns_query", "dns_answer", "egress", "listen", "ingress", "raw",
+					 "tcp_data" };
 
 	return h < sizeof(n) / sizeof(n[0]) ? n[h] : "?";
 }
@@ -1026,6 +1030,13 @@ static const struct vg_rule *watch_judge(struct vg_netpolicy *np, const struct v
 	case VG_NPW_STRATUM:
 		snprintf(why, whylen, "TCP port %u: a stratum (mining pool) port", m->port);
 		return &np->rules[R_STRATUM];
+	case VG_NPW_STRATUM_DATA: /* the method, as text (the kernel checked its shape) */
+		snprintf(why, whylen, "first data on TCP port %u: a JSON-RPC call of method \"%.*s\"",
+			 m->port, (int)(m->name_len < 24 ? m->name_len : 24), (const char *)m->name);
+		for (char *c = why; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == '\\')
+				*c = '?';
+		return &np->rules[R_STRATUM_DATA];
 	case VG_NPW_DNS_SHAPE: {
 		const char *lab = name, *best = name;
 		size_t bl = 0, n = strlen(name);
@@ -1115,7 +1126,7 @@ void vg_netpolicy_msg(struct vg_netpolicy *np, const void *data, size_t len)
 	if (m->reason == VG_NPR_WATCH) {
 		if (m->hook != VG_NPH_DNS_QUERY)
 			vg_np_addr_str(m->addr, addr, sizeof(addr));
-		if (m->name_len)
+		if (m->name_len && m->entry != VG_NPW_STRATUM_DATA) /* that one's is text */
 			wire_name(m->name, m->name_len < VG_NP_NAME ? m->name_len : VG_NP_NAME, name,
 				  sizeof(name));
 		watch_msg(np, m, addr, name);

@@ -580,6 +580,48 @@ print(json.dumps({{"pid": os.getpid(), "c": connect({net.NS_IP!r}, 8080)}}))""")
     assert not findings(vigil, r["pid"])
 
 
+# A miner's first words to its pool, as the miners send them (the wallet is made up)
+STRATUM_FIRST = {
+    "login": '{"id":1,"jsonrpc":"2.0","method":"login","params":{"login":"4' + "7" * 94
+             + '","pass":"x","agent":"XMRig/6.21.0 (Linux x86_64) libuv/1.44.2 gcc/12.2.0",'
+             '"algo":["rx/0","cn/r"]}}\n',
+    "mining.subscribe": '{"id": 1, "method": "mining.subscribe", "params": ["cgminer/4.10.0"]}\n',
+    "eth_submitLogin": '{"id":1,"jsonrpc":"2.0","method":"eth_submitLogin",'
+                       '"params":["0x5d0e9f6c6d0b8e7d1a3f4b2c0e9f6c6d0b8e7d1a","x"],"worker":"rig1"}\n',
+}
+
+
+def test_stratum_protocol_on_any_port(vigil, net):
+    """A miner talking to its pool on an ordinary port (8080 here; 443 or 80 in the wild, where
+    the port rule is blind): the TCP connection's first data is a JSON-RPC call with a pool's
+    method. Near misses, each one check away from a finding: JSON-RPC with another method (an
+    Ethereum node's eth_blockNumber), a "login" call without a "pass" (an ordinary API), and a
+    pool's method inside an HTTP request's body."""
+    def send(payload):
+        return net.run(f"""
+import time
+c = socket.create_connection(({net.NS_IP!r}, 8080))
+c.sendall({payload.encode()!r})
+time.sleep(0.05)
+c.close()
+print(json.dumps(os.getpid()))""")
+    for method, payload in STRATUM_FIRST.items():
+        pid = send(payload)
+        f = wait_findings(vigil, pid, rule="net-stratum-protocol")[0]
+        n = f["network"]
+        assert (n["hook"], n["protocol"], n["port"], n["address"]) == (
+            "tcp_data", "tcp", 8080, net.NS_IP), f
+        assert f'method "{method}"' in n["detection"], f
+        assert f["rule"]["mitre"]["tactic"]["id"] == "TA0040", f
+    near = [send('{"jsonrpc":"2.0","method":"eth_blockNumber","params":[],"id":1}\n'),
+            send('{"method":"login","params":{"user":"bob","token":"0123456789abcdef0123"}}\n'),
+            send('POST /rpc HTTP/1.1\r\nHost: pool\r\nContent-Length: 41\r\n\r\n'
+                 '{"method":"mining.subscribe","params":[]}')]
+    time.sleep(1)
+    for pid in near:
+        assert not findings(vigil, pid, rule="net-stratum-protocol"), pid
+
+
 def test_dns_tunnelling_shape(vigil, net):
     label = "k7f3q9z2x8w1v6b4n0m5c8a2s7d3f9g1h6j4"  # 36 bytes, high entropy
     r = net.run(f"""
