@@ -347,12 +347,14 @@ static __always_inline struct vg_flow *tcp_row(const struct sock *sk, __u64 cook
 	f = c ? &c->f : &nf;
 	if (c)
 		__builtin_memset(f, 0, sizeof(*f));
-	tcp_refresh(sk, cookie, f, now, state);
-	f->first_ns = f->last_ns;
+	/* the owner before the cookie (tcp_refresh): a reader takes a slot whose cookie is
+	 * written for a row whose owner is (vg_flows_load, the daemon's GC) */
 	if (holder)
 		owner_of(holder, &f->proc);
-	if (!holder)
+	else
 		vg_net_count(VG_NS_SOCK_UNKNOWN);
+	tcp_refresh(sk, cookie, f, now, state);
+	f->first_ns = f->last_ns;
 	if (c) {
 		*slot = c;
 		return NULL;

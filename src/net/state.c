@@ -154,7 +154,9 @@ uint64_t *vg_net_gc(struct vg_daemon *d, const struct vg_proctab *t, size_t *nid
 		const struct vg_flow *v = &conns[i].f;
 		bool done;
 
-		if (VG_CONN_STATE(claim) == VG_CONN_FREE)
+		/* free, or just taken and its row not written yet (its cookie comes last) */
+		if (VG_CONN_STATE(claim) == VG_CONN_FREE ||
+		    __atomic_load_n(&v->wire.cookie, __ATOMIC_ACQUIRE) != VG_CONN_COOKIE(claim))
 			continue;
 		done = VG_CONN_STATE(claim) == VG_CONN_DONE && v->last_ns + retention <= now;
 		if ((done || !keep(m, t, &v->proc, v->last_ns, now, retention)) &&
