@@ -148,24 +148,19 @@ static __always_inline void sk_flow_key(const struct sock *sk, __u64 cookie, str
 }
 
 /*
- * A slot for a TCP connection starting (abi.h: vg_conn): the one its socket's earlier
- * connection left (a socket that connects again after a disconnect keeps its cookie: the
- * new connection takes the row over), else the first of its probe slots not open. NULL:
- * every one is open (VG_NS_CONN_FULL).
+ * A slot for a TCP connection starting (abi.h: vg_conn), in one pass over its probe slots:
+ * the one its socket's earlier connection left (a socket that connects again after a
+ * disconnect keeps its cookie: the new connection takes the row over), else the first one
+ * not open. NULL: every one is open, or another CPU took the free one first
+ * (VG_NS_CONN_FULL: the caller uses the flow hash).
  */
 static __always_inline struct vg_conn *conn_claim(__u64 cookie, const bool slots)
 {
-	__u64 mine = VG_CONN_CLAIM(cookie, VG_CONN_OPEN), was;
-	struct vg_conn *c;
+	__u64 mine = VG_CONN_CLAIM(cookie, VG_CONN_OPEN), was, free_was = 0;
+	struct vg_conn *c, *free = NULL;
 
 	if (!slots)
 		return NULL;
-	c = vg_conn_find(cookie);
-	if (c) {
-		was = c->claim;
-		if (was == mine || __sync_val_compare_and_swap(&c->claim, was, mine) == was)
-			return c;
-	}
 	for (__u32 i = 0; i < VG_CONN_PROBES; i++) {
 		__u32 idx = ((__u32)cookie + i) & vg_conns_mask;
 
@@ -173,12 +168,18 @@ static __always_inline struct vg_conn *conn_claim(__u64 cookie, const bool slots
 		if (!c)
 			continue;
 		was = c->claim;
-		if (VG_CONN_STATE(was) == VG_CONN_OPEN ||
-		    __sync_val_compare_and_swap(&c->claim, was, mine) != was)
-			continue;
-		if (VG_CONN_STATE(was) == VG_CONN_DONE)
+		if (VG_CONN_COOKIE(was) == cookie) {
+			if (was == mine || __sync_val_compare_and_swap(&c->claim, was, mine) == was)
+				return c;
+		} else if (!free && VG_CONN_STATE(was) != VG_CONN_OPEN) {
+			free = c;
+			free_was = was;
+		}
+	}
+	if (free && __sync_val_compare_and_swap(&free->claim, free_was, mine) == free_was) {
+		if (VG_CONN_STATE(free_was) == VG_CONN_DONE)
 			vg_net_count(VG_NS_CONN_REUSED);
-		return c;
+		return free;
 	}
 	vg_net_count(VG_NS_CONN_FULL);
 	return NULL;
@@ -351,17 +352,19 @@ static __always_inline struct vg_flow *tcp_row(const struct sock *sk, __u64 cook
 	 * written for a row whose owner is (vg_flows_load, the daemon's GC) */
 	if (holder)
 		owner_of(holder, &f->proc);
-	else
-		vg_net_count(VG_NS_SOCK_UNKNOWN);
 	tcp_refresh(sk, cookie, f, now, state);
 	f->first_ns = f->last_ns;
 	if (c) {
 		*slot = c;
+		if (!holder)
+			vg_net_count(VG_NS_SOCK_UNKNOWN);
 		return NULL;
 	}
 	err = bpf_map_update_elem(&vg_flows, &k, &nf, BPF_NOEXIST);
 	if (err == 0) {
 		vg_net_count(VG_NS_FLOW_NEW);
+		if (!holder)
+			vg_net_count(VG_NS_SOCK_UNKNOWN);
 		return NULL;
 	}
 	f = err == -17 /* EEXIST: made meanwhile on another CPU */ ? bpf_map_lookup_elem(&vg_flows, &k)

@@ -724,33 +724,23 @@ __noinline int vg_np_skb_first_data(struct __sk_buff *skb)
 {
 	struct np_strat x = {};
 	struct vg_np_scratch *sc;
+	struct vg_ip src, dst;
+	struct vg_pkt p = { .saddr = &src, .daddr = &dst };
 	struct vg_flow_key k;
 	struct vg_flow *f;
 	struct np_actor a;
-	__u32 l3, l4, off, len, at, n = 0;
-	__u16 dport;
-	__u8 b[20];
-	bool v6;
+	__u32 len, at, n = 0;
+	__u8 b0;
 
-	if (!skb || bpf_skb_load_bytes(skb, 0, b, 1))
-		return 0;
-	v6 = (b[0] >> 4) == 6;
-	l3 = v6 ? 40 : (b[0] & 15) * 4;
-	if (l3 < 20 || bpf_skb_load_bytes(skb, l3, b, 20))
-		return 0;
-	l4 = (b[12] >> 4) * 4;
-	dport = (__u16)b[2] << 8 | b[3];
-	off = l3 + l4;
-	len = skb->len > off ? skb->len - off : 0;
-	if (l4 < 20 || len < 16 || bpf_skb_load_bytes(skb, off, b, 1) || b[0] != '{')
+	if (!skb || vg_pkt_parse(skb, &p) || p.proto != IPPROTO_TCP_ || p.payload < 16 ||
+	    bpf_skb_load_bytes(skb, p.l4off, &b0, 1) || b0 != '{')
 		return 0;
 	sc = np_scratch();
 	if (!sc)
 		return 0;
-	if (len > VG_NPW_DATA_WIN)
-		len = VG_NPW_DATA_WIN;
+	len = p.payload < VG_NPW_DATA_WIN ? p.payload : VG_NPW_DATA_WIN;
 	/* 1..VG_NPW_DATA_WIN in a form 6.1's verifier keeps */
-	if (bpf_skb_load_bytes(skb, off, sc->pay, ((len - 1) & (VG_NPW_DATA_WIN - 1)) + 1))
+	if (bpf_skb_load_bytes(skb, p.l4off, sc->pay, ((len - 1) & (VG_NPW_DATA_WIN - 1)) + 1))
 		return 0;
 	x.sc = sc;
 	x.len = len;
@@ -769,31 +759,23 @@ __noinline int vg_np_skb_first_data(struct __sk_buff *skb)
 	if (at + 5 > len)
 		return 0;
 	{
-		const __u8 *p = &sc->pay[at & (VG_NPW_DATA_WIN - 1)];
+		const __u8 *m = &sc->pay[at & (VG_NPW_DATA_WIN - 1)];
 
-		if (!np_strat_prefix(p, "mining.", 7) && !np_strat_prefix(p, "eth_submitLogin", 15) &&
-		    !(np_strat_prefix(p, "login\"", 6) && x.pass))
+		if (!np_strat_prefix(m, "mining.", 7) && !np_strat_prefix(m, "eth_submitLogin", 15) &&
+		    !(np_strat_prefix(m, "login\"", 6) && x.pass))
 			return 0;
-		/* the method, up to its closing quote */
-		for (n = 0; n < 23 && at + n < len; n++) {
-			if (p[n] == '"')
+		/* the method, up to its closing quote (VG_NPW_METHOD_MAX: cut, user space says so) */
+		for (n = 0; n < VG_NPW_METHOD_MAX && at + n < len; n++) {
+			if (m[n] == '"')
 				break;
-			sc->msg.name[n] = p[n];
+			sc->msg.name[n] = m[n];
 		}
 	}
 	sc->msg.name_len = n;
-	sc->msg.family = v6 ? 6 : 4;
+	sc->msg.family = p.family;
 	sc->msg.proto = IPPROTO_TCP_;
-	sc->msg.port = dport;
-	if (v6) {
-		sc->msg.addr[0] = 0;
-		bpf_skb_load_bytes(skb, 24, sc->msg.addr, 16);
-	} else {
-		__builtin_memset(sc->msg.addr, 0, 10);
-		sc->msg.addr[10] = 0xff;
-		sc->msg.addr[11] = 0xff;
-		bpf_skb_load_bytes(skb, 16, &sc->msg.addr[12], 4);
-	}
+	sc->msg.port = p.dport;
+	__builtin_memcpy(sc->msg.addr, &dst, 16); /* v4-mapped for IPv4, as every message's */
 	/* whose: the connection's owner (its row), else as any egress packet */
 	np_actor_skb_init(skb, &a);
 	vg_tcp_conn_key(&k, bpf_get_socket_cookie(skb));

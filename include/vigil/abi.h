@@ -900,6 +900,7 @@ enum vg_np_watch {
 #define VG_NPW_DATA_MIN 88 /* packets at most this long (IP + TCP headers) carry no payload
 			    * worth a look: an ACK with options is 52 (IPv4) or 72 (IPv6) */
 #define VG_NPW_DATA_WIN 256 /* payload bytes a first data segment is looked at */
+#define VG_NPW_METHOD_MAX 32 /* bytes of a stratum method sent (longer: cut, and said so) */
 #define VG_NPW_LABEL_MIN 24 /* longest label at least this long: a DNS_SHAPE candidate */
 #define VG_NPW_NAME_MIN 120 /* or the name at least this long */
 

@@ -98,6 +98,15 @@ static bool keep(const struct vg_maps *m, const struct vg_proctab *t, const stru
 	return vg_proctab_get(t, k) || bpf_map_lookup_elem(m->procs, k, &p) == 0;
 }
 
+/* A flow's row leaves: finished (closed TCP, idle UDP: `finished`) past the retention
+ * window even for a live process, or its owner's record is gone. */
+static bool flow_gone(const struct vg_maps *m, const struct vg_proctab *t, const struct vg_flow *v,
+		      bool finished, uint64_t now, uint64_t retention)
+{
+	return (finished && v->last_ns + retention <= now) ||
+	       !keep(m, t, &v->proc, v->last_ns, now, retention);
+}
+
 static uint64_t delete_all(int fd, const void *keys, size_t ksz, size_t n)
 {
 	uint64_t freed = 0;
@@ -129,11 +138,9 @@ uint64_t *vg_net_gc(struct vg_daemon *d, const struct vg_proctab *t, size_t *nid
 			const struct vg_flow *v = VG_MAPTAB_VAL(&mt, i);
 
 			const struct vg_flow_key *k = VG_MAPTAB_KEY(&mt, i);
-			/* finished (closed TCP, idle UDP) flows of a live process age out too */
-			bool done = (k->proto != 6 || v->state != VG_FS_OPEN) &&
-				    v->last_ns + retention <= now;
 
-			if (done || !keep(m, t, &v->proc, v->last_ns, now, retention))
+			if (flow_gone(m, t, v, k->proto != 6 || v->state != VG_FS_OPEN, now,
+				      retention))
 				memcpy(gone + ngone++ * mt.ksz, k, mt.ksz);
 		}
 		freed = delete_all(m->flows, gone, mt.ksz, ngone);
@@ -152,14 +159,12 @@ uint64_t *vg_net_gc(struct vg_daemon *d, const struct vg_proctab *t, size_t *nid
 	for (uint32_t i = 0; conns && i < nconns; i++) {
 		uint64_t claim = __atomic_load_n(&conns[i].claim, __ATOMIC_ACQUIRE);
 		const struct vg_flow *v = &conns[i].f;
-		bool done;
 
 		/* free, or just taken and its row not written yet (its cookie comes last) */
 		if (VG_CONN_STATE(claim) == VG_CONN_FREE ||
 		    __atomic_load_n(&v->wire.cookie, __ATOMIC_ACQUIRE) != VG_CONN_COOKIE(claim))
 			continue;
-		done = VG_CONN_STATE(claim) == VG_CONN_DONE && v->last_ns + retention <= now;
-		if ((done || !keep(m, t, &v->proc, v->last_ns, now, retention)) &&
+		if (flow_gone(m, t, v, VG_CONN_STATE(claim) == VG_CONN_DONE, now, retention) &&
 		    __atomic_compare_exchange_n(&conns[i].claim, &claim, VG_CONN_FREE, false,
 						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 			freed++;

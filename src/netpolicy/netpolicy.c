@@ -1031,8 +1031,9 @@ static const struct vg_rule *watch_judge(struct vg_netpolicy *np, const struct v
 		snprintf(why, whylen, "TCP port %u: a stratum (mining pool) port", m->port);
 		return &np->rules[R_STRATUM];
 	case VG_NPW_STRATUM_DATA: /* the method, as text (the kernel checked its shape) */
-		snprintf(why, whylen, "first data on TCP port %u: a JSON-RPC call of method \"%.*s\"",
-			 m->port, (int)(m->name_len < 24 ? m->name_len : 24), (const char *)m->name);
+		snprintf(why, whylen, "first data on TCP port %u: a JSON-RPC call of method \"%.*s%s\"",
+			 m->port, (int)(m->name_len < VG_NPW_METHOD_MAX ? m->name_len : VG_NPW_METHOD_MAX),
+			 (const char *)m->name, m->name_len >= VG_NPW_METHOD_MAX ? "...(cut)" : "");
 		for (char *c = why; *c; c++)
 			if ((unsigned char)*c < 0x20 || *c == '\\')
 				*c = '?';
@@ -1296,18 +1297,11 @@ struct many_grp {
 	char parent_name[256], example[256];
 };
 
-/* A point-in-time copy of one of the network tables for a shape scan; false (counted)
- * when it can't be read. */
-static bool scan_load(struct vg_netpolicy *np, const char *map, size_t ksz, size_t vsz,
-		      struct vg_maptab *t)
+/* A shape walk's point-in-time copy of its table (err: the load's result): counted; false
+ * (counted too) when it could not be read. */
+static bool scan_loaded(struct vg_netpolicy *np, int err)
 {
-	int err;
-
 	__atomic_fetch_add(&np->st.scans, 1, __ATOMIC_RELAXED);
-	if (!strcmp(map, "vg_flows")) /* with the TCP connections' slots */
-		err = vg_flows_load(t, map_fd(np->obj, map), map_fd(np->obj, "vg_conns"));
-	else
-		err = vg_maptab_load(t, map_fd(np->obj, map), ksz, vsz);
 	if (err == 0)
 		return true;
 	__atomic_fetch_add(&np->st.scan_skipped, 1, __ATOMIC_RELAXED);
@@ -1341,7 +1335,8 @@ static void dns_many_tick(struct vg_netpolicy *np, uint64_t now)
 	if (!shape_due(np, VG_SHAPE_MANY, now, &np->many_last_ns, MANY_EVERY_NS))
 		return;
 	g = calloc(cap, sizeof(*g));
-	if (!g || !scan_load(np, "vg_dnsq", sizeof(struct vg_dnsq_key), sizeof(struct vg_dnsq), &t)) {
+	if (!g || !scan_loaded(np, vg_maptab_load(&t, map_fd(np->obj, "vg_dnsq"),
+						  sizeof(struct vg_dnsq_key), sizeof(struct vg_dnsq)))) {
 		np->due_seen[VG_SHAPE_MANY] = 0; /* not walked: still asked for */
 		free(g);
 		return;
@@ -1449,7 +1444,9 @@ void vg_netpolicy_tick(struct vg_netpolicy *np)
 	if (!shape_due(np, VG_SHAPE_SCAN, now, &np->scan_last_ns, SCAN_EVERY_NS))
 		return;
 	sp = calloc(cap, sizeof(*sp));
-	if (!sp || !scan_load(np, "vg_flows", sizeof(struct vg_flow_key), sizeof(struct vg_flow), &t)) {
+	/* the flow hash and the TCP connections' slots */
+	if (!sp || !scan_loaded(np, vg_flows_load(&t, map_fd(np->obj, "vg_flows"),
+						  map_fd(np->obj, "vg_conns")))) {
 		np->due_seen[VG_SHAPE_SCAN] = 0; /* not walked: still asked for */
 		free(sp);
 		return;

@@ -293,7 +293,7 @@ static int skel_open(struct vg_sensor *s, bool with_snapshot)
 
 /* The eviction threshold and the connection slots' mask must follow the table sizes
  * actually in use (maybe pinned). */
-static void fix_procs_high(struct vg_sensor *s)
+static void fix_table_sizes(struct vg_sensor *s)
 {
 	uint32_t max = bpf_map__max_entries(s->skel->maps.vg_procs);
 
@@ -332,7 +332,7 @@ again:
 		s->cfg.reset_state = false;
 		goto again;
 	}
-	fix_procs_high(s);
+	fix_table_sizes(s);
 	err = vigil_bpf__load(s->skel);
 	if (err) {
 		snprintf(why, whylen, "loading BPF programs: %s (run with VIGIL_DEBUG=1 for the "
