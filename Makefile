@@ -98,7 +98,16 @@ $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(CC) -O2 -Wall -static -o $@ $<
 
-bench: all $(BUILD)/bench/execstorm $(BUILD)/bench/enforce $(BUILD)/bench/connstorm $(BUILD)/bench/openstorm
+# The hooks monitor: programs that do nothing, on vigil's network hooks (bench/hooks.bpf.c).
+$(BUILD)/bench/hooks.bpf.o: bench/hooks.bpf.c
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/hooks: bench/hooks.c $(BUILD)/bench/hooks.bpf.o
+	@mkdir -p $(@D)
+	$(CC) -O2 -Wall -static -o $@ $< -lbpf -lelf -lz -lzstd
+
+bench: all $(BUILD)/bench/hooks $(BUILD)/bench/execstorm $(BUILD)/bench/enforce $(BUILD)/bench/connstorm $(BUILD)/bench/openstorm
 	@scripts/install-deps.sh bench
 	@bench/run
 	@bench/enforce-latency
