@@ -150,13 +150,15 @@ static __always_inline void sk_flow_key(const struct sock *sk, __u64 cookie, str
 /*
  * A slot for a TCP connection starting (abi.h: vg_conn), in one pass over its probe slots:
  * the one its socket's earlier connection left (a socket that connects again after a
- * disconnect keeps its cookie: the new connection takes the row over), else the first one
- * not open. NULL: every one is open, or another CPU took the free one first
- * (VG_NS_CONN_FULL: the caller uses the flow hash).
+ * disconnect keeps its cookie: the new connection takes the row over), else a free one, else
+ * the done one whose row is oldest (cookies come in per-CPU batches, so another CPU's
+ * connections can land on slots a newer row holds: the oldest of the probes goes first).
+ * NULL: every one is open, or another CPU took the chosen one first (VG_NS_CONN_FULL: the
+ * caller uses the flow hash).
  */
 static __always_inline struct vg_conn *conn_claim(__u64 cookie, const bool slots)
 {
-	__u64 mine = VG_CONN_CLAIM(cookie, VG_CONN_OPEN), was, free_was = 0;
+	__u64 mine = VG_CONN_CLAIM(cookie, VG_CONN_OPEN), was, free_was = 0, free_last = 0;
 	struct vg_conn *c, *free = NULL;
 
 	if (!slots)
@@ -171,9 +173,14 @@ static __always_inline struct vg_conn *conn_claim(__u64 cookie, const bool slots
 		if (VG_CONN_COOKIE(was) == cookie) {
 			if (was == mine || __sync_val_compare_and_swap(&c->claim, was, mine) == was)
 				return c;
-		} else if (!free && VG_CONN_STATE(was) != VG_CONN_OPEN) {
-			free = c;
-			free_was = was;
+		} else if (VG_CONN_STATE(was) != VG_CONN_OPEN) {
+			__u64 last = VG_CONN_STATE(was) == VG_CONN_FREE ? 0 : c->f.last_ns;
+
+			if (!free || last < free_last) {
+				free = c;
+				free_was = was;
+				free_last = last;
+			}
 		}
 	}
 	if (free && __sync_val_compare_and_swap(&free->claim, free_was, mine) == free_was) {

@@ -66,11 +66,13 @@ static __always_inline __u32 flow_init(const struct vg_sock *s, __u8 proto, bool
 
 /* A flow's first packet (k: its addresses; FLOW_CONN: a TCP connection's, whose row was made
  * when it started, so here only when that row is gone): s is its socket's owner record
- * (NULL: none). 1 if the row exists. */
+ * (NULL: none); the packet's TTL is in the scratch area (pkt_ttl). 1 if the row exists. */
 static __noinline int flow_new(const struct vg_flow_key *k, __u32 how, const struct vg_sock *s,
 			       __u32 payload, __u64 now)
 {
-	bool egress = how & FLOW_EGRESS;
+	struct vg_scratch *sc = vg_scratch();
+	/* sent with a TTL (hop limit) this low: a route probe (abi.h: VG_FF_TTL_LOW) */
+	bool egress = how & FLOW_EGRESS, ttl_low = egress && sc && sc->pkt_ttl <= VG_TTL_PROBE_MAX;
 	struct vg_flow f = {}, *e;
 	struct vg_flow_key rk;
 	int err;
@@ -94,12 +96,18 @@ static __noinline int flow_new(const struct vg_flow_key *k, __u32 how, const str
 		f.rx_pkts = 1;
 		f.rx_bytes = payload;
 	}
+	if (ttl_low)
+		f.flags = VG_FF_TTL_LOW;
 	err = bpf_map_update_elem(&vg_flows, &rk, &f, BPF_NOEXIST);
 	if (err == 0) {
 		vg_net_count(VG_NS_FLOW_NEW);
-		/* a raw socket's packet to a new destination (a probe, TCP or UDP): toward a
-		 * port scan */
-		if (f.init == VG_FI_RAW && egress)
+		/* toward a port scan: a raw socket's packet to a new destination (a probe, TCP or
+		 * UDP), or a datagram the process sent to a new one, which may go unanswered —
+		 * not a DNS query, nor to a group address, nor a route probe (traceroute's) */
+		if (egress && (f.init == VG_FI_RAW ||
+			       (k->proto == VG_IPPROTO_UDP && f.init != VG_FI_RECV &&
+				k->rport != VG_DNS_PORT && !ttl_low &&
+				!vg_ip_group(&k->raddr))))
 			vg_shape_event(&f.proc, VG_SHAPE_SCAN, now, 0);
 		return 1;
 	}
@@ -525,6 +533,7 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 		vg_net_count(r == VG_PKT_SHORT ? VG_NS_PKT_SHORT : VG_NS_PKT_OTHER);
 		return 0;
 	}
+	sc->pkt_ttl = p.ttl; /* for a new flow's row (flow_new) */
 	sk = skb->sk;
 	if (p.proto == VG_IPPROTO_TCP && sk && sk->state != 10 /* LISTEN */) {
 		fs = bpf_sk_fullsock(sk);
@@ -579,8 +588,8 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 		extra = init == VG_FI_RAW ? VG_NP_PKT_RAW :
 			!egress && p.proto == VG_IPPROTO_UDP && init == VG_FI_RECV ?
 							    VG_NP_PKT_INBOUND : 0;
-		flow_new(&k, (egress ? FLOW_EGRESS : 0) | (conn ? FLOW_CONN : 0), s, p.payload,
-			 now);
+		flow_new(&k, (egress ? FLOW_EGRESS : 0) | (conn ? FLOW_CONN : 0), s,
+			 p.payload, now);
 	}
 	/* The client's side only: queries it sends, responses it gets (remote port 53). A
 	 * local DNS server's side is not parsed (nor double-counted when both ends are here). */

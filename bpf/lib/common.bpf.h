@@ -230,7 +230,7 @@ struct vg_scratch {
 	struct vg_file_key fkey;   /* the file entry being recorded (file.bpf.c) */
 	struct vg_file fval;
 	__u32 fkey_missed;         /* fkey is set and vg_files had no entry for it just now */
-	__u32 _pad2;
+	__u32 pkt_ttl;             /* the TTL of the packet being counted (netskb.bpf.c) */
 	__u64 sb_last;             /* vg_file_key_of(): the super block last met on this CPU */
 	__u32 sb_last_dev;         /* ... and its s_dev */
 	__u32 _pad_sb;

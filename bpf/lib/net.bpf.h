@@ -265,6 +265,15 @@ static __always_inline void vg_ip_v4(struct vg_ip *a, __u32 v4)
 	a->w[3] = v4;
 }
 
+/* A group address: IPv4 multicast, reserved or broadcast (224.0.0.0 and up), IPv6 multicast
+ * (ff00::/8). A datagram to one is answered, if at all, from the members' own addresses. */
+static __always_inline bool vg_ip_group(const struct vg_ip *a)
+{
+	if (a->w[0] == 0 && a->w[1] == 0 && a->w[2] == bpf_htonl(0xffff))
+		return (bpf_ntohl(a->w[3]) >> 24) >= 224;
+	return (bpf_ntohl(a->w[0]) >> 24) == 0xff;
+}
+
 /*
  * The headers of a packet on a cgroup skb hook (the IP header is at offset 0).
  * The addresses go where the caller points saddr and daddr (straight into its
@@ -275,7 +284,8 @@ struct vg_pkt {
 	__u16 sport, dport; /* host order */
 	__u8 proto;
 	__u8 family;  /* 4 or 6 */
-	__u16 l3len;  /* IP header length (incl. IPv6 fixed header only) */
+	__u8 l3len;   /* IP header length (incl. IPv6 fixed header only) */
+	__u8 ttl;     /* IPv4 TTL, IPv6 hop limit */
 	__u32 l4off;  /* where the L4 payload starts */
 	__u32 payload; /* L4 payload bytes */
 };
@@ -302,6 +312,7 @@ static __always_inline int vg_pkt_parse_direct(struct __sk_buff *skb, struct vg_
 			return -1;
 		p->family = 4;
 		p->proto = ip->protocol;
+		p->ttl = ip->ttl;
 		l3 = ip->ihl * 4;
 		vg_ip_v4(p->saddr, ip->saddr);
 		vg_ip_v4(p->daddr, ip->daddr);
@@ -314,6 +325,7 @@ static __always_inline int vg_pkt_parse_direct(struct __sk_buff *skb, struct vg_
 			return -1;
 		p->family = 6;
 		p->proto = ip6->nexthdr;
+		p->ttl = ip6->hop_limit;
 		l3 = sizeof(*ip6);
 		__builtin_memcpy(p->saddr, &ip6->saddr, 16);
 		__builtin_memcpy(p->daddr, &ip6->daddr, 16);
@@ -360,6 +372,7 @@ static __always_inline int vg_pkt_parse(struct __sk_buff *skb, struct vg_pkt *p)
 			return VG_PKT_SHORT;
 		p->family = 4;
 		p->proto = ip.protocol;
+		p->ttl = ip.ttl;
 		p->l3len = ip.ihl * 4;
 		vg_ip_v4(p->saddr, ip.saddr);
 		vg_ip_v4(p->daddr, ip.daddr);
@@ -371,6 +384,7 @@ static __always_inline int vg_pkt_parse(struct __sk_buff *skb, struct vg_pkt *p)
 		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
 			return VG_PKT_SHORT;
 		p->family = 6;
+		p->ttl = ip6.hop_limit;
 		p->proto = ip6.nexthdr; /* extension headers: not TCP/UDP here, counted as other */
 		p->l3len = sizeof(ip6);
 		__builtin_memcpy(p->saddr, &ip6.saddr, 16);

@@ -421,6 +421,15 @@ struct vg_ip {
 	__u32 w[4]; /* network byte order */
 };
 
+/* What a flow's first packet showed (struct vg_flow.flags). */
+enum vg_flow_flags {
+	/* a datagram the process sent with an IP TTL (hop limit) of at most VG_TTL_PROBE_MAX:
+	 * a route probe (traceroute, tracepath, mtr), not a port scan's — its answer is an
+	 * ICMP error from a router on the way, which no socket receives as data */
+	VG_FF_TTL_LOW = 1,
+};
+#define VG_TTL_PROBE_MAX 30
+
 enum vg_flow_init {
 	VG_FI_UNKNOWN = 0, /* socket created before vigil attached, or owner unknown */
 	VG_FI_CONNECT = 1, /* connect() (TCP, or connected UDP) */
@@ -469,7 +478,7 @@ struct vg_flow {
 	__u32 state; /* enum vg_flow_state */
 	__u16 dns_left[2]; /* TCP/53, out and in: bytes of a DNS message still to come in later
 			    * segments (its start, in an earlier one, was parsed) */
-	__u32 _pad;
+	__u32 flags; /* enum vg_flow_flags */
 	struct vg_flow_key wire; /* cookie, addresses, ports, protocol, IP version on the wire
 				  * (a TCP connection's: lport 0 until the row is first brought
 				  * up to date) */
@@ -477,8 +486,8 @@ struct vg_flow {
 
 /*
  * TCP connections' rows: slots of vg_conns, an array (a power of two long). A connection
- * takes the first free slot of (cookie + i) & (length - 1), i < VG_CONN_PROBES, when it
- * starts, and frees it at CLOSE with its final row in it. Socket cookies are handed out in
+ * takes a slot of (cookie + i) & (length - 1), i < VG_CONN_PROBES, not held by an open one
+ * (a free one, else the oldest closed row) when it starts, and frees it at CLOSE with its final row in it. Socket cookies are handed out in
  * sequence (per CPU, in batches), so a storm's connections take neighbouring slots: no
  * hash, no lock, no allocation, no least-recently-used list — on this project's VM an
  * insert into the LRU flow hash cost ~1.4 µs per connection end, most of a connect storm's
@@ -568,21 +577,23 @@ struct vg_dnsa {
  * destinations, mostly refused) over the flows, many unique subdomains of one domain over
  * the DNS questions. Walking a table is costly (64k flows: 11 MB copied), so the daemon
  * walks one only when the kernel found it due: per process (vg_net_shape), the kernel
- * counts the events that can make the shape — refused TCP connections; distinct names
+ * counts the events that can make the shape — refused TCP connections, a raw socket's
+ * probes and the datagrams a process sends to new destinations (not DNS, not a group
+ * address, not a route probe: VG_FF_TTL_LOW), which may go unanswered; distinct names
  * asked, each once per window — over two fixed windows, the current one and the one
  * before (every sliding window of that length lies within the two), and when their sum
  * reaches the least that could make the shape, it stamps the shape's slot in vg_net_due
  * with the time. The count is a necessary condition: the walk decides.
  */
 enum vg_shape {
-	VG_SHAPE_SCAN = 0, /* refused TCP connections */
+	VG_SHAPE_SCAN = 0, /* refused TCP connections, raw probes, new UDP destinations */
 	VG_SHAPE_MANY = 1, /* distinct (name, qtype) asked */
 	VG_SHAPE_MAX
 };
 #define VG_SCAN_WINDOW_NS 30000000000ULL
 #define VG_SCAN_MIN_DESTS 20
 #define VG_SCAN_REFUSED_PCT 70
-/* the fewest refusals that can make a scan: 14 */
+/* the fewest refusals (and probes, datagrams that may go unanswered) that can make a scan: 14 */
 #define VG_SCAN_DUE ((VG_SCAN_MIN_DESTS * VG_SCAN_REFUSED_PCT + 99) / 100)
 #define VG_MANY_WINDOW_NS 60000000000ULL
 #define VG_MANY_MIN 40

@@ -83,10 +83,11 @@ static const struct {
 
 /* Port scan shape, judged over the flow table (net-state's vg_flows: per process and
  * destination, TCP state): in the last VG_SCAN_WINDOW_NS at least VG_SCAN_MIN_DESTS
- * distinct (address, port) connected to or probed from a raw socket, VG_SCAN_REFUSED_PCT
- * percent refused or probed (a probe's answer goes to no socket). Once per process. The
- * table is walked only when the kernel found the shape due (abi.h: vg_shape: enough
- * refusals and probes by one process), at most every SCAN_EVERY_NS. */
+ * distinct (address, port) connected to, probed from a raw socket or sent a datagram
+ * (scan_counts), VG_SCAN_REFUSED_PCT percent refused, probed (a probe's answer goes to no
+ * socket) or unanswered. Once per process. The table is walked only when the kernel found
+ * the shape due (abi.h: vg_shape: enough refusals, probes and new datagram destinations by
+ * one process), at most every SCAN_EVERY_NS. */
 #define SCAN_EVERY_NS 2000000000ULL
 #define SCAN_WINDOW_NS VG_SCAN_WINDOW_NS
 #define SCAN_MIN_DESTS VG_SCAN_MIN_DESTS
@@ -1246,12 +1247,43 @@ void vg_netpolicy_msg(struct vg_netpolicy *np, const void *data, size_t len)
 struct scan_proc {
 	struct vg_proc_key key;
 	uint32_t dests, refused, raw; /* raw: probes a raw socket sent (their answers are not seen) */
+	uint32_t udp, unanswered;     /* datagrams sent to a destination; of them, never answered */
 	uint32_t uid;
 	uint64_t last_ns;
 	uint8_t addr[16];
 	uint16_t port;
-	bool udp; /* the last destination: a raw socket's UDP probe */
+	bool last_udp; /* the last destination: UDP (a raw socket's probe, or a datagram) */
 };
+
+/* A group address (IPv4 224.0.0.0 and up: multicast, reserved, broadcast; IPv6 ff00::/8): a
+ * datagram to one is answered, if at all, from the members' own addresses — another flow.
+ * The kernel's count leaves them out alike (lib/net.bpf.h: vg_ip_group). */
+static bool group_addr(const struct vg_ip *a)
+{
+	const uint8_t *b = (const uint8_t *)a->w;
+	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	return memcmp(b, v4mapped, 12) == 0 ? b[12] >= 224 : b[0] == 0xff;
+}
+
+/*
+ * A flow the port scan shape counts, and how: a TCP connection the process made (refused or
+ * not), a raw socket's probe (TCP or UDP: what it sent; a sniffer's rows only received), or a
+ * datagram the process sent on an ordinary UDP socket (unanswered when nothing came back on
+ * its flow — an ICMP error, a closed port's answer, reaches the socket as an error, not
+ * data) — not a DNS query, nor to a group address, nor a route probe (a traceroute's low
+ * TTL: VG_FF_TTL_LOW), which is answered by a router's ICMP error too.
+ */
+static bool scan_counts(const struct vg_flow_key *k, const struct vg_flow *v)
+{
+	if (v->init == VG_FI_RAW)
+		return v->tx_pkts != 0;
+	if (k->proto == 6)
+		return v->init == VG_FI_CONNECT;
+	return k->proto == 17 && (v->init == VG_FI_SEND || v->init == VG_FI_CONNECT) &&
+	       v->tx_pkts && !(v->flags & VG_FF_TTL_LOW) && k->rport != 53 &&
+	       !group_addr(&k->raddr);
+}
 
 static bool reported(struct vg_netpolicy *np, const struct vg_proc_key *k)
 {
@@ -1461,7 +1493,7 @@ void vg_netpolicy_tick(struct vg_netpolicy *np)
 			continue;
 		/* a raw socket gets a copy of every packet of its protocol the host receives:
 		 * only what it sent is a probe (TCP or UDP; a sniffer's rows are all inbound) */
-		if (v->init == VG_FI_RAW ? !v->tx_pkts : k->proto != 6 || v->init != VG_FI_CONNECT)
+		if (!scan_counts(k, v))
 			continue;
 		for (j = 0; j < nsp && memcmp(&sp[j].key, &v->proc, sizeof(v->proc)); j++)
 			;
@@ -1477,11 +1509,15 @@ void vg_netpolicy_tick(struct vg_netpolicy *np)
 		sp[j].dests++;
 		sp[j].refused += v->state == VG_FS_REFUSED;
 		sp[j].raw += v->init == VG_FI_RAW;
+		if (v->init != VG_FI_RAW && k->proto == 17) {
+			sp[j].udp++;
+			sp[j].unanswered += v->rx_pkts == 0;
+		}
 		if (v->last_ns >= sp[j].last_ns) {
 			sp[j].last_ns = v->last_ns;
 			memcpy(sp[j].addr, k->raddr.w, 16);
 			sp[j].port = k->rport;
-			sp[j].udp = k->proto == 17;
+			sp[j].last_udp = k->proto == 17;
 		}
 	}
 	vg_maptab_free(&t);
@@ -1492,7 +1528,8 @@ void vg_netpolicy_tick(struct vg_netpolicy *np)
 
 		/* a probe is counted as unanswered: its answer goes to no socket */
 		if (p->dests < SCAN_MIN_DESTS ||
-		    (p->refused + p->raw) * 100 < p->dests * SCAN_REFUSED_PCT || reported(np, &p->key))
+		    (p->refused + p->raw + p->unanswered) * 100 < p->dests * SCAN_REFUSED_PCT ||
+		    reported(np, &p->key))
 			continue;
 		np->scanned[np->nscanned++ % SCAN_PROCS] = p->key;
 		vg_np_addr_str(p->addr, addr, sizeof(addr));
@@ -1500,15 +1537,18 @@ void vg_netpolicy_tick(struct vg_netpolicy *np)
 			 "{\"direction\":\"egress\",\"hook\":\"flows\",\"protocol\":\"%s\","
 			 "\"family\":%u,\"address\":\"%s\",\"port\":%u,\"domain\":null,"
 			 "\"blocked\":false,\"policy\":null,\"detection\":\"%u destinations in "
-			 "%llu s: %u TCP connections refused, %u raw-socket probes\",\"connections\":%u,"
-			 "\"refused\":%u,\"raw_probes\":%u}",
-			 p->udp ? "udp" : "tcp", strchr(addr, ':') ? 6 : 4, addr, p->port, p->dests,
-			 (unsigned long long)(SCAN_WINDOW_NS / 1000000000ULL), p->refused, p->raw,
-			 p->dests - p->raw, p->refused, p->raw);
+			 "%llu s: %u TCP connections refused, %u raw-socket probes, %u UDP datagrams "
+			 "unanswered\",\"connections\":%u,\"refused\":%u,\"raw_probes\":%u,"
+			 "\"udp_datagrams\":%u,\"udp_unanswered\":%u}",
+			 p->last_udp ? "udp" : "tcp", strchr(addr, ':') ? 6 : 4, addr, p->port,
+			 p->dests, (unsigned long long)(SCAN_WINDOW_NS / 1000000000ULL), p->refused,
+			 p->raw, p->unanswered, p->dests - p->raw - p->udp, p->refused, p->raw, p->udp,
+			 p->unanswered);
 		snprintf(text, sizeof(text),
-			 "%u destinations: %u TCP connections, %u refused, %u raw-socket probes "
-			 "(last %s:%u)",
-			 p->dests, p->dests - p->raw, p->refused, p->raw, addr, p->port);
+			 "%u destinations: %u TCP connections, %u refused, %u raw-socket probes, "
+			 "%u UDP datagrams, %u unanswered (last %s:%u)",
+			 p->dests, p->dests - p->raw - p->udp, p->refused, p->raw, p->udp,
+			 p->unanswered, addr, p->port);
 		x.rule = &np->rules[R_PORTSCAN];
 		x.proc = p->key;
 		x.time_ns = p->last_ns;

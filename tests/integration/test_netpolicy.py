@@ -758,6 +758,78 @@ print(json.dumps({{"pid": os.getpid(), "sniffer": child, "r": res}}))""")
     assert all(r["tx_packets"] == 1 for r in rows), rows[:3]
 
 
+def test_udp_scan_through_ordinary_sockets(vigil, net):
+    """A UDP scan needs no raw socket: datagrams to many ports from an ordinary socket (a
+    script's sendto loop, nc -zu's connected socket per port), which nothing answers. Near
+    misses: a traceroute (its probes' TTL is low: ICMP from routers answers them, no socket
+    gets data) and datagrams that are answered."""
+    before = quiet_walks(vigil)
+    trace = net.run(f"""
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+port = 33434
+for ttl in range(1, 31):
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
+    for _ in range(3):
+        s.sendto(b"x" * 32, ({net.NS_IP!r}, port))
+        port += 1
+print(json.dumps(os.getpid()))""")
+    time.sleep(1)
+    assert shape_walks(vigil)[1] == before[1], "route probes asked for a walk"
+    # 25 ports of this host, each answering: a walk is asked (25 new destinations) and
+    # finds them answered
+    echo = net.run("""
+srv = []
+for i in range(25):
+    x = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    x.bind(("127.0.0.1", 0))
+    srv.append(x)
+c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+c.settimeout(2)
+for x in srv:
+    c.sendto(b"ping", x.getsockname())
+    d, a = x.recvfrom(16)
+    x.sendto(d, a)
+    c.recvfrom(16)
+print(json.dumps(os.getpid()))""")
+    vigil.wait_for(lambda: shape_walks(vigil)[0] > before[0], timeout=10, what="a walk")
+    # a script's scan: one unconnected socket, 30 closed ports of the namespace's address
+    scan = net.run(f"""
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for port in range(28000, 28030):
+    s.sendto(b"\\0" * 8, ({net.NS_IP!r}, port))
+print(json.dumps(os.getpid()))""")
+    f = wait_findings(vigil, scan, rule="net-port-scan")[0]
+    n = f["network"]
+    assert n["udp_datagrams"] == 30 and n["udp_unanswered"] == 30, f
+    assert n["protocol"] == "udp" and n["connections"] == 0 and n["raw_probes"] == 0, f
+    assert f["rule"]["mitre"]["technique"]["id"] == "T1046", f
+    # nc -zu's way: a connected socket per port, the port's ICMP answer read back as an error
+    nc = net.run("""
+res = []
+for port in range(29000, 29025):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(1)
+    s.connect(("127.0.0.1", port))
+    s.send(b"X")
+    try:
+        s.recv(16)
+        res.append("data")
+    except ConnectionRefusedError:
+        res.append("ECONNREFUSED")
+    except socket.timeout:
+        res.append("timeout")
+    s.close()
+print(json.dumps({"pid": os.getpid(), "r": res}))""")
+    assert set(nc["r"]) == {"ECONNREFUSED"}, nc
+    f = wait_findings(vigil, nc["pid"], rule="net-port-scan")[0]
+    assert f["network"]["udp_unanswered"] == 25 and f["network"]["address"] == "127.0.0.1", f
+    # the near misses were in the table the scans' walks judged
+    assert not findings(vigil, trace, rule="net-port-scan")
+    assert not findings(vigil, echo, rule="net-port-scan")
+    probes = [r for r in vigil.query("flows", "--pid", str(trace)) if r["proto"] == "udp"]
+    assert len(probes) == 90 and all(r["rx_packets"] == 0 for r in probes), probes[:3]
+
+
 def test_many_unique_subdomains_of_one_domain(vigil, net):
     before = quiet_walks(vigil)
     # near miss: 39 names, each asked twice — 39 names, no walk asked
