@@ -73,6 +73,7 @@ static void merge(struct row *r, const struct vg_flow_key *k, const struct vg_fl
 	m->rx_bytes += v->rx_bytes;
 	m->tx_pkts += v->tx_pkts;
 	m->rx_pkts += v->rx_pkts;
+	m->flags |= v->flags;
 	if (v->first_ns < m->first_ns)
 		m->first_ns = v->first_ns;
 	if (v->last_ns >= m->last_ns) {
@@ -185,6 +186,8 @@ static struct json_object *row_json(struct vg_query_ctx *q, const struct row *r,
 	json_object_object_add(o, "initiator", json_object_new_string(init_name(r->val.init)));
 	json_object_object_add(o, "state", json_object_new_string(
 		listen ? "listen" : r->key.proto == 6 ? state_name(r->val.state) : "open"));
+	json_object_object_add(o, "route_probe",
+			       json_object_new_boolean(!!(r->val.flags & VG_FF_TTL_LOW)));
 	json_object_object_add(o, "tx_bytes", json_object_new_uint64(r->val.tx_bytes));
 	json_object_object_add(o, "rx_bytes", json_object_new_uint64(r->val.rx_bytes));
 	json_object_object_add(o, "tx_packets", json_object_new_uint64(r->val.tx_pkts));

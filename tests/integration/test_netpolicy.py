@@ -827,7 +827,10 @@ print(json.dumps({"pid": os.getpid(), "r": res}))""")
     assert not findings(vigil, trace, rule="net-port-scan")
     assert not findings(vigil, echo, rule="net-port-scan")
     probes = [r for r in vigil.query("flows", "--pid", str(trace)) if r["proto"] == "udp"]
-    assert len(probes) == 90 and all(r["rx_packets"] == 0 for r in probes), probes[:3]
+    assert len(probes) == 90 and all(r["rx_packets"] == 0 and r["route_probe"]
+                                     for r in probes), probes[:3]
+    sent = [r for r in vigil.query("flows", "--pid", str(scan)) if r["proto"] == "udp"]
+    assert len(sent) == 30 and not any(r["route_probe"] for r in sent), sent[:3]
 
 
 def test_many_unique_subdomains_of_one_domain(vigil, net):
