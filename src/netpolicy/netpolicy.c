@@ -1465,12 +1465,39 @@ static void dns_many_tick(struct vg_netpolicy *np, uint64_t now)
 	free(g);
 }
 
+/* One destination of one process in a scan walk: its flows (one per socket) merged. */
+struct scan_dest {
+	struct vg_proc_key proc;
+	struct vg_ip addr;
+	uint16_t port;
+	uint8_t proto;
+	uint8_t kind;   /* SD_TCP, SD_RAW, SD_UDP */
+	bool failed;    /* every flow to it refused, probed (raw) or unanswered */
+	uint64_t last_ns;
+};
+enum { SD_TCP, SD_RAW, SD_UDP };
+
+static int scan_dest_cmp(const void *a, const void *b)
+{
+	const struct scan_dest *x = a, *y = b;
+	int c = memcmp(&x->proc, &y->proc, sizeof(x->proc));
+
+	if (!c)
+		c = (int)x->proto - (int)y->proto;
+	if (!c)
+		c = memcmp(&x->addr, &y->addr, sizeof(x->addr));
+	if (!c)
+		c = (int)x->port - (int)y->port;
+	return c;
+}
+
 void vg_netpolicy_tick(struct vg_netpolicy *np)
 {
 	uint64_t now = vg_now_boot_ns();
 	struct vg_maptab t;
 	struct scan_proc *sp;
-	size_t nsp = 0, cap = 4096;
+	struct scan_dest *sd;
+	size_t nsp = 0, cap = 4096, nsd = 0;
 
 	dns_many_tick(np, now);
 	if (!shape_due(np, VG_SHAPE_SCAN, now, &np->scan_last_ns, SCAN_EVERY_NS))
@@ -1483,11 +1510,20 @@ void vg_netpolicy_tick(struct vg_netpolicy *np)
 		free(sp);
 		return;
 	}
-	/* distinct destinations per process: TCP connected to, or probed from a raw socket */
+	/* the flows that count (scan_counts), one per socket: merged below by destination, so
+	 * that a client retrying one port (a service waiting for its database) is one
+	 * destination, refused if every try was */
+	sd = calloc(t.n ? t.n : 1, sizeof(*sd));
+	if (!sd) {
+		__atomic_fetch_add(&np->st.scan_skipped, t.n, __ATOMIC_RELAXED);
+		vg_maptab_free(&t);
+		free(sp);
+		return;
+	}
 	for (size_t i = 0; i < t.n; i++) {
 		const struct vg_flow_key *k = VG_MAPTAB_KEY(&t, i);
 		const struct vg_flow *v = VG_MAPTAB_VAL(&t, i);
-		size_t j;
+		struct scan_dest *d = &sd[nsd];
 
 		if (!v->proc.tgid || now - v->last_ns > SCAN_WINDOW_NS)
 			continue;
@@ -1495,7 +1531,32 @@ void vg_netpolicy_tick(struct vg_netpolicy *np)
 		 * only what it sent is a probe (TCP or UDP; a sniffer's rows are all inbound) */
 		if (!scan_counts(k, v))
 			continue;
-		for (j = 0; j < nsp && memcmp(&sp[j].key, &v->proc, sizeof(v->proc)); j++)
+		d->proc = v->proc;
+		d->addr = k->raddr;
+		d->port = k->rport;
+		d->proto = k->proto;
+		d->kind = v->init == VG_FI_RAW ? SD_RAW : k->proto == 17 ? SD_UDP : SD_TCP;
+		/* a probe is counted as unanswered: its answer goes to no socket */
+		d->failed = d->kind == SD_RAW ? true :
+			    d->kind == SD_UDP ? v->rx_pkts == 0 : v->state == VG_FS_REFUSED;
+		d->last_ns = v->last_ns;
+		nsd++;
+	}
+	vg_maptab_free(&t);
+	qsort(sd, nsd, sizeof(*sd), scan_dest_cmp);
+	for (size_t i = 0; i < nsd;) {
+		struct scan_dest d = sd[i];
+		size_t j;
+
+		/* one destination: failed if every flow to it did; a raw probe's if any was */
+		for (i++; i < nsd && !scan_dest_cmp(&sd[i], &d); i++) {
+			d.failed = d.failed && sd[i].failed;
+			if (sd[i].kind == SD_RAW)
+				d.kind = SD_RAW;
+			if (sd[i].last_ns > d.last_ns)
+				d.last_ns = sd[i].last_ns;
+		}
+		for (j = 0; j < nsp && memcmp(&sp[j].key, &d.proc, sizeof(d.proc)); j++)
 			;
 		if (j == nsp) {
 			if (nsp == cap) {
@@ -1503,24 +1564,21 @@ void vg_netpolicy_tick(struct vg_netpolicy *np)
 				continue;
 			}
 			memset(&sp[nsp], 0, sizeof(sp[nsp]));
-			sp[nsp++].key = v->proc;
+			sp[nsp++].key = d.proc;
 		}
-		/* a flow is one socket: one destination (a retry is another socket) */
 		sp[j].dests++;
-		sp[j].refused += v->state == VG_FS_REFUSED;
-		sp[j].raw += v->init == VG_FI_RAW;
-		if (v->init != VG_FI_RAW && k->proto == 17) {
-			sp[j].udp++;
-			sp[j].unanswered += v->rx_pkts == 0;
-		}
-		if (v->last_ns >= sp[j].last_ns) {
-			sp[j].last_ns = v->last_ns;
-			memcpy(sp[j].addr, k->raddr.w, 16);
-			sp[j].port = k->rport;
-			sp[j].last_udp = k->proto == 17;
+		sp[j].refused += d.kind == SD_TCP && d.failed;
+		sp[j].raw += d.kind == SD_RAW;
+		sp[j].udp += d.kind == SD_UDP;
+		sp[j].unanswered += d.kind == SD_UDP && d.failed;
+		if (d.last_ns >= sp[j].last_ns) {
+			sp[j].last_ns = d.last_ns;
+			memcpy(sp[j].addr, d.addr.w, 16);
+			sp[j].port = d.port;
+			sp[j].last_udp = d.proto == 17;
 		}
 	}
-	vg_maptab_free(&t);
+	free(sd);
 	for (size_t j = 0; j < nsp; j++) {
 		struct scan_proc *p = &sp[j];
 		struct vg_ext_finding x = {};
