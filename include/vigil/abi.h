@@ -487,8 +487,8 @@ struct vg_flow {
 /*
  * TCP connections' rows: slots of vg_conns, an array (a power of two long). A connection
  * takes a slot of (cookie + i) & (length - 1), i < VG_CONN_PROBES, not held by an open one
- * (a free one, else the oldest closed row) when it starts, and frees it at CLOSE with its final row in it. Socket cookies are handed out in
- * sequence (per CPU, in batches), so a storm's connections take neighbouring slots: no
+ * (a free one, else the oldest closed row) when it starts, and frees it at CLOSE with its
+ * final row in it. Socket cookies are handed out in sequence (per CPU, in batches), so a storm's connections take neighbouring slots: no
  * hash, no lock, no allocation, no least-recently-used list — on this project's VM an
  * insert into the LRU flow hash cost ~1.4 µs per connection end, most of a connect storm's
  * overhead. A freed slot keeps its row until a later connection takes it: the table holds
