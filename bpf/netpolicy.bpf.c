@@ -712,8 +712,12 @@ static long np_strat_step(__u32 i, struct np_strat *x)
 	return 0;
 }
 
-static __always_inline bool np_strat_prefix(const __u8 *p, const char *s, __u32 n)
+/* p (avail bytes of payload left) starts with the n bytes of s: never compared with what lies
+ * past the payload in the scratch buffer (an earlier packet's bytes) */
+static __always_inline bool np_strat_prefix(const __u8 *p, __u32 avail, const char *s, __u32 n)
 {
+	if (n > avail)
+		return false;
 	for (__u32 i = 0; i < n; i++)
 		if (p[i] != (__u8)s[i])
 			return false;
@@ -761,8 +765,9 @@ __noinline int vg_np_skb_first_data(struct __sk_buff *skb)
 	{
 		const __u8 *m = &sc->pay[at & (VG_NPW_DATA_WIN - 1)];
 
-		if (!np_strat_prefix(m, "mining.", 7) && !np_strat_prefix(m, "eth_submitLogin", 15) &&
-		    !(np_strat_prefix(m, "login\"", 6) && x.pass))
+		if (!np_strat_prefix(m, len - at, "mining.", 7) &&
+		    !np_strat_prefix(m, len - at, "eth_submitLogin", 15) &&
+		    !(np_strat_prefix(m, len - at, "login\"", 6) && x.pass))
 			return 0;
 		/* the method, up to its closing quote (VG_NPW_METHOD_MAX: cut, user space says so) */
 		for (n = 0; n < VG_NPW_METHOD_MAX && at + n < len; n++) {

@@ -71,8 +71,10 @@ static __noinline int flow_new(const struct vg_flow_key *k, __u32 how, const str
 			       __u32 payload, __u64 now)
 {
 	struct vg_scratch *sc = vg_scratch();
-	/* sent with a TTL (hop limit) this low: a route probe (abi.h: VG_FF_TTL_LOW) */
-	bool egress = how & FLOW_EGRESS, ttl_low = egress && sc && sc->pkt_ttl <= VG_TTL_PROBE_MAX;
+	bool egress = how & FLOW_EGRESS;
+	/* a datagram or a raw socket's packet sent with a TTL (hop limit) this low: a route probe
+	 * (abi.h: VG_FF_TTL_LOW; a TCP connection's row is its socket's, not a packet's) */
+	bool ttl_low = egress && !(how & FLOW_CONN) && sc && sc->pkt_ttl <= VG_TTL_PROBE_MAX;
 	struct vg_flow f = {}, *e;
 	struct vg_flow_key rk;
 	int err;
@@ -588,8 +590,8 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 		extra = init == VG_FI_RAW ? VG_NP_PKT_RAW :
 			!egress && p.proto == VG_IPPROTO_UDP && init == VG_FI_RECV ?
 							    VG_NP_PKT_INBOUND : 0;
-		flow_new(&k, (egress ? FLOW_EGRESS : 0) | (conn ? FLOW_CONN : 0), s,
-			 p.payload, now);
+		flow_new(&k, (egress ? FLOW_EGRESS : 0) | (conn ? FLOW_CONN : 0), s, p.payload,
+			 now);
 	}
 	/* The client's side only: queries it sends, responses it gets (remote port 53). A
 	 * local DNS server's side is not parsed (nor double-counted when both ends are here). */

@@ -423,7 +423,8 @@ struct vg_ip {
 
 /* What a flow's first packet showed (struct vg_flow.flags). */
 enum vg_flow_flags {
-	/* a datagram the process sent with an IP TTL (hop limit) of at most VG_TTL_PROBE_MAX:
+	/* a datagram (or a raw socket's packet) the process sent first on this flow with an IP
+	 * TTL (hop limit) of at most VG_TTL_PROBE_MAX:
 	 * a route probe (traceroute, tracepath, mtr), not a port scan's — its answer is an
 	 * ICMP error from a router on the way, which no socket receives as data */
 	VG_FF_TTL_LOW = 1,

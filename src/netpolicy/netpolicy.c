@@ -1248,7 +1248,6 @@ struct scan_proc {
 	struct vg_proc_key key;
 	uint32_t dests, refused, raw; /* raw: probes a raw socket sent (their answers are not seen) */
 	uint32_t udp, unanswered;     /* datagrams sent to a destination; of them, never answered */
-	uint32_t uid;
 	uint64_t last_ns;
 	uint8_t addr[16];
 	uint16_t port;
@@ -1497,26 +1496,27 @@ void vg_netpolicy_tick(struct vg_netpolicy *np)
 	struct vg_maptab t;
 	struct scan_proc *sp;
 	struct scan_dest *sd;
-	size_t nsp = 0, cap = 4096, nsd = 0;
+	size_t nsp = 0, nsd = 0;
 
 	dns_many_tick(np, now);
 	if (!shape_due(np, VG_SHAPE_SCAN, now, &np->scan_last_ns, SCAN_EVERY_NS))
 		return;
-	sp = calloc(cap, sizeof(*sp));
 	/* the flow hash and the TCP connections' slots */
-	if (!sp || !scan_loaded(np, vg_flows_load(&t, map_fd(np->obj, "vg_flows"),
-						  map_fd(np->obj, "vg_conns")))) {
+	if (!scan_loaded(np, vg_flows_load(&t, map_fd(np->obj, "vg_flows"),
+					   map_fd(np->obj, "vg_conns")))) {
 		np->due_seen[VG_SHAPE_SCAN] = 0; /* not walked: still asked for */
-		free(sp);
 		return;
 	}
 	/* the flows that count (scan_counts), one per socket: merged below by destination, so
 	 * that a client retrying one port (a service waiting for its database) is one
-	 * destination, refused if every try was */
+	 * destination, refused if every try was; a process has at most one entry per
+	 * destination */
 	sd = calloc(t.n ? t.n : 1, sizeof(*sd));
-	if (!sd) {
+	sp = calloc(t.n ? t.n : 1, sizeof(*sp));
+	if (!sd || !sp) {
 		__atomic_fetch_add(&np->st.scan_skipped, t.n, __ATOMIC_RELAXED);
 		vg_maptab_free(&t);
+		free(sd);
 		free(sp);
 		return;
 	}
@@ -1543,10 +1543,11 @@ void vg_netpolicy_tick(struct vg_netpolicy *np)
 		nsd++;
 	}
 	vg_maptab_free(&t);
+	/* by process, then destination: one pass merges both */
 	qsort(sd, nsd, sizeof(*sd), scan_dest_cmp);
 	for (size_t i = 0; i < nsd;) {
 		struct scan_dest d = sd[i];
-		size_t j;
+		struct scan_proc *p;
 
 		/* one destination: failed if every flow to it did; a raw probe's if any was */
 		for (i++; i < nsd && !scan_dest_cmp(&sd[i], &d); i++) {
@@ -1556,26 +1557,19 @@ void vg_netpolicy_tick(struct vg_netpolicy *np)
 			if (sd[i].last_ns > d.last_ns)
 				d.last_ns = sd[i].last_ns;
 		}
-		for (j = 0; j < nsp && memcmp(&sp[j].key, &d.proc, sizeof(d.proc)); j++)
-			;
-		if (j == nsp) {
-			if (nsp == cap) {
-				__atomic_fetch_add(&np->st.scan_skipped, 1, __ATOMIC_RELAXED);
-				continue;
-			}
-			memset(&sp[nsp], 0, sizeof(sp[nsp]));
+		if (!nsp || memcmp(&sp[nsp - 1].key, &d.proc, sizeof(d.proc)))
 			sp[nsp++].key = d.proc;
-		}
-		sp[j].dests++;
-		sp[j].refused += d.kind == SD_TCP && d.failed;
-		sp[j].raw += d.kind == SD_RAW;
-		sp[j].udp += d.kind == SD_UDP;
-		sp[j].unanswered += d.kind == SD_UDP && d.failed;
-		if (d.last_ns >= sp[j].last_ns) {
-			sp[j].last_ns = d.last_ns;
-			memcpy(sp[j].addr, d.addr.w, 16);
-			sp[j].port = d.port;
-			sp[j].last_udp = d.proto == 17;
+		p = &sp[nsp - 1];
+		p->dests++;
+		p->refused += d.kind == SD_TCP && d.failed;
+		p->raw += d.kind == SD_RAW;
+		p->udp += d.kind == SD_UDP;
+		p->unanswered += d.kind == SD_UDP && d.failed;
+		if (d.last_ns >= p->last_ns) {
+			p->last_ns = d.last_ns;
+			memcpy(p->addr, d.addr.w, 16);
+			p->port = d.port;
+			p->last_udp = d.proto == 17;
 		}
 	}
 	free(sd);
