@@ -450,7 +450,8 @@ static __always_inline int sock_state(const struct sock *sk, int oldstate, int n
 		conn_done(slot, cookie, slots);
 	/* a connection refused (or never answered): toward a port scan's shape */
 	if (f && state == VG_FS_REFUSED && f->init == VG_FI_CONNECT)
-		vg_shape_event(&f->proc, VG_SHAPE_SCAN, bpf_ktime_get_boot_ns(), 0);
+		vg_shape_event(&f->proc, VG_SHAPE_SCAN, bpf_ktime_get_boot_ns(), 0,
+			       vg_shape_dest(&f->wire.raddr, f->wire.rport, VG_IPPROTO_TCP));
 	return 0;
 }
 

@@ -211,14 +211,31 @@ VG_MAP struct {
 static const struct vg_net_shape vg_shape_zero;
 
 /*
+ * A port scan event's destination as vg_net_shape.recent keeps it: a hash of the remote
+ * address, port and protocol (never 0: 0 is an empty place). The walk counts destinations
+ * by the same three (src/netpolicy).
+ */
+static __always_inline __u32 vg_shape_dest(const struct vg_ip *raddr, __u16 rport, __u8 proto)
+{
+	__u64 h = ((__u64)rport << 8 | proto) * 0x9e3779b97f4a7c15ULL;
+
+	for (int i = 0; i < 4; i++)
+		h = (h ^ raddr->w[i]) * 0x9e3779b97f4a7c15ULL;
+	h ^= h >> 32;
+	return (__u32)h ? (__u32)h : 1;
+}
+
+/*
  * One event toward a shape by process proc at now (abi.h: vg_shape). since: when the
  * same thing last happened (a name asked before: its question's last time; 0: never) —
- * counted only once per window. Stamps the shape due when the two windows hold enough;
- * a process whose counts cannot be kept stamps it at once (the walk judges). Runs on rare
- * events only: a refusal, a DNS query.
+ * counted only once per window. dest (VG_SHAPE_SCAN: vg_shape_dest): a destination among
+ * the last the window counted is not counted again (VG_NS_SHAPE_REPEAT). Stamps the shape
+ * due when the two windows hold enough; a process whose counts cannot be kept stamps it at
+ * once (the walk judges). Runs on rare events only: a refusal, a datagram to a new flow, a
+ * DNS query.
  */
 static __always_inline void vg_shape_event(const struct vg_proc_key *proc, __u32 shape, __u64 now,
-					   __u64 since)
+					   __u64 since, __u32 dest)
 {
 	__u64 win = shape == VG_SHAPE_SCAN ? VG_SCAN_WINDOW_NS : VG_MANY_WINDOW_NS;
 	__u32 due = shape == VG_SHAPE_SCAN ? VG_SCAN_DUE : VG_MANY_MIN, k = shape;
@@ -241,9 +258,20 @@ static __always_inline void vg_shape_event(const struct vg_proc_key *proc, __u32
 			w->prev = now - w->start >= 2 * win ? 0 : w->cur;
 			w->cur = 0;
 			w->start = now;
+			if (shape == VG_SHAPE_SCAN)
+				__builtin_memset(s->recent, 0, sizeof(s->recent));
 		}
 		if (since >= w->start)
 			return; /* already counted in this window */
+		if (dest) {
+			for (int i = 0; i < VG_SCAN_RECENT; i++) {
+				if (s->recent[i] == dest) {
+					vg_net_count(VG_NS_SHAPE_REPEAT);
+					return;
+				}
+			}
+			s->recent[s->next++ & (VG_SCAN_RECENT - 1)] = dest;
+		}
 		__sync_fetch_and_add(&w->cur, 1);
 		if (w->cur + w->prev < due)
 			return;

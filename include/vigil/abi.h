@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define VG_ABI_VERSION 11
+#define VG_ABI_VERSION 12
 #define VG_ABI_MAGIC 0x5649474c /* "VIGL" */
 
 #define VG_COMM_LEN 16
@@ -605,8 +605,18 @@ struct vg_shape_win {
 	__u32 prev, cur; /* events in the window before (0 if it was not the last one), in this */
 };
 
+/* The port scan shape counts a destination (address, port, protocol) once per window: the
+ * last VG_SCAN_RECENT it counted, hashed (0: none), are skipped — a client retrying one closed
+ * port, a sender making a socket per datagram to one collector. Emptied when a window
+ * starts, so every destination counts in each window it is seen in (still a necessary
+ * condition for the walk's finding). */
+#define VG_SCAN_RECENT 4
+
 struct vg_net_shape { /* vg_net_shape: struct vg_proc_key -> this */
 	struct vg_shape_win w[VG_SHAPE_MAX];
+	__u32 recent[VG_SCAN_RECENT]; /* VG_SHAPE_SCAN: the destinations counted last */
+	__u32 next;                   /* where the next one goes in recent (mod VG_SCAN_RECENT) */
+	__u32 _pad;
 };
 /* vg_net_due: an array of VG_SHAPE_MAX __u64, the time each shape was last found due
  * (0: never) */
@@ -640,6 +650,8 @@ enum vg_net_stat {
 	VG_NS_SHAPE_DUE,        /* events that found a shape due (vg_net_due): table walks asked */
 	VG_NS_SHAPE_NO_ROW,     /* a process's shape counts could not be kept (no memory): the
 				 * event asks for the walk */
+	VG_NS_SHAPE_REPEAT,     /* port scan shape events for a destination just counted (a retry,
+				 * a socket per datagram): skipped (vg_net_shape.recent) */
 	VG_NS_CONN_REUSED,      /* a closed TCP connection's row overwritten by a new connection
 				 * taking its slot (vg_conns): it left the table */
 	VG_NS_CONN_FULL,        /* a TCP connection found every slot it may take open: its row

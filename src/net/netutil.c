@@ -67,6 +67,7 @@ const char *vg_net_stat_name(enum vg_net_stat st)
 		[VG_NS_DNS_EVICT] = "dns_entries_evicted",
 		[VG_NS_SHAPE_DUE] = "shape_walks_asked",
 		[VG_NS_SHAPE_NO_ROW] = "shape_counts_lost",
+		[VG_NS_SHAPE_REPEAT] = "shape_repeats_skipped",
 		[VG_NS_CONN_REUSED] = "connections_overwritten",
 		[VG_NS_CONN_FULL] = "connection_slots_full",
 	};

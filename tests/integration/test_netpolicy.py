@@ -635,6 +635,10 @@ print(json.dumps({{"pid": os.getpid(), "t": resolve("{label}.exfil.{ZONE}"),
     assert f["rule"]["mitre"]["tactic"]["id"] == "TA0010" and f["action"] == "alert", f
 
 
+def net_counter(vigil, name):
+    return vigil.status()["network"]["counters"][name]
+
+
 def shape_walks(vigil):
     """(walks of the flow / question tables made, events in the kernel that asked for one)"""
     st = vigil.status()
@@ -666,11 +670,16 @@ print(json.dumps({{"pid": os.getpid(), "r": [connect({net.NS_IP!r}, 8080) for _ 
     time.sleep(3)
     assert shape_walks(vigil) == before
     # near miss: a client retrying one closed port 30 times (a service waiting for its
-    # database): 30 refusals ask for a walk, which finds one destination
+    # database): one destination, counted once — no walk asked. Then the same retry loop
+    # over two ports (a client trying its primary and its fallback): no walk either.
+    skipped = net_counter(vigil, "shape_repeats_skipped")
     retry = net.run(f"""
-print(json.dumps({{"pid": os.getpid(), "r": [connect({net.NS_IP!r}, 21500) for _ in range(30)]}}))""")
+print(json.dumps({{"pid": os.getpid(), "r": [connect({net.NS_IP!r}, 21500) for _ in range(30)]
+                  + [connect({net.NS_IP!r}, 21501 + i % 2) for i in range(30)]}}))""")
     assert set(retry["r"]) == {"ECONNREFUSED"}, retry
-    vigil.wait_for(lambda: shape_walks(vigil)[0] > before[0], timeout=10, what="a walk")
+    time.sleep(3)
+    assert shape_walks(vigil) == before
+    assert net_counter(vigil, "shape_repeats_skipped") >= skipped + 60 - 3
     scan = net.run(f"""
 print(json.dumps({{"pid": os.getpid(), "r": [connect({net.NS_IP!r}, p) for p in range(20000, 20030)]}}))""")
     assert set(scan["r"]) == {"ECONNREFUSED"}, scan
@@ -679,6 +688,7 @@ print(json.dumps({{"pid": os.getpid(), "r": [connect({net.NS_IP!r}, p) for p in 
     assert f["network"]["connections"] >= 20 and f["network"]["refused"] >= 20, f
     assert not findings(vigil, busy["pid"], rule="net-port-scan")
     assert not findings(vigil, retry["pid"], rule="net-port-scan")
+    # the retry loop's flows were in the table the scan's walk judged: one destination each
     walks, asked = shape_walks(vigil)
     assert walks > before[0] and asked >= before[1] + 30 - 13, (before, walks, asked)
     st = np_status(vigil)
@@ -780,8 +790,18 @@ for ttl in range(1, 31):
         s.sendto(b"x" * 32, ({net.NS_IP!r}, port))
         port += 1
 print(json.dumps(os.getpid()))""")
+    # a sender making a socket per datagram, 40 of them to one collector that is down
+    # (logger -n, a metrics client without a pooled socket): one destination — no walk
+    once = net.run(f"""
+for _ in range(40):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.sendto(b"<14>vigil test", ({net.NS_IP!r}, 514))
+    s.close()
+print(json.dumps(os.getpid()))""")
     time.sleep(1)
-    assert shape_walks(vigil)[1] == before[1], "route probes asked for a walk"
+    assert shape_walks(vigil)[1] == before[1], "route probes or one collector asked for a walk"
+    collector = [r for r in vigil.query("flows", "--pid", str(once)) if r["proto"] == "udp"]
+    assert len(collector) == 40 and all(r["remote_port"] == 514 for r in collector), collector[:3]
     # 25 ports of this host, each answering: a walk is asked (25 new destinations) and
     # finds them answered
     echo = net.run("""
@@ -833,6 +853,7 @@ print(json.dumps({"pid": os.getpid(), "r": res}))""")
     # the near misses were in the table the scans' walks judged
     assert not findings(vigil, trace, rule="net-port-scan")
     assert not findings(vigil, echo, rule="net-port-scan")
+    assert not findings(vigil, once, rule="net-port-scan")
     probes = [r for r in vigil.query("flows", "--pid", str(trace)) if r["proto"] == "udp"]
     assert len(probes) == 90 and all(r["rx_packets"] == 0 and r["route_probe"]
                                      for r in probes), probes[:3]
