@@ -125,15 +125,18 @@ int vg_connect6(struct bpf_sock_addr *ctx)
 	return on_connect(ctx);
 }
 
-/* The flow key of a TCP socket as netskb builds it from its packets. */
-static __always_inline void sk_flow_key(const struct sock *sk, __u64 cookie, struct vg_flow_key *k)
+/* The flow key of a TCP socket as netskb builds it from its packets (tp: the socket as a
+ * tcp_sock, bpf_skc_to_tcp_sock: a typed load, not a probe read; NULL if it is not one). */
+static __always_inline void sk_flow_key(const struct sock *sk, const struct tcp_sock *tp,
+					__u64 cookie, struct vg_flow_key *k)
 {
 	const struct sock_common *c = &sk->__sk_common;
 
 	k->cookie = cookie;
 	k->proto = VG_IPPROTO_TCP;
 	/* skc_num is 0 once the port is released (before CLOSE); inet_sport stays */
-	k->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	k->lport = bpf_ntohs(tp ? tp->inet_conn.icsk_inet.inet_sport :
+				  BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 	k->rport = bpf_ntohs(c->skc_dport);
 	if (c->skc_family == VG_AF_INET) {
 		vg_ip_v4(&k->laddr, c->skc_rcv_saddr);
@@ -211,6 +214,7 @@ static __always_inline void conn_start(const struct sock *sk, const struct vg_pr
 {
 	__u64 cookie = bpf_get_socket_cookie((void *)sk);
 	struct vg_conn *c = conn_claim(cookie, slots);
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
 	struct vg_flow nf = {}, *f;
 	struct vg_flow_key k;
 	int err;
@@ -222,7 +226,7 @@ static __always_inline void conn_start(const struct sock *sk, const struct vg_pr
 		f->init = init;
 		f->first_ns = bpf_ktime_get_boot_ns();
 		f->last_ns = f->first_ns;
-		sk_flow_key(sk, cookie, &f->wire);
+		sk_flow_key(sk, tp, cookie, &f->wire);
 		vg_net_count(VG_NS_SOCK_NEW);
 		return;
 	}
@@ -232,7 +236,7 @@ static __always_inline void conn_start(const struct sock *sk, const struct vg_pr
 	nf.first_ns = bpf_ktime_get_boot_ns();
 	nf.last_ns = nf.first_ns;
 	nf.state = VG_FS_OPEN;
-	sk_flow_key(sk, cookie, &nf.wire);
+	sk_flow_key(sk, tp, cookie, &nf.wire);
 	err = bpf_map_update_elem(&vg_flows, &k, &nf, BPF_NOEXIST);
 	if (err == 0) {
 		vg_net_count(VG_NS_FLOW_NEW);
@@ -289,14 +293,15 @@ static __always_inline void accepted_est(const struct sock *sk, const bool slots
  * tcp_disconnect() clears it) — segments each way as the stack counts them (a GSO packet
  * is its segments), and the time of the last segment either way.
  */
-static __always_inline void tcp_counts(const struct sock *sk, struct vg_flow *c, __u64 now)
+static __always_inline const struct tcp_sock *tcp_counts(const struct sock *sk,
+							struct vg_flow *c, __u64 now)
 {
 	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk); /* typed loads, no helper each */
 	__u64 rx, last;
 
 	if (!tp) {
 		c->last_ns = now;
-		return;
+		return NULL;
 	}
 	c->tx_bytes = tp->bytes_sent;
 	rx = tp->bytes_received;
@@ -311,14 +316,14 @@ static __always_inline void tcp_counts(const struct sock *sk, struct vg_flow *c,
 		last = now;
 	if (last > c->last_ns)
 		c->last_ns = last;
+	return tp;
 }
 
 /* A row brought up to date from its socket: counts, addresses, state. */
 static __always_inline void tcp_refresh(const struct sock *sk, __u64 cookie, struct vg_flow *f,
 					__u64 now, __u32 state)
 {
-	tcp_counts(sk, f, now);
-	sk_flow_key(sk, cookie, &f->wire);
+	sk_flow_key(sk, tcp_counts(sk, f, now), cookie, &f->wire);
 	f->state = state;
 }
 
@@ -442,7 +447,7 @@ static __always_inline int sock_state(const struct sock *sk, int oldstate, int n
 		vg_tcp_conn_key(&k, cookie);
 		f = slot ? &slot->f : bpf_map_lookup_elem(&vg_flows, &k);
 		if (f) {
-			sk_flow_key(sk, cookie, &f->wire);
+			sk_flow_key(sk, bpf_skc_to_tcp_sock((void *)sk), cookie, &f->wire);
 			f->state = state;
 		}
 	}
