@@ -15,7 +15,9 @@
  *                         LISTEN -> SYN_RECV -> ESTABLISHED: a connection being
  *                         accepted — its row, the listener's owner's (left by the
  *                         ingress program: vg_accept_from);
- *                         listen(): the listener's owner, in its storage;
+ *                         listen(): the listener's owner, in its storage, and its row
+ *                         in a slot (the SYNs it gets: netskb's listener_packet), its slot
+ *                         done when it closes;
  *                         CLOSE: the row brought up to date from the socket (tcp_row:
  *                         the kernel's tcp_sock counters, addresses), closed, or
  *                         refused when it never left SYN_SENT (counted toward the
@@ -205,12 +207,14 @@ static __always_inline void conn_done(struct vg_conn *c, __u64 cookie, const boo
 }
 
 /*
- * A TCP connection starts: its row, with its owner, initiator, first time and the addresses
- * known so far (a connecting socket's local port comes right after), written in place in
- * its slot; in the flow hash (key: the socket cookie) when it has none.
+ * A TCP socket's row, made in place in a slot by its cookie, else in the flow hash (key: the
+ * cookie): a connection starting (conn_start), or a listener (listener: any remote; the SYNs
+ * it gets are counted on it by netskb's listener_packet, which finds it in its slot with a
+ * few array probes instead of a hash of the packet's addresses. No slot: no row here, its
+ * packets make it in the flow hash as for a listener older than the daemon).
  */
-static __always_inline void conn_start(const struct sock *sk, const struct vg_proc_key *proc,
-				       __u32 init, const bool slots)
+static __always_inline void conn_row(const struct sock *sk, const struct vg_proc_key *proc,
+				     __u32 init, const bool slots, const bool listener)
 {
 	__u64 cookie = bpf_get_socket_cookie((void *)sk);
 	struct vg_conn *c = conn_claim(cookie, slots);
@@ -227,9 +231,16 @@ static __always_inline void conn_start(const struct sock *sk, const struct vg_pr
 		f->first_ns = bpf_ktime_get_boot_ns();
 		f->last_ns = f->first_ns;
 		sk_flow_key(sk, tp, cookie, &f->wire);
-		vg_net_count(VG_NS_SOCK_NEW);
+		if (!listener) {
+			vg_net_count(VG_NS_SOCK_NEW);
+			return;
+		}
+		__builtin_memset(&f->wire.raddr, 0, sizeof(f->wire.raddr));
+		f->wire.rport = 0;
 		return;
 	}
+	if (listener)
+		return;
 	vg_tcp_conn_key(&k, cookie);
 	nf.proc = *proc;
 	nf.init = init;
@@ -250,6 +261,25 @@ static __always_inline void conn_start(const struct sock *sk, const struct vg_pr
 	}
 	*f = nf;
 	vg_net_count(VG_NS_SOCK_NEW);
+}
+
+static __always_inline void conn_start(const struct sock *sk, const struct vg_proc_key *proc,
+				       __u32 init, const bool slots)
+{
+	conn_row(sk, proc, init, slots, false);
+}
+
+/* A listener closed: its row's slot given back (its row, made at listen(), stays until the
+ * daemon's retention takes it). */
+static __always_inline void listener_done(const struct sock *sk, const bool slots)
+{
+	__u64 cookie = bpf_get_socket_cookie((void *)sk);
+	struct vg_conn *c = vg_conn_find(cookie);
+
+	if (!c)
+		return;
+	c->f.state = VG_FS_CLOSED;
+	conn_done(c, cookie, slots);
 }
 
 /*
@@ -418,6 +448,8 @@ static __always_inline int sock_state(const struct sock *sk, int oldstate, int n
 	if (oldstate == VG_TCP_LISTEN) {
 		if (newstate == VG_TCP_SYN_RECV)
 			accepted(sk);
+		else if (newstate == VG_TCP_CLOSE)
+			listener_done(sk, slots);
 		return 0;
 	}
 	if (newstate == VG_TCP_SYN_SENT) { /* in connect(): the caller owns the connection */
@@ -436,6 +468,7 @@ static __always_inline int sock_state(const struct sock *sk, int oldstate, int n
 		if (!s->proto) /* listen() runs in the owner's context */
 			sock_fill(s, sk->__sk_common.skc_family, VG_IPPROTO_TCP);
 		s->init = VG_FI_ACCEPT;
+		conn_row(sk, &s->proc, VG_FI_ACCEPT, slots, true);
 		return 0;
 	}
 	/* CLOSE */

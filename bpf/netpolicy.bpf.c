@@ -1056,6 +1056,14 @@ __noinline int vg_np_skb_addr(struct __sk_buff *skb, __u64 pkt)
 	return enforce ? 0 : 1;
 }
 
+__noinline int vg_np_inbound_on(void)
+{
+	__u32 zero = 0;
+	struct vg_np_state *st = bpf_map_lookup_elem(&vg_np_state, &zero);
+
+	return st && st->ingress;
+}
+
 /* ---- new listening sockets (a built-in detection's candidates) ---- */
 
 /*

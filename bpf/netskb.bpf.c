@@ -364,7 +364,7 @@ static __always_inline void dns(struct __sk_buff *skb, const struct vg_flow_key 
 }
 
 /* A packet a listener gets may make a connection from it: leave the listener's owner for
- * the new socket's record (vg_accept_from; the listener of a request socket's packet). */
+ * the new socket's record (vg_accept_from). */
 static __always_inline void accept_from(struct __sk_buff *skb, __u16 lport)
 {
 	struct bpf_sock *sk = skb->sk, *l;
@@ -386,43 +386,106 @@ static __always_inline void accept_from(struct __sk_buff *skb, __u16 lport)
 	a->lport = lport;
 }
 
-#define VG_TCP_NEW_SYN_RECV 12 /* a request socket: a connection being accepted */
+#define VG_TCP_LISTEN 10
+#define VG_TCP_SYN 0x02
+#define VG_TCP_ACK 0x10
 
-/* A packet of a request socket (a connection being accepted, not yet a socket of its own:
- * the SYN-ACK out, the final ACK in)? Its listener's row counts the SYNs only. */
-static __always_inline bool request_sock(struct bpf_sock *sk)
+static __always_inline bool listener(const struct bpf_sock *sk)
 {
-	return sk && sk->state == VG_TCP_NEW_SYN_RECV;
+	return sk && sk->state == VG_TCP_LISTEN;
+}
+
+/* A SYN (SYN without ACK: a connection asked for)? The IP header is at offset 0; an IPv6
+ * header's next one is taken to be TCP's (a listener's packet). */
+static __always_inline bool tcp_syn(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	__u8 b0, fl;
+	__u32 l3;
+
+	if (data + 1 <= end)
+		b0 = *(__u8 *)data;
+	else if (bpf_skb_load_bytes(skb, 0, &b0, 1))
+		return false;
+	l3 = (b0 >> 4) == 4 ? (b0 & 0xf) * 4 : (b0 >> 4) == 6 ? 40 : 0;
+	if (l3 < 20 || l3 > 60)
+		return false;
+	if (data + l3 + 14 <= end)
+		fl = *((__u8 *)data + l3 + 13);
+	else if (bpf_skb_load_bytes(skb, l3 + 13, &fl, 1))
+		return false;
+	return (fl & (VG_TCP_SYN | VG_TCP_ACK)) == VG_TCP_SYN;
 }
 
 /*
  * The connections a listener was asked for: one flow per listener (remote :: port 0,
  * initiator accept), not one per client — a connection flood makes one entry — counting the
  * SYNs it got (rx); the accepted socket's own flow counts the connection from there on. The
- * rest of a handshake, the packets of its request socket, is not counted there (two packets
- * per connection less through the table, all on one row every CPU writes), but its final
- * ACK in leaves the listener's owner for the socket the kernel makes from it (accept_from).
+ * hooks run the rest of a handshake with its listener too (a request socket's packet is
+ * given to them as its listener's): the SYN-ACK out and the final ACK in are counted nowhere
+ * (a connection's two packets less through the table, on the one row every CPU writes), but
+ * each packet in leaves the listener's owner for the socket the kernel may make from it
+ * (accept_from: the final ACK; a SYN with a fast-open cookie). The row is made at listen()
+ * in a slot by the listener's cookie (net.bpf.c), found with a few array probes; a listener
+ * older than the daemon (or that found no slot) has its rows in the flow hash, one per
+ * local address its SYNs came to.
  */
 static __noinline int listener_packet(struct vg_flow_key *k, struct __sk_buff *skb, bool egress,
 				      __u64 now)
 {
 	struct bpf_sock *sk = skb->sk;
+	struct vg_conn *c;
 	struct vg_flow *f;
 
-	if (!egress)
-		accept_from(skb, k->lport);
-	if (request_sock(sk))
+	if (egress)
 		return 0;
+	accept_from(skb, k->lport);
+	if (!tcp_syn(skb))
+		return 0;
+	c = vg_conn_find(k->cookie);
+	if (c) {
+		__sync_fetch_and_add(&c->f.rx_pkts, 1);
+		if (now > c->f.last_ns)
+			c->f.last_ns = now;
+		return 0;
+	}
 	__builtin_memset(&k->raddr, 0, sizeof(k->raddr));
 	k->rport = 0;
 	f = bpf_map_lookup_elem(&vg_flows, k);
-	if (!f) /* the listener's owner (a request socket's packet: none) */
-		return flow_new(k, egress ? FLOW_EGRESS : 0,
-				vg_pkt_owner(sk ? bpf_sk_fullsock(sk) : NULL, VG_IPPROTO_TCP), 0, now);
-	__sync_fetch_and_add(egress ? &f->tx_pkts : &f->rx_pkts, 1);
+	if (!f) /* the listener's owner */
+		return flow_new(k, 0, vg_pkt_owner(sk ? bpf_sk_fullsock(sk) : NULL, VG_IPPROTO_TCP),
+				0, now);
+	__sync_fetch_and_add(&f->rx_pkts, 1);
 	if (now > f->last_ns) /* forward only: each CPU's tick time is its own */
 		f->last_ns = now;
 	return 0;
+}
+
+/*
+ * A listener's packet in while nothing needs its parse (no quarantine, the policy decides no
+ * inbound traffic): listener_packet's work without the header parse. false: the SYN's row is
+ * not in a slot (account() takes it to the flow hash).
+ */
+static __always_inline bool listener_in(struct __sk_buff *skb, struct bpf_sock *sk)
+{
+	struct vg_scratch *sc;
+	struct vg_conn *c = NULL;
+	__u64 now;
+
+	if (tcp_syn(skb)) {
+		c = vg_conn_find(bpf_get_socket_cookie(skb));
+		if (!c)
+			return false;
+	}
+	accept_from(skb, sk->src_port);
+	if (!c)
+		return true;
+	sc = vg_scratch();
+	now = sc ? vg_now_tick(sc) : bpf_ktime_get_boot_ns();
+	__sync_fetch_and_add(&c->f.rx_pkts, 1);
+	if (now > c->f.last_ns)
+		c->f.last_ns = now;
+	return true;
 }
 
 /*
@@ -550,11 +613,11 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 	k.rport = egress ? p.dport : p.sport;
 	now = vg_now_tick(sc);
 	/* A listening socket's packets — SYN, SYN-ACK and the final ACK of connections not
-	 * yet accepted (the hooks run those with the listener or its request socket, not a
-	 * full socket) — go to its one row at once: a lookup of the per-client key first
-	 * would miss every time (a cache miss each). */
+	 * yet accepted (the hooks run those with the listener, not a full socket of their
+	 * own) — go to listener_packet at once: a lookup of the per-client key first would
+	 * miss every time (a cache miss each). */
 	if (p.proto == VG_IPPROTO_TCP && sk && !fs) {
-		/* for a listener itself (not a request socket): a connection being made */
+		/* in, for a listener: a connection being made (the ingress policy's) */
 		extra = !egress && sk->state == 10 /* LISTEN */ ? VG_NP_PKT_INBOUND : 0;
 		listener_packet(&k, skb, egress, now);
 		return VG_NP_PKT(p.l3len, p.family, p.proto, p.sport, p.dport) | extra;
@@ -623,7 +686,7 @@ int vg_skb_egress(struct __sk_buff *skb)
 			vg_np_skb_first_data(skb);
 		if (!quarantine)
 			return 1;
-	} else if (!quarantine && request_sock(skb->sk)) {
+	} else if (!quarantine && listener(skb->sk)) {
 		return 1; /* a SYN-ACK: see listener_packet */
 	}
 	pkt = account(skb, true);
@@ -646,10 +709,8 @@ int vg_skb_ingress(struct __sk_buff *skb)
 	if (!quarantine && skb_kernel_counted(skb))
 		return 1;
 	sk = skb->sk;
-	if (!quarantine && request_sock(sk)) { /* a final ACK: see listener_packet */
-		accept_from(skb, sk->src_port);
+	if (!quarantine && listener(sk) && !vg_np_inbound_on() && listener_in(skb, sk))
 		return 1;
-	}
 	pkt = account(skb, false);
 	/* nothing reaches a network-quarantined process's sockets (its connections, its
 	 * listeners, its datagram sockets) */

@@ -473,5 +473,8 @@ int vg_np_skb_ingress(struct __sk_buff *skb, __u64 pkt);
 int vg_np_skb_addr(struct __sk_buff *skb, __u64 pkt);
 int vg_np_sock_quarantined(struct __sk_buff *skb);
 int vg_np_skb_first_data(struct __sk_buff *skb);
+/* 1 while the policy in force decides inbound traffic (ingress entries or default deny): a
+ * listener's packets then go through vg_np_skb_addr. */
+int vg_np_inbound_on(void);
 
 #endif /* VG_NET_BPF_H */

@@ -84,6 +84,55 @@ os._exit(0)
     assert (udp["tx_bytes"], udp["tx_packets"]) == (321, 1)
 
 
+def test_listener_row_from_listen_to_close(vigil, net):
+    """A listener's row is made at listen(), before any client (0 packets), counts exactly the
+    SYNs it gets (one per connection asked: rx), and nothing of the handshakes' other packets;
+    each accepted connection has its own row. Closed, its row stays (for retention)."""
+    p = subprocess.Popen([sys.executable, "-c", """
+import socket, sys
+l = socket.socket()
+l.bind(("127.0.0.1", 0))
+l.listen(16)
+idle = socket.socket()
+idle.bind(("127.0.0.1", 0))
+idle.listen(1)
+print(l.getsockname()[1], idle.getsockname()[1], flush=True)
+sys.stdin.readline()
+for _ in range(7):
+    c = socket.create_connection(l.getsockname())
+    a, _ = l.accept()
+    c.sendall(b"hi")
+    assert a.recv(2) == b"hi"
+    c.close()
+    a.close()
+l.close()
+print("done", flush=True)
+sys.stdin.readline()
+"""], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    pid = p.pid
+    port, idle_port = (int(x) for x in p.stdout.readline().split())
+    lrow = lambda p: [f for f in flows_of(vigil, pid) if f["proto"] == "tcp"
+                      and f["local_port"] == p and f["remote_port"] is None]
+    before = lrow(port)
+    assert len(before) == 1 and before[0]["rx_packets"] == 0, before
+    assert (before[0]["state"], before[0]["initiator"]) == ("listen", "accept"), before
+    assert before[0]["remote_addr"] is None and before[0]["local_addr"] == "127.0.0.1"
+    p.stdin.write("go\n")
+    p.stdin.flush()
+    assert p.stdout.readline() == "done\n"
+    after = lrow(port)
+    assert len(after) == 1, after
+    assert (after[0]["rx_packets"], after[0]["tx_packets"]) == (7, 0), after
+    assert after[0]["rx_bytes"] == 0 and after[0]["sockets"] == 1, after
+    accepted = [f for f in flows_of(vigil, pid) if f["local_port"] == port
+                and f["remote_port"] is not None]
+    assert len(accepted) == 7 and all(f["rx_bytes"] == 2 and f["initiator"] == "accept"
+                                      for f in accepted), accepted
+    idle = lrow(idle_port)
+    assert len(idle) == 1 and (idle[0]["rx_packets"], idle[0]["tx_packets"]) == (0, 0), idle
+    p.communicate("go\n", timeout=10)
+
+
 def test_refused_connection(vigil, net):
     pid, _ = net.client(f"""
 try:
