@@ -428,12 +428,11 @@ static __always_inline bool tcp_syn(struct __sk_buff *skb)
  * (accept_from: the final ACK; a SYN with a fast-open cookie). The row is made at listen()
  * in a slot by the listener's cookie (net.bpf.c), found with a few array probes; a listener
  * older than the daemon (or that found no slot) has its rows in the flow hash, one per
- * local address its SYNs came to.
+ * local address its SYNs came to. 1: a SYN whose row is not there yet (k: its key).
  */
 static __noinline int listener_packet(struct vg_flow_key *k, struct __sk_buff *skb, bool egress,
 				      __u64 now)
 {
-	struct bpf_sock *sk = skb->sk;
 	struct vg_conn *c;
 	struct vg_flow *f;
 
@@ -452,9 +451,9 @@ static __noinline int listener_packet(struct vg_flow_key *k, struct __sk_buff *s
 	__builtin_memset(&k->raddr, 0, sizeof(k->raddr));
 	k->rport = 0;
 	f = bpf_map_lookup_elem(&vg_flows, k);
-	if (!f) /* the listener's owner */
-		return flow_new(k, 0, vg_pkt_owner(sk ? bpf_sk_fullsock(sk) : NULL, VG_IPPROTO_TCP),
-				0, now);
+	if (!f)
+		return 1; /* the caller makes the row (flow_new): a call from here would make the
+			   * chain's stack larger than 6.1's 512 bytes */
 	__sync_fetch_and_add(&f->rx_pkts, 1);
 	if (now > f->last_ns) /* forward only: each CPU's tick time is its own */
 		f->last_ns = now;
@@ -619,7 +618,9 @@ static __noinline __u64 account(struct __sk_buff *skb, bool egress)
 	if (p.proto == VG_IPPROTO_TCP && sk && !fs) {
 		/* in, for a listener: a connection being made (the ingress policy's) */
 		extra = !egress && sk->state == 10 /* LISTEN */ ? VG_NP_PKT_INBOUND : 0;
-		listener_packet(&k, skb, egress, now);
+		if (listener_packet(&k, skb, egress, now)) /* a SYN, the row to make: the listener's
+							  * owner's */
+			flow_new(&k, 0, vg_pkt_owner(bpf_sk_fullsock(sk), VG_IPPROTO_TCP), 0, now);
 		return VG_NP_PKT(p.l3len, p.family, p.proto, p.sport, p.dport) | extra;
 	}
 	/* A TCP connection's packet (a full stream socket's, not a listener's): its row is keyed
