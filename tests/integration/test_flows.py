@@ -133,6 +133,23 @@ sys.stdin.readline()
     p.communicate("go\n", timeout=10)
 
 
+def test_reset_after_close_is_counted(vigil, net):
+    """close() with SO_LINGER 0 sends a reset after the socket reached CLOSE (whose row is set
+    from the kernel's counters before it): the reset is one more packet out, no bytes."""
+    pid, _ = net.client(f"""
+import struct
+c = socket.create_connection((NS_IP, {TCP_PORT}))
+c.sendall(b"r" * 10)
+time.sleep(0.2)  # the server's ACK: nothing for the client to answer
+c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+c.close()
+""")
+    f = vigil.wait_for(lambda: (lambda r: r if r["state"] == "closed" else None)(
+        one_flow(flows_of(vigil, pid), "tcp", net.NS_IP, TCP_PORT)), what="closed")
+    # SYN, the handshake's ACK, the data, the reset
+    assert (f["tx_packets"], f["tx_bytes"]) == (4, 10), f
+
+
 def test_refused_connection(vigil, net):
     pid, _ = net.client(f"""
 try:
