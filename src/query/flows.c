@@ -185,7 +185,9 @@ static struct json_object *row_json(struct vg_query_ctx *q, const struct row *r,
 	json_object_object_add(o, "remote_names", names);
 	json_object_object_add(o, "initiator", json_object_new_string(init_name(r->val.init)));
 	json_object_object_add(o, "state", json_object_new_string(
-		listen ? "listen" : r->key.proto == 6 ? state_name(r->val.state) : "open"));
+		/* a listener's row made at listen() is marked closed when it closes */
+		listen ? (r->val.state == VG_FS_CLOSED ? "closed" : "listen") :
+		r->key.proto == 6 ? state_name(r->val.state) : "open"));
 	json_object_object_add(o, "route_probe",
 			       json_object_new_boolean(!!(r->val.flags & VG_FF_TTL_LOW)));
 	json_object_object_add(o, "tx_bytes", json_object_new_uint64(r->val.tx_bytes));

@@ -87,7 +87,7 @@ os._exit(0)
 def test_listener_row_from_listen_to_close(vigil, net):
     """A listener's row is made at listen(), before any client (0 packets), counts exactly the
     SYNs it gets (one per connection asked: rx), and nothing of the handshakes' other packets;
-    each accepted connection has its own row. Closed, its row stays (for retention)."""
+    each accepted connection has its own row. Closed, its row stays (for retention), closed."""
     p = subprocess.Popen([sys.executable, "-c", """
 import socket, sys
 l = socket.socket()
@@ -123,6 +123,7 @@ sys.stdin.readline()
     after = lrow(port)
     assert len(after) == 1, after
     assert (after[0]["rx_packets"], after[0]["tx_packets"]) == (7, 0), after
+    assert after[0]["state"] == "closed", after  # l.close()
     assert after[0]["rx_bytes"] == 0 and after[0]["sockets"] == 1, after
     accepted = [f for f in flows_of(vigil, pid) if f["local_port"] == port
                 and f["remote_port"] is not None]
@@ -130,6 +131,7 @@ sys.stdin.readline()
                                       for f in accepted), accepted
     idle = lrow(idle_port)
     assert len(idle) == 1 and (idle[0]["rx_packets"], idle[0]["tx_packets"]) == (0, 0), idle
+    assert idle[0]["state"] == "listen", idle
     p.communicate("go\n", timeout=10)
 
 
