@@ -425,6 +425,23 @@ static __always_inline bool tcp_syn(struct __sk_buff *skb)
 	return (tcp_flags(skb) & (VG_TCP_SYN | VG_TCP_ACK)) == VG_TCP_SYN;
 }
 
+/* One packet with no payload onto a row in its slot (a listener's SYN, a closed socket's
+ * reset: found without the header parse), last time forward only. */
+static __always_inline void slot_packet(struct vg_conn *c, bool egress, __u64 now)
+{
+	__sync_fetch_and_add(egress ? &c->f.tx_pkts : &c->f.rx_pkts, 1);
+	if (now > c->f.last_ns)
+		c->f.last_ns = now;
+}
+
+/* The time for a packet counted before account() (which reads it the same way). */
+static __always_inline __u64 pkt_now(void)
+{
+	struct vg_scratch *sc = vg_scratch();
+
+	return sc ? vg_now_tick(sc) : bpf_ktime_get_boot_ns();
+}
+
 /*
  * The connections a listener was asked for: one flow per listener (remote :: port 0,
  * initiator accept), not one per client — a connection flood makes one entry — counting the
@@ -451,9 +468,7 @@ static __noinline int listener_packet(struct vg_flow_key *k, struct __sk_buff *s
 		return 0;
 	c = vg_conn_find(k->cookie);
 	if (c) {
-		__sync_fetch_and_add(&c->f.rx_pkts, 1);
-		if (now > c->f.last_ns)
-			c->f.last_ns = now;
+		slot_packet(c, false, now);
 		return 0;
 	}
 	__builtin_memset(&k->raddr, 0, sizeof(k->raddr));
@@ -475,9 +490,7 @@ static __noinline int listener_packet(struct vg_flow_key *k, struct __sk_buff *s
  */
 static __always_inline bool listener_in(struct __sk_buff *skb, struct bpf_sock *sk)
 {
-	struct vg_scratch *sc;
 	struct vg_conn *c = NULL;
-	__u64 now;
 
 	if (tcp_syn(skb)) {
 		c = vg_conn_find(bpf_get_socket_cookie(skb));
@@ -485,13 +498,8 @@ static __always_inline bool listener_in(struct __sk_buff *skb, struct bpf_sock *
 			return false;
 	}
 	accept_from(skb, sk->src_port);
-	if (!c)
-		return true;
-	sc = vg_scratch();
-	now = sc ? vg_now_tick(sc) : bpf_ktime_get_boot_ns();
-	__sync_fetch_and_add(&c->f.rx_pkts, 1);
-	if (now > c->f.last_ns)
-		c->f.last_ns = now;
+	if (c)
+		slot_packet(c, false, pkt_now());
 	return true;
 }
 
@@ -527,9 +535,7 @@ static __always_inline bool skb_kernel_counted(struct __sk_buff *skb)
 static __always_inline bool closed_reset(struct __sk_buff *skb)
 {
 	struct bpf_sock *sk = skb->sk, *fs;
-	struct vg_scratch *sc;
 	struct vg_conn *c;
-	__u64 now;
 
 	if (!sk || sk->state != VG_TCP_CLOSE)
 		return false;
@@ -540,11 +546,7 @@ static __always_inline bool closed_reset(struct __sk_buff *skb)
 	c = vg_conn_find(bpf_get_socket_cookie(skb));
 	if (!c)
 		return false;
-	sc = vg_scratch();
-	now = sc ? vg_now_tick(sc) : bpf_ktime_get_boot_ns();
-	__sync_fetch_and_add(&c->f.tx_pkts, 1);
-	if (now > c->f.last_ns)
-		c->f.last_ns = now;
+	slot_packet(c, true, pkt_now());
 	return true;
 }
 
