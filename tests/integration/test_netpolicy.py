@@ -801,7 +801,11 @@ print(json.dumps(os.getpid()))""")
     time.sleep(1)
     assert shape_walks(vigil)[1] == before[1], "route probes or one collector asked for a walk"
     collector = [r for r in vigil.query("flows", "--pid", str(once)) if r["proto"] == "udp"]
-    assert len(collector) == 40 and all(r["remote_port"] == 514 for r in collector), collector[:3]
+    # one row per local port: two of the 40 sockets bound to the same ephemeral port (the
+    # kernel may hand a freed one out again, ~3 % of runs) share a row, its sockets 2
+    assert all(r["remote_port"] == 514 for r in collector), collector[:3]
+    assert sum(r["sockets"] for r in collector) == 40, collector[:3]
+    assert sum(r["tx_packets"] for r in collector) == 40, collector[:3]
     # 25 ports of this host, each answering: a walk is asked (25 new destinations) and
     # finds them answered
     echo = net.run("""
