@@ -88,26 +88,32 @@ static __always_inline struct file *vg_fd_file(struct task_struct *t, int fd)
 	return f;
 }
 
+/* The inode on fd when it is of this type (VG_S_IFSOCK, VG_S_IFCHR, ...), else NULL. */
+static __always_inline struct inode *vg_fd_inode(struct task_struct *t, int fd, __u32 type)
+{
+	struct file *f = vg_fd_file(t, fd);
+	struct inode *i;
+
+	if (!f)
+		return NULL;
+	i = BPF_CORE_READ(f, f_inode);
+	return (BPF_CORE_READ(i, i_mode) & VG_S_IFMT) == type ? i : NULL;
+}
+
 /* Is fd a socket? (exec condition: a shell whose stdin/stdout is a socket) */
 static __always_inline bool vg_fd_is_sock(struct task_struct *t, int fd)
 {
-	struct file *f = vg_fd_file(t, fd);
-
-	return f && (BPF_CORE_READ(f, f_inode, i_mode) & VG_S_IFMT) == VG_S_IFSOCK;
+	return vg_fd_inode(t, fd, VG_S_IFSOCK) != NULL;
 }
 
 /* Is fd a pseudo-terminal's end a program runs on (/dev/pts/N: Unix98 pty slave, majors
  * 136-143)? */
 static __always_inline bool vg_fd_is_pty(struct task_struct *t, int fd)
 {
-	struct file *f = vg_fd_file(t, fd);
-	struct inode *i;
+	struct inode *i = vg_fd_inode(t, fd, VG_S_IFCHR);
 	__u32 major;
 
-	if (!f)
-		return false;
-	i = BPF_CORE_READ(f, f_inode);
-	if ((BPF_CORE_READ(i, i_mode) & VG_S_IFMT) != VG_S_IFCHR)
+	if (!i)
 		return false;
 	major = BPF_CORE_READ(i, i_rdev) >> 20; /* MAJOR() of the kernel's dev_t */
 	return major >= 136 && major <= 143;
@@ -116,15 +122,9 @@ static __always_inline bool vg_fd_is_pty(struct task_struct *t, int fd)
 /* The inode number of the pipe or FIFO on fd, 0 if fd is something else. */
 static __always_inline __u64 vg_fd_pipe_ino(struct task_struct *t, int fd)
 {
-	struct file *f = vg_fd_file(t, fd);
-	struct inode *i;
+	struct inode *i = vg_fd_inode(t, fd, VG_S_IFIFO);
 
-	if (!f)
-		return 0;
-	i = BPF_CORE_READ(f, f_inode);
-	if ((BPF_CORE_READ(i, i_mode) & VG_S_IFMT) != VG_S_IFIFO)
-		return 0;
-	return BPF_CORE_READ(i, i_ino);
+	return i ? BPF_CORE_READ(i, i_ino) : 0;
 }
 
 /*
