@@ -21,7 +21,7 @@
  *                         CLOSE: the row brought up to date from the socket (tcp_row:
  *                         the kernel's tcp_sock counters, addresses), closed, or
  *                         refused when it never left SYN_SENT (counted toward the
- *                         process's port scan shape: vg_shape_event); its slot done.
+ *                         process's port scan shape: vg_shape_scan); its slot done.
  *   iter/task_file        vg_flow_flush: the same for every open TCP connection a
  *                         process holds, run by the daemon before it reads the table.
  *
@@ -488,8 +488,8 @@ static __always_inline int sock_state(const struct sock *sk, int oldstate, int n
 		conn_done(slot, cookie, slots);
 	/* a connection refused (or never answered): toward a port scan's shape */
 	if (f && state == VG_FS_REFUSED && f->init == VG_FI_CONNECT)
-		vg_shape_event(&f->proc, VG_SHAPE_SCAN, bpf_ktime_get_boot_ns(), 0,
-			       vg_shape_dest(&f->wire.raddr, f->wire.rport, VG_IPPROTO_TCP));
+		vg_shape_scan(&f->proc, bpf_ktime_get_boot_ns(),
+			      vg_shape_dest(&f->wire.raddr, f->wire.rport, VG_IPPROTO_TCP));
 	return 0;
 }
 

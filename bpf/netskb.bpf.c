@@ -110,8 +110,7 @@ static __noinline int flow_new(const struct vg_flow_key *k, __u32 how, const str
 			       (k->proto == VG_IPPROTO_UDP && f.init != VG_FI_RECV &&
 				k->rport != VG_DNS_PORT && !ttl_low &&
 				!vg_ip_group(&k->raddr))))
-			vg_shape_event(&f.proc, VG_SHAPE_SCAN, now, 0,
-				       vg_shape_dest(&k->raddr, k->rport, k->proto));
+			vg_shape_scan(&f.proc, now, vg_shape_dest(&k->raddr, k->rport, k->proto));
 		return 1;
 	}
 	e = err == -17 /* EEXIST: another CPU won */ ? bpf_map_lookup_elem(&vg_flows, &rk) : NULL;

@@ -284,6 +284,34 @@ static __always_inline void vg_shape_event(const struct vg_proc_key *proc, __u32
 		*stamp = now;
 }
 
+/*
+ * A port scan event (a refusal, a raw probe, a datagram to a new destination) by process
+ * proc, counted for it and for its parent and grandparent as at fork (vg_procs): a scan
+ * spread over processes — a shell loop running a subshell, `nc -z` or `timeout bash -c` per
+ * port — has no process with enough events of its own, and its loop's shell gathers them
+ * (the walk judges the group: src/netpolicy). Not for init or kthreadd (tgid <= 2), whose
+ * children are unrelated services. A subprogram: the packet programs' frames are tight.
+ */
+static __noinline int vg_shape_scan(const struct vg_proc_key *proc, __u64 now, __u32 dest)
+{
+	struct vg_proc_key k = *proc; /* a copy: the next generation's key is read into it */
+
+	for (int d = 0; d <= VG_SCAN_ANCESTORS; d++) {
+		struct vg_proc *p;
+
+		if (!k.tgid || (d && k.tgid <= 2))
+			break;
+		vg_shape_event(&k, VG_SHAPE_SCAN, now, 0, dest);
+		if (d == VG_SCAN_ANCESTORS)
+			break;
+		p = bpf_map_lookup_elem(&vg_procs, &k);
+		if (!p)
+			break;
+		k = p->parent;
+	}
+	return 0;
+}
+
 /* IPv4 address (network order) as a v4-mapped vg_ip. */
 static __always_inline void vg_ip_v4(struct vg_ip *a, __u32 v4)
 {

@@ -77,17 +77,19 @@ static const struct {
 		       "New listening socket by an unexpected process (shell, netcat, temporary "
 		       "or deleted executable)", "TA0011", "T1571", VG_SEV_HIGH },
 	[R_PORTSCAN] = { "net-port-scan",
-			 "Port scan shape: one process, many destinations, mostly refused", "TA0007",
-			 "T1046", VG_SEV_MEDIUM },
+			 "Port scan shape: one process or a loop of them, many destinations, mostly "
+			 "refused",
+			 "TA0007", "T1046", VG_SEV_MEDIUM },
 };
 
 /* Port scan shape, judged over the flow table (net-state's vg_flows: per process and
  * destination, TCP state): in the last VG_SCAN_WINDOW_NS at least VG_SCAN_MIN_DESTS
  * distinct (address, port) connected to, probed from a raw socket or sent a datagram
  * (scan_counts), VG_SCAN_REFUSED_PCT percent refused, probed (a probe's answer goes to no
- * socket) or unanswered. Once per process. The table is walked only when the kernel found
- * the shape due (abi.h: vg_shape: enough refusals, probes and new datagram destinations by
- * one process), at most every SCAN_EVERY_NS. */
+ * socket) or unanswered, by one process or spread over the processes one started
+ * (scan_groups). Once per process. The table is walked only when the kernel found the shape
+ * due (abi.h: vg_shape: enough refusals, probes and new datagram destinations by one
+ * process, or by the processes below one), at most every SCAN_EVERY_NS. */
 #define SCAN_EVERY_NS 2000000000ULL
 #define SCAN_WINDOW_NS VG_SCAN_WINDOW_NS
 #define SCAN_MIN_DESTS VG_SCAN_MIN_DESTS
@@ -1248,10 +1250,15 @@ struct scan_proc {
 	struct vg_proc_key key;
 	uint32_t dests, refused, raw; /* raw: probes a raw socket sent (their answers are not seen) */
 	uint32_t udp, unanswered;     /* datagrams sent to a destination; of them, never answered */
+	uint32_t procs;               /* a group's: the processes whose destinations these are */
+	uint32_t most;                /* a group's: the most destinations one of them reached */
 	uint64_t last_ns;
 	uint8_t addr[16];
 	uint16_t port;
 	bool last_udp; /* the last destination: UDP (a raw socket's probe, or a datagram) */
+	bool skip;     /* a group whose child's group is a scan too: that one is reported */
+	/* the process, its parent and grandparent as at fork (tgid 0: none; not init's) */
+	struct vg_proc_key anc[VG_SCAN_ANCESTORS + 1];
 };
 
 /* A group address (IPv4 224.0.0.0 and up: multicast, reserved, broadcast; IPv6 ff00::/8): a
@@ -1490,6 +1497,187 @@ static int scan_dest_cmp(const void *a, const void *b)
 	return c;
 }
 
+/*
+ * Merge a sorted array of destinations (by process, then destination) in place — one entry
+ * per process and destination: failed if every flow to it did, a raw probe's if any was —
+ * and count them per process into sp (in the same order). Returns the entries left.
+ */
+static size_t scan_merge(struct scan_dest *sd, size_t nsd, struct scan_proc *sp, size_t *nsp)
+{
+	size_t n = 0;
+
+	*nsp = 0;
+	for (size_t i = 0; i < nsd;) {
+		struct scan_dest d = sd[i];
+		struct scan_proc *p;
+
+		for (i++; i < nsd && !scan_dest_cmp(&sd[i], &d); i++) {
+			d.failed = d.failed && sd[i].failed;
+			if (sd[i].kind == SD_RAW)
+				d.kind = SD_RAW;
+			if (sd[i].last_ns > d.last_ns)
+				d.last_ns = sd[i].last_ns;
+		}
+		sd[n++] = d;
+		if (!*nsp || memcmp(&sp[*nsp - 1].key, &d.proc, sizeof(d.proc)))
+			sp[(*nsp)++].key = d.proc;
+		p = &sp[*nsp - 1];
+		p->dests++;
+		p->refused += d.kind == SD_TCP && d.failed;
+		p->raw += d.kind == SD_RAW;
+		p->udp += d.kind == SD_UDP;
+		p->unanswered += d.kind == SD_UDP && d.failed;
+		if (d.last_ns >= p->last_ns) {
+			p->last_ns = d.last_ns;
+			memcpy(p->addr, d.addr.w, 16);
+			p->port = d.port;
+			p->last_udp = d.proto == 17;
+		}
+	}
+	return n;
+}
+
+/* A process's parent as at fork (vg_procs), if it has a record and is not init's or
+ * kthreadd's (whose children are unrelated services); the kernel counts the same. */
+static bool scan_parent(int procs_fd, const struct vg_proc_key *k, struct vg_proc_key *parent)
+{
+	struct vg_proc rec;
+
+	memset(parent, 0, sizeof(*parent));
+	if (procs_fd < 0 || bpf_map_lookup_elem(procs_fd, k, &rec) || rec.parent.tgid <= 2)
+		return false;
+	*parent = rec.parent;
+	return true;
+}
+
+static int scan_proc_cmp(const void *a, const void *b)
+{
+	return memcmp(&((const struct scan_proc *)a)->key, &((const struct scan_proc *)b)->key,
+		      sizeof(struct vg_proc_key));
+}
+
+/* The shape: enough destinations, mostly failed (a probe counts as unanswered: its answer
+ * goes to no socket); a group's spread over processes none of which reached it alone. */
+static bool scan_shape(const struct scan_proc *p, bool group)
+{
+	if (p->dests < SCAN_MIN_DESTS ||
+	    (p->refused + p->raw + p->unanswered) * 100 < p->dests * SCAN_REFUSED_PCT)
+		return false;
+	return !group || (p->procs > 1 && p->most < SCAN_MIN_DESTS);
+}
+
+static void scan_report(struct vg_netpolicy *np, struct scan_proc *p, bool group)
+{
+	struct vg_ext_finding x = {};
+	char net[1024], text[320], addr[64], by[64] = "";
+
+	np->scanned[np->nscanned++ % SCAN_PROCS] = p->key;
+	vg_np_addr_str(p->addr, addr, sizeof(addr));
+	if (group)
+		snprintf(by, sizeof(by), " by %u processes it started", p->procs);
+	snprintf(net, sizeof(net),
+		 "{\"direction\":\"egress\",\"hook\":\"flows\",\"protocol\":\"%s\","
+		 "\"family\":%u,\"address\":\"%s\",\"port\":%u,\"domain\":null,"
+		 "\"blocked\":false,\"policy\":null,\"detection\":\"%u destinations in "
+		 "%llu s%s: %u TCP connections refused, %u raw-socket probes, %u UDP datagrams "
+		 "unanswered\",\"connections\":%u,\"refused\":%u,\"raw_probes\":%u,"
+		 "\"udp_datagrams\":%u,\"udp_unanswered\":%u,\"processes\":%u}",
+		 p->last_udp ? "udp" : "tcp", strchr(addr, ':') ? 6 : 4, addr, p->port, p->dests,
+		 (unsigned long long)(SCAN_WINDOW_NS / 1000000000ULL), by, p->refused, p->raw,
+		 p->unanswered, p->dests - p->raw - p->udp, p->refused, p->raw, p->udp,
+		 p->unanswered, group ? p->procs : 1);
+	snprintf(text, sizeof(text),
+		 "%u destinations%s: %u TCP connections, %u refused, %u raw-socket probes, "
+		 "%u UDP datagrams, %u unanswered (last %s:%u)",
+		 p->dests, by, p->dests - p->raw - p->udp, p->refused, p->raw, p->udp,
+		 p->unanswered, addr, p->port);
+	x.rule = &np->rules[R_PORTSCAN];
+	x.proc = p->key;
+	x.time_ns = p->last_ns;
+	x.id_parts[0] = p->dests;
+	x.id_parts[1] = group ? p->procs : 1;
+	x.network_json = net;
+	x.text = text;
+	vg_detect_emit_ext(np->det, &x);
+	__atomic_fetch_add(&np->st.findings, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * A scan spread over processes: a shell loop running a subshell, `nc -z` or `timeout bash
+ * -c` per port, where no process reaches the shape alone. Each process's destinations are
+ * counted again for it and its parent and grandparent as at fork (a group: a process and
+ * the processes it started, to two generations), merged by destination — children
+ * retrying one port, a wait-for-port loop, are one destination. A group is the shape when
+ * it is (scan_shape) with more than one process in it and none that reached the
+ * destinations alone (that one is judged alone); of a group and its parent's, both the
+ * shape, the nearer one (the loop's shell) is reported.
+ */
+static void scan_groups(struct vg_netpolicy *np, const struct scan_dest *sd, size_t nsd,
+			struct scan_proc *sp, size_t nsp)
+{
+	int procs_fd = map_fd(np->obj, "vg_procs");
+	struct scan_dest *gd = calloc(nsd * (VG_SCAN_ANCESTORS + 1) + 1, sizeof(*gd));
+	struct scan_proc *g = NULL;
+	size_t ngd = 0, ng = 0, j = 0;
+
+	if (!gd)
+		goto out;
+	for (size_t i = 0; i < nsp; i++) {
+		struct scan_proc *p = &sp[i];
+
+		p->anc[0] = p->key;
+		for (int a = 1; a <= VG_SCAN_ANCESTORS; a++)
+			if (!p->anc[a - 1].tgid || !scan_parent(procs_fd, &p->anc[a - 1], &p->anc[a]))
+				break;
+	}
+	/* sd and sp are in the same order (by process) */
+	for (size_t i = 0; i < nsd; i++) {
+		while (j < nsp && memcmp(&sp[j].key, &sd[i].proc, sizeof(sd[i].proc)))
+			j++;
+		if (j == nsp)
+			break;
+		for (int a = 0; a <= VG_SCAN_ANCESTORS && sp[j].anc[a].tgid; a++) {
+			gd[ngd] = sd[i];
+			gd[ngd++].proc = sp[j].anc[a];
+		}
+	}
+	qsort(gd, ngd, sizeof(*gd), scan_dest_cmp);
+	g = calloc(ngd + 1, sizeof(*g));
+	if (!g)
+		goto out;
+	scan_merge(gd, ngd, g, &ng);
+	for (size_t i = 0; i < nsp; i++) {
+		for (int a = 0; a <= VG_SCAN_ANCESTORS && sp[i].anc[a].tgid; a++) {
+			struct scan_proc key = { .key = sp[i].anc[a] }, *e;
+
+			e = bsearch(&key, g, ng, sizeof(*g), scan_proc_cmp);
+			if (!e)
+				continue;
+			e->procs++;
+			if (sp[i].dests > e->most)
+				e->most = sp[i].dests;
+		}
+	}
+	/* the nearer group of two: its parent's is not reported */
+	for (size_t i = 0; i < ng; i++) {
+		struct scan_proc key = {}, *e;
+
+		if (!scan_shape(&g[i], true) || !scan_parent(procs_fd, &g[i].key, &key.key))
+			continue;
+		e = bsearch(&key, g, ng, sizeof(*g), scan_proc_cmp);
+		if (e)
+			e->skip = true;
+	}
+	for (size_t i = 0; i < ng; i++)
+		if (!g[i].skip && scan_shape(&g[i], true) && !reported(np, &g[i].key))
+			scan_report(np, &g[i], true);
+out:
+	if (!gd || !g)
+		__atomic_fetch_add(&np->st.scan_skipped, nsd, __ATOMIC_RELAXED);
+	free(gd);
+	free(g);
+}
+
 void vg_netpolicy_tick(struct vg_netpolicy *np)
 {
 	uint64_t now = vg_now_boot_ns();
@@ -1545,71 +1733,12 @@ void vg_netpolicy_tick(struct vg_netpolicy *np)
 	vg_maptab_free(&t);
 	/* by process, then destination: one pass merges both */
 	qsort(sd, nsd, sizeof(*sd), scan_dest_cmp);
-	for (size_t i = 0; i < nsd;) {
-		struct scan_dest d = sd[i];
-		struct scan_proc *p;
-
-		/* one destination: failed if every flow to it did; a raw probe's if any was */
-		for (i++; i < nsd && !scan_dest_cmp(&sd[i], &d); i++) {
-			d.failed = d.failed && sd[i].failed;
-			if (sd[i].kind == SD_RAW)
-				d.kind = SD_RAW;
-			if (sd[i].last_ns > d.last_ns)
-				d.last_ns = sd[i].last_ns;
-		}
-		if (!nsp || memcmp(&sp[nsp - 1].key, &d.proc, sizeof(d.proc)))
-			sp[nsp++].key = d.proc;
-		p = &sp[nsp - 1];
-		p->dests++;
-		p->refused += d.kind == SD_TCP && d.failed;
-		p->raw += d.kind == SD_RAW;
-		p->udp += d.kind == SD_UDP;
-		p->unanswered += d.kind == SD_UDP && d.failed;
-		if (d.last_ns >= p->last_ns) {
-			p->last_ns = d.last_ns;
-			memcpy(p->addr, d.addr.w, 16);
-			p->port = d.port;
-			p->last_udp = d.proto == 17;
-		}
-	}
+	nsd = scan_merge(sd, nsd, sp, &nsp);
+	for (size_t j = 0; j < nsp; j++)
+		if (scan_shape(&sp[j], false) && !reported(np, &sp[j].key))
+			scan_report(np, &sp[j], false);
+	scan_groups(np, sd, nsd, sp, nsp);
 	free(sd);
-	for (size_t j = 0; j < nsp; j++) {
-		struct scan_proc *p = &sp[j];
-		struct vg_ext_finding x = {};
-		char net[1024], text[256], addr[64];
-
-		/* a probe is counted as unanswered: its answer goes to no socket */
-		if (p->dests < SCAN_MIN_DESTS ||
-		    (p->refused + p->raw + p->unanswered) * 100 < p->dests * SCAN_REFUSED_PCT ||
-		    reported(np, &p->key))
-			continue;
-		np->scanned[np->nscanned++ % SCAN_PROCS] = p->key;
-		vg_np_addr_str(p->addr, addr, sizeof(addr));
-		snprintf(net, sizeof(net),
-			 "{\"direction\":\"egress\",\"hook\":\"flows\",\"protocol\":\"%s\","
-			 "\"family\":%u,\"address\":\"%s\",\"port\":%u,\"domain\":null,"
-			 "\"blocked\":false,\"policy\":null,\"detection\":\"%u destinations in "
-			 "%llu s: %u TCP connections refused, %u raw-socket probes, %u UDP datagrams "
-			 "unanswered\",\"connections\":%u,\"refused\":%u,\"raw_probes\":%u,"
-			 "\"udp_datagrams\":%u,\"udp_unanswered\":%u}",
-			 p->last_udp ? "udp" : "tcp", strchr(addr, ':') ? 6 : 4, addr, p->port,
-			 p->dests, (unsigned long long)(SCAN_WINDOW_NS / 1000000000ULL), p->refused,
-			 p->raw, p->unanswered, p->dests - p->raw - p->udp, p->refused, p->raw, p->udp,
-			 p->unanswered);
-		snprintf(text, sizeof(text),
-			 "%u destinations: %u TCP connections, %u refused, %u raw-socket probes, "
-			 "%u UDP datagrams, %u unanswered (last %s:%u)",
-			 p->dests, p->dests - p->raw - p->udp, p->refused, p->raw, p->udp,
-			 p->unanswered, addr, p->port);
-		x.rule = &np->rules[R_PORTSCAN];
-		x.proc = p->key;
-		x.time_ns = p->last_ns;
-		x.id_parts[0] = p->dests;
-		x.network_json = net;
-		x.text = text;
-		vg_detect_emit_ext(np->det, &x);
-		__atomic_fetch_add(&np->st.findings, 1, __ATOMIC_RELAXED);
-	}
 	free(sp);
 }
 

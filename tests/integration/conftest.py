@@ -41,6 +41,9 @@ class VigilError(Exception):
         self.rc, self.out, self.err = rc, out, err
 
 
+OPENED = set()  # the daemons' output files this run has started afresh
+
+
 class Daemon:
     """`vigil run` in the background with private state and socket."""
 
@@ -59,8 +62,13 @@ class Daemon:
 
     def start(self, extra=(), timeout=30):
         os.makedirs(os.path.dirname(self.stderr_path), exist_ok=True)
-        self._err = open(self.stderr_path, "a")
-        self._out = open(self.stdout_path, "a")
+        # a fresh file at the first start of a daemon of this name in this run of the suite,
+        # appended to after it (restarts, a test's second daemon): findings of an earlier
+        # run (whose pids this run's processes may have again) are not this daemon's
+        mode = "a" if self.stdout_path in OPENED else "w"
+        OPENED.add(self.stdout_path)
+        self._err = open(self.stderr_path, mode)
+        self._out = open(self.stdout_path, mode)
         self._err_off = self._err.tell()
         cmd = [VIGIL, "run", "--state-dir", self.state_dir, "--socket", self.socket]
         self.proc = subprocess.Popen(cmd + self.args + list(extra), stdout=self._out,

@@ -68,12 +68,21 @@ class PolicyNet(NetEnv):
         return self
 
     def run(self, script):
-        """A client process: returns (pid, parsed JSON it printed)."""
+        """A client process: returns (pid, parsed JSON it printed).
+
+        It runs under two shells of its own (APART): the port scan shape counts a process's
+        events for its parent and grandparent too (a scan spread over a loop's processes),
+        and the tests' clients, all the test process's children otherwise, would add up
+        there — a near miss's events on top of the tests' before it."""
         pre = client_prelude(self.NS_IP)
-        p = subprocess.run([PY, "-c", pre + script], capture_output=True, text=True, timeout=60)
+        p = subprocess.run(APART + [PY, "-c", pre + script], capture_output=True, text=True,
+                           timeout=60)
         assert p.returncode == 0, p.stderr
         return json.loads(p.stdout)
 
+
+# a shell that runs its arguments and waits (not exec: a command follows), twice
+APART = ["bash", "-c", '"$@"; exit $?', "apart"] * 2
 
 @pytest.fixture(scope="module")
 def net():
@@ -693,6 +702,38 @@ print(json.dumps({{"pid": os.getpid(), "r": [connect({net.NS_IP!r}, p) for p in 
     assert walks > before[0] and asked >= before[1] + 30 - 13, (before, walks, asked)
     st = np_status(vigil)
     assert st["shape_scan_entries_skipped"] == 0 and st["shape_due_unread"] == 0, st
+
+
+def test_port_scan_spread_over_processes(vigil):
+    """A port scan as shell one-liners run it (MITRE's own T1046 test): a subshell, `timeout
+    bash -c` or `nc -z` per port. No process is refused often enough alone; the loop's shell
+    is, through the processes it started (two generations: timeout's child counts). Near
+    miss: a wait-for-port loop, a subshell per try of one closed port (one destination).
+    Of the loop's shell and its parent (this test), both with the destinations below them,
+    the nearer one is reported."""
+    def loop(body, ports):
+        p = subprocess.run(["bash", "-c", f"for p in {ports}; do {body}; done; echo $$"],
+                           capture_output=True, text=True, timeout=60)
+        return int(p.stdout.split()[-1])
+    seen = {f["id"] for f in findings(vigil, rule="net-port-scan")}
+    wait = loop("(echo > /dev/tcp/127.0.0.1/23999) 2>/dev/null", "$(seq 30)")
+    sub = loop("(echo > /dev/tcp/127.0.0.1/$p) 2>/dev/null", "$(seq 23000 23029)")
+    nested = loop('timeout 5 bash -c "echo > /dev/tcp/127.0.0.1/$p" 2>/dev/null',
+                  "$(seq 23100 23129)")
+    for pid in (sub, nested):
+        f = wait_findings(vigil, pid, rule="net-port-scan")[0]
+        n = f["network"]
+        assert n["refused"] >= 20 and n["connections"] >= 20, f
+        assert n["processes"] >= 20 and n["processes"] <= n["connections"], f
+        assert f["process"]["exe"].endswith("/bash"), f
+        assert "processes it started" in n["detection"], f
+    time.sleep(3)  # a walk after the last loop
+    assert not findings(vigil, wait, rule="net-port-scan")
+    assert not findings(vigil, os.getpid(), rule="net-port-scan")
+    # the processes that made the connections: none reported alone
+    new = {f["process"]["pid"] for f in findings(vigil, rule="net-port-scan")
+           if f["id"] not in seen}
+    assert new == {sub, nested}, new
 
 
 RAW_PROBES = """
