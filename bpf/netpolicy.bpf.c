@@ -96,6 +96,23 @@ static __always_inline void np_watch_send(struct vg_np_scratch *sc, const struct
 	np_send(sc);
 }
 
+/*
+ * The hash of a name's parent domain, its last two labels (n: the name's labels; the
+ * domain hash of vg_np_domain_hash): the tunnelling shape's candidates are rate-limited per
+ * process and parent domain — a tunnel asks a new name every time, so a limit per name
+ * (its first label's hash, before) held none back: 1,680 candidates for 300 KB through
+ * iodine. The caller adds the longest label's length to the key: a candidate of another
+ * shape under the same parent (a long but plain label, then an encoded one) is not held
+ * back by the first, which user space may judge benign; a tunnel's labels have a few
+ * lengths.
+ */
+static __always_inline __u64 np_parent_hash(const struct vg_np_scratch *sc, int n)
+{
+	__u64 h = vg_dom_fold(VG_DOM_INIT, sc->lh[vg_idx(n - 1, VG_NP_LABELS - 1)]);
+
+	return n >= 2 ? vg_dom_fold(h, sc->lh[vg_idx(n - 2, VG_NP_LABELS - 1)]) : h;
+}
+
 /* Cloud metadata endpoint, stratum ports: candidates for user space (which knows
  * the expected processes). Decided before any policy, with or without one. The
  * destination is in sc->key (v4-mapped for IPv4). The caller's process is looked
@@ -647,7 +664,8 @@ __noinline int vg_np_skb_egress(struct __sk_buff *skb, __u64 pkt)
 		__builtin_memset(sc->msg.addr, 0, 16);
 		sc->msg.name_len = 0;
 		np_msg_name(skb, sc, q, end);
-		np_watch_send(sc, &a, VG_NPH_DNS_QUERY, VG_NPW_DNS_SHAPE, sc->lh[0]);
+		np_watch_send(sc, &a, VG_NPH_DNS_QUERY, VG_NPW_DNS_SHAPE,
+			      np_parent_hash(sc, n) ^ sc->maxlab);
 	}
 	if (!np_gen_get(&g))
 		return 1;

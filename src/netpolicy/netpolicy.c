@@ -95,6 +95,7 @@ static const struct {
 #define SCAN_MIN_DESTS VG_SCAN_MIN_DESTS
 #define SCAN_REFUSED_PCT VG_SCAN_REFUSED_PCT
 #define SCAN_PROCS 256
+#define TUNNEL_REPEAT_NS 60000000000ULL /* tunnel_due */
 /* Many unique subdomains: in the last MANY_WINDOW_NS one process asked at least
  * MANY_MIN distinct names (any qtype) under one parent domain (its last two labels), read
  * from net-state's question table (vg_dnsq) when the kernel found it due (enough
@@ -149,6 +150,7 @@ struct vg_netpolicy {
 		uint64_t scans;          /* table scans for the port scan / many-subdomains shapes */
 		uint64_t due_unread;     /* ticks vg_net_due could not be read: walked anyway */
 		uint64_t scan_skipped;   /* ... entries not judged: group table full, table unreadable */
+		uint64_t repeats;        /* tunnelling findings held back (tunnel_due) */
 	} st;
 	uint64_t scan_last_ns, many_last_ns;
 	uint64_t due_seen[VG_SHAPE_MAX]; /* vg_net_due's stamps already walked for */
@@ -156,6 +158,11 @@ struct vg_netpolicy {
 	unsigned nmany;
 	struct vg_proc_key scanned[SCAN_PROCS]; /* processes already reported (ring) */
 	unsigned nscanned;
+	struct { /* tunnelling findings made last, by process and parent domain (ring) */
+		struct vg_proc_key key;
+		uint64_t parent, last_ns, held;
+	} tun_seen[SCAN_PROCS];
+	unsigned ntun;
 };
 
 static int map_fd(struct bpf_object *obj, const char *name)
@@ -982,6 +989,54 @@ static void proc_exe_base(struct vg_netpolicy *np, const struct vg_proc_key *k, 
 }
 
 /* A built-in detection's candidate: judge it; NULL rule: benign. *why: the evidence. */
+
+/* A name's parent domain: its last two labels, in name (name itself when it has two or
+ * one). */
+static const char *parent_domain(const char *name)
+{
+	const char *par = name + strlen(name);
+	int dots = 0;
+
+	while (par > name && dots < 2)
+		if (*--par == '.' && ++dots == 2)
+			par++;
+	return par;
+}
+
+/*
+ * A tunnelling shape's finding for the same process and parent domain as one less than
+ * TUNNEL_REPEAT_NS before is held back: a tunnel asks a name per packet, and the kernel's
+ * limit (one candidate a second per process and parent) would still make one finding a
+ * second for as long as it runs. The next one after the interval carries what was held
+ * (suppressed); all are counted (detection_repeats_suppressed). true: emit (*held: to add).
+ */
+static bool tunnel_due(struct vg_netpolicy *np, const struct vg_np_msg *m, const char *name,
+		       uint64_t *held)
+{
+	uint64_t ph = vg_np_domain_hash(parent_domain(name), NULL);
+	unsigned i, n = np->ntun < SCAN_PROCS ? np->ntun : SCAN_PROCS;
+
+	*held = 0;
+	for (i = 0; i < n; i++)
+		if (np->tun_seen[i].parent == ph &&
+		    !memcmp(&np->tun_seen[i].key, &m->proc, sizeof(m->proc)))
+			break;
+	if (i < n && m->hdr.time_ns - np->tun_seen[i].last_ns < TUNNEL_REPEAT_NS) {
+		np->tun_seen[i].held += 1 + m->suppressed;
+		__atomic_fetch_add(&np->st.repeats, 1, __ATOMIC_RELAXED);
+		return false;
+	}
+	if (i == n)
+		i = np->ntun++ % SCAN_PROCS;
+	else
+		*held = np->tun_seen[i].held;
+	np->tun_seen[i].key = m->proc;
+	np->tun_seen[i].parent = ph;
+	np->tun_seen[i].last_ns = m->hdr.time_ns;
+	np->tun_seen[i].held = 0;
+	return true;
+}
+
 static const struct vg_rule *watch_judge(struct vg_netpolicy *np, const struct vg_np_msg *m,
 					 const char *name, char *why, size_t whylen)
 {
@@ -1075,12 +1130,15 @@ static void watch_msg(struct vg_netpolicy *np, const struct vg_np_msg *m, const 
 	struct vg_ext_finding x = {};
 	const struct vg_rule *r;
 	char why[256], jwhy[600], jname[700], jaddr[80], net[2048], text[1024], port[16] = "null";
+	uint64_t held = 0;
 
 	r = watch_judge(np, m, name, why, sizeof(why));
 	if (!r) {
 		__atomic_fetch_add(&np->st.watch_expected, 1, __ATOMIC_RELAXED);
 		return;
 	}
+	if (r == &np->rules[R_DNS_TUNNEL] && !tunnel_due(np, m, name, &held))
+		return;
 	json_str(jwhy, sizeof(jwhy), why);
 	json_str(jname, sizeof(jname), name);
 	json_str(jaddr, sizeof(jaddr), addr);
@@ -1103,7 +1161,7 @@ static void watch_msg(struct vg_netpolicy *np, const struct vg_np_msg *m, const 
 	x.id_parts[3] = m->name_hash;
 	x.network_json = net;
 	x.text = text;
-	x.suppressed = m->suppressed;
+	x.suppressed = m->suppressed + held;
 	vg_detect_emit_ext(np->det, &x);
 	__atomic_fetch_add(&np->st.findings, 1, __ATOMIC_RELAXED);
 }
@@ -1397,16 +1455,12 @@ static void dns_many_tick(struct vg_netpolicy *np, uint64_t now)
 		const char *par;
 		uint64_t ph;
 		size_t j;
-		int dots = 0;
 
 		if (q && !many_q_cmp(&qs[q - 1], &qs[q]))
 			continue; /* the same name, another qtype */
 		if (vg_str_read(np->maps, vals[i].name, name, sizeof(name), NULL) < 0)
 			continue;
-		par = name + strlen(name);
-		while (par > name && dots < 2)
-			if (*--par == '.' && ++dots == 2)
-				par++;
+		par = parent_domain(name);
 		if (par == name)
 			continue; /* the parent itself, or a one-label name */
 		ph = vg_np_domain_hash(par, NULL);
@@ -1857,6 +1911,8 @@ struct json_object *vg_netpolicy_status(struct vg_netpolicy *np)
 	json_object_object_add(o, "messages_stale_generation", json_object_new_uint64(np->st.unknown));
 	json_object_object_add(o, "detection_candidates_benign",
 			       json_object_new_uint64(np->st.watch_expected));
+	json_object_object_add(o, "detection_repeats_suppressed",
+			       json_object_new_uint64(np->st.repeats));
 	json_object_object_add(o, "shape_scans", json_object_new_uint64(np->st.scans));
 	json_object_object_add(o, "shape_due_unread", json_object_new_uint64(np->st.due_unread));
 	json_object_object_add(o, "shape_scan_entries_skipped",
