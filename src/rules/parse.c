@@ -824,7 +824,8 @@ static int parse_except(struct y_ctx *c, yaml_node_t *n, const char *field, stru
 	return bad ? -EINVAL : 0;
 }
 
-static const char *const per_names[] = { "process", "exe", "ancestry", "rule", "object", NULL };
+static const char *const per_names[] = { "process", "exe", "ancestry", "rule", "object", "stdin",
+					  NULL };
 
 static int parse_rate(struct y_ctx *c, yaml_node_t *n, const char *field, bool threshold,
 		      struct vg_rate *rate)

@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Rate limits and thresholds: a fixed window per (rule, key), the key chosen
- * by `per` (process, exe, ancestry, rule, object). State lives in one bounded
+ * by `per` (process, exe, ancestry, rule, object, stdin). State lives in one bounded
  * table per rule set (VG_RATE_SLOTS slots, VG_RATE_PROBE-way probing): when a
  * probe window is full, an expired slot is reused first, else the least
  * recently used one (counted in rate_evictions: that key may alert early).
  * Nothing held back is lost silently: every suppressed finding is counted per
  * rule, and the next finding let through for the key carries the count.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "rules/rules_int.h"
 #include "util/timefmt.h"
 
@@ -39,6 +41,26 @@ static uint64_t mix_proc(uint64_t h, const struct vg_match_proc *p)
 	return mix_str(h, p->exe);
 }
 
+/*
+ * The process's standard input as /proc names it ("socket:[N]", "pipe:[N]", "/dev/pts/3"):
+ * the processes sharing one are a session — a reverse shell and every command run from it
+ * inherit its socket, pty or pipe. false when it can't be read (the process is gone).
+ */
+static bool stdin_name(const struct vg_match_proc *p, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+
+	if (!p->rec || !p->rec->key.tgid)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%u/fd/0", p->rec->key.tgid);
+	n = readlink(path, buf, len - 1);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	return true;
+}
+
 static uint64_t rate_key(const struct vg_rule *r, enum vg_rate_per per, uint64_t salt,
 			 const struct vg_match *m)
 {
@@ -58,6 +80,13 @@ static uint64_t rate_key(const struct vg_rule *r, enum vg_rate_per per, uint64_t
 		break;
 	case VG_PER_RULE:
 		break;
+	case VG_PER_STDIN: {
+		char in[256];
+
+		/* (a process already gone counts alone) */
+		h = stdin_name(&m->self, in, sizeof(in)) ? mix_str(h, in) : mix_proc(h, &m->self);
+		break;
+	}
 	case VG_PER_OBJECT:
 		h = mix_proc(h, &m->self);
 		switch (m->kind) {

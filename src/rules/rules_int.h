@@ -87,7 +87,8 @@ struct vg_except {
 	int line;
 };
 
-enum vg_rate_per { VG_PER_PROCESS, VG_PER_EXE, VG_PER_ANCESTRY, VG_PER_RULE, VG_PER_OBJECT };
+enum vg_rate_per { VG_PER_PROCESS, VG_PER_EXE, VG_PER_ANCESTRY, VG_PER_RULE, VG_PER_OBJECT,
+		   VG_PER_STDIN };
 
 struct vg_rate {
 	enum vg_rate_per per;

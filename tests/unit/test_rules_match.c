@@ -638,6 +638,63 @@ static void test_rate_per(void **state)
 	vg_rules_free(r);
 }
 
+/* A child that waits, its stdin ours or the read end of pipe p (ready: its stdin is set). */
+static pid_t waiting_child(const int *p)
+{
+	int ready[2];
+	pid_t c;
+	char b;
+
+	assert_int_equal(pipe(ready), 0);
+	c = fork();
+	assert_true(c >= 0);
+	if (c == 0) {
+		if (p)
+			dup2(p[0], 0);
+		(void)!write(ready[1], "x", 1);
+		pause();
+		_exit(0);
+	}
+	close(ready[1]);
+	assert_int_equal(read(ready[0], &b, 1), 1);
+	close(ready[0]);
+	return c;
+}
+
+/* per: stdin — the processes sharing one standard input (a reverse shell's session: the
+ * commands it runs inherit its socket) are one key; another stdin, another key; a process
+ * gone counts alone. Real processes: the key is read from /proc/PID/fd/0. */
+static void test_rate_per_stdin(void **state)
+{
+	struct vg_rules *r = load("rules:\n" RULE("in", EXEC_MITRE,
+						  "    match: {exec: {exe: {basename: [x]}}}\n"
+						  "    rate_limit: {per: stdin, count: 1, window: 1m}\n"));
+	struct t_op a = { .kind = VG_RK_EXEC, .self = { .exe = "/bin/x" } };
+	struct t_op b = a, c = a, gone = a;
+	int p[2];
+	pid_t same, other;
+
+	assert_int_equal(pipe(p), 0);
+	same = waiting_child(NULL);
+	other = waiting_child(p);
+	b.self_pid = same;
+	c.self_pid = other;
+	gone.self_pid = 0x7ffffff0; /* no such process */
+	assert_true(rate(r, "in", &a, SEC, NULL));
+	assert_false(rate(r, "in", &b, SEC, NULL)); /* our stdin: the same session */
+	assert_true(rate(r, "in", &c, SEC, NULL));  /* a pipe: another */
+	assert_false(rate(r, "in", &c, 2 * SEC, NULL));
+	assert_true(rate(r, "in", &gone, SEC, NULL));
+	assert_false(rate(r, "in", &gone, 2 * SEC, NULL));
+	kill(same, SIGKILL);
+	kill(other, SIGKILL);
+	waitpid(same, NULL, 0);
+	waitpid(other, NULL, 0);
+	close(p[0]);
+	close(p[1]);
+	vg_rules_free(r);
+}
+
 static void test_threshold(void **state)
 {
 	struct vg_rules *r = load("rules:\n" RULE("burst", "tactic: TA0007, technique: T1082",
@@ -699,6 +756,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_exec_conditions, teardown),
 		cmocka_unit_test_teardown(test_rate_default, teardown),
 		cmocka_unit_test_teardown(test_rate_per, teardown),
+		cmocka_unit_test_teardown(test_rate_per_stdin, teardown),
 		cmocka_unit_test_teardown(test_threshold, teardown),
 		cmocka_unit_test_teardown(test_rate_bounded, teardown),
 	};
