@@ -14,6 +14,8 @@ test="python3 python3-pytest iproute2 procps util-linux dnsmasq-base curl git"
 # test_benign_ci.py) drive these tools for real
 test="$test python3-venv netcat-traditional sudo kmod tcpdump at strace openssh-client \
 libcap2-bin perl wget zip gawk"
+# the network shapes against third-party tools (tests/integration/test_third_party.py)
+test="$test nmap iodine"
 bench="auditd bpftrace hyperfine iperf3"
 vm="qemu-system-x86 busybox-static cpio"
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include "api/api.h"
+#include "detect/detect.h"
 
 static int addr_of(const char *path, struct sockaddr_un *sa)
 {
@@ -121,6 +122,7 @@ static char *read_msg(int fd, size_t max, bool line)
 static void reply(int fd, struct json_object *result, const char *err)
 {
 	struct json_object *o = json_object_new_object();
+	struct vg_sbuf b = { 0 };
 	const char *s;
 
 	json_object_object_add(o, "ok", json_object_new_boolean(!err));
@@ -129,7 +131,11 @@ static void reply(int fd, struct json_object *result, const char *err)
 	else
 		json_object_object_add(o, "result", result);
 	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	write_all(fd, s, strlen(s));
+	/* json-c passes a string's bytes that are not UTF-8 through (a DNS tunnel's binary
+	 * labels in query dns): they can only be inside strings, where U+FFFD replaces them */
+	vg_sbuf_put_utf8(&b, s, strlen(s));
+	write_all(fd, b.p ? b.p : "", b.len);
+	vg_sbuf_free(&b);
 	json_object_put(o);
 }
 

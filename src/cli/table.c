@@ -20,8 +20,16 @@ static void add(struct vg_table *t, const char *const *cells)
 		t->cells = n;
 		t->cap = cap;
 	}
-	for (int c = 0; c < t->ncols; c++)
-		t->cells[t->nrows * t->ncols + c] = strdup(cells[c] ? cells[c] : "-");
+	for (int c = 0; c < t->ncols; c++) {
+		char *v = strdup(cells[c] ? cells[c] : "-");
+
+		/* control bytes shown as '?': a name or argv from the wire or a process (a DNS
+		 * label may hold ESC) must not drive the reader's terminal */
+		for (char *p = v; p && *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
+		t->cells[t->nrows * t->ncols + c] = v;
+	}
 	t->nrows++;
 }
 

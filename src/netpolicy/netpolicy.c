@@ -923,11 +923,14 @@ static const char *guarantee(const struct vg_np_msg *m)
 
 static void json_str(char *out, size_t len, const char *s)
 {
-	struct json_object *o = json_object_new_string(s);
+	struct vg_sbuf b = { 0 };
 
-	snprintf(out, len, "%s", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							       JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
+	/* the findings' escaper: a name's bytes that are not UTF-8 (a tunnel's binary labels,
+	 * iodine's raw encoding) become U+FFFD; json-c's passes them through, making a line
+	 * that is not JSON */
+	vg_sbuf_json_cstr(&b, s);
+	snprintf(out, len, "%.*s", (int)b.len, b.p ? b.p : "\"\"");
+	vg_sbuf_free(&b);
 }
 
 /* log2 without libm (the static binary doesn't link it for one call). */
