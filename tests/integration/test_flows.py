@@ -562,8 +562,10 @@ print(" ".join(str(c.getsockname()[1]) for c in cs), flush=True)
 sys.stdin.readline()
 for c in cs:
     c.close()
+print("closed", flush=True)
+n = int(sys.stdin.readline())
 {EXCHANGE}
-for i in range(150):
+for i in range(n):
     exchange({net.NS_IP!r}, {TCP_PORT}, b"w" * (1001 + i))
 print("done", flush=True)
 sys.stdin.readline()
@@ -592,17 +594,29 @@ sys.stdin.readline()
         assert st["counters"]["flow_insert_failures"] == 0
         c.stdin.write("go\n")
         c.stdin.flush()
+        assert c.stdout.readline().strip() == "closed"
+        # every end closed (the server closes its ends after the client): then the slots no
+        # row holds are known — a new connection that finds one among its probes takes it,
+        # no row overwritten; one that finds only closed rows overwrites the oldest, counted
+        st0 = d.wait_for(lambda: (lambda s: s if s["connections_open"] == 0 else None)(
+            d.status()["network"]), timeout=30, what="every end closed")
+        empty = st0["connections_max"] - st0["connections"]
+        n = empty + 150
+        c.stdin.write(f"{n}\n")
+        c.stdin.flush()
         assert c.stdout.readline().strip() == "done"
         st = d.status()["network"]
-        # 300 rows more (both ends) in slots the closed ones held: those made room, counted
-        assert st["counters"]["connections_overwritten"] >= 150, st
+        # n connections more (their client ends at least) in slots: at most `empty` of them
+        # found a free one, the others made room by overwriting a closed row
+        ow = st["counters"]["connections_overwritten"] - st0["counters"]["connections_overwritten"]
+        assert ow >= 150, (empty, ow, st0, st)
         assert st["connections"] <= 1024 and st["connections_open"] <= 2, st
         # the newest connection is kept, closed, with its bytes (failing, the newest rows say
         # whether it was overwritten or counted other bytes: a retransmission counts again)
         rows = mine().values()
-        last = [f for f in rows if f["tx_bytes"] == 1150]
+        last = [f for f in rows if f["tx_bytes"] == 1000 + n]
         assert len(last) == 1 and last[0]["state"] == "closed", (last, sorted(
-            (f["tx_bytes"], f["state"], f["local_port"]) for f in rows if f["tx_bytes"] > 1100),
+            (f["tx_bytes"], f["state"], f["local_port"]) for f in rows if f["tx_bytes"] > 950 + n),
             st["counters"])
     finally:
         c.kill()
