@@ -363,17 +363,29 @@ static bool relation_match(uint32_t want, const struct vg_match *m)
 /* ---- exec conditions the kernel can't fully judge ---- */
 
 /* "socket:[12345]" -> inode */
-static bool fd_socket_inode(uint32_t pid, int fd, unsigned long *ino)
+static bool read_link(const char *path, char *buf, size_t len)
 {
-	char path[64], link[64];
-	ssize_t n;
+	ssize_t n = readlink(path, buf, len - 1);
 
-	snprintf(path, sizeof(path), "/proc/%u/fd/%d", pid, fd);
-	n = readlink(path, link, sizeof(link) - 1);
 	if (n <= 0)
 		return false;
-	link[n] = 0;
-	return sscanf(link, "socket:[%lu]", ino) == 1;
+	buf[n] = 0;
+	return true;
+}
+
+/* The inode of what fd of pid is when it is of this kind ("socket", "pipe": /proc names
+ * it "socket:[N]", "pipe:[N]"), 0 if it is something else or gone. */
+static unsigned long fd_inode(uint32_t pid, int fd, const char *kind)
+{
+	char path[64], link[64];
+	unsigned long ino = 0;
+	size_t kl = strlen(kind);
+
+	snprintf(path, sizeof(path), "/proc/%u/fd/%d", pid, fd);
+	if (!read_link(path, link, sizeof(link)) || strncmp(link, kind, kl) ||
+	    sscanf(link + kl, ":[%lu]", &ino) != 1)
+		return 0;
+	return ino;
 }
 
 static bool inode_in(uint32_t pid, const char *table, unsigned long ino)
@@ -420,21 +432,6 @@ static int fd_socket_domain(uint32_t pid, int fd)
 	return dom;
 }
 
-/* The inode of the pipe at fd of pid (pipe:[N]), 0 if none. */
-static unsigned long fd_pipe_inode(uint32_t pid, int fd)
-{
-	char path[64], link[64];
-	unsigned long ino = 0;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%u/fd/%d", pid, fd);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n <= 0)
-		return 0;
-	link[n] = 0;
-	return sscanf(link, "pipe:[%lu]", &ino) == 1 ? ino : 0;
-}
-
 /*
  * A program taking its program from stdin: nothing after argv[0] but options, none of them
  * -c (sh, bash -i, sh -s, python3 -, perl). A shell given a script or a command (a CI
@@ -451,19 +448,19 @@ static bool program_from_stdin(const struct vg_match_proc *p)
 	return true;
 }
 
-#define RELAY_FDS 1024 /* a relay's fds looked at */
-
 /*
  * A pipe relay: pid's stdin is a pipe (or a unix socket: socat's socketpair) whose other
  * end its parent ppid holds, and the parent holds an inet socket — ncat -e, socat EXEC,
- * a Go implant's exec.Cmd with the connection as Stdin/Stdout copy between the two.
+ * a Go implant's exec.Cmd with the connection as Stdin/Stdout copy between the two. Every
+ * fd of the parent is looked at (only for a program on pipes taking its commands from
+ * stdin: rare).
  */
 static bool parent_relays(uint32_t pid, uint32_t ppid)
 {
-	unsigned long pipe = fd_pipe_inode(pid, 0), ino;
-	bool unix_in = !pipe && fd_socket_inode(pid, 0, &ino) && fd_socket_domain(pid, 0) == AF_UNIX;
+	unsigned long pipe = fd_inode(pid, 0, "pipe"), ino;
+	bool unix_in = !pipe && fd_inode(pid, 0, "socket") && fd_socket_domain(pid, 0) == AF_UNIX;
 	bool holds = false, inet = false;
-	char path[64];
+	char path[300], link[64];
 	struct dirent *e;
 	DIR *d;
 
@@ -473,19 +470,19 @@ static bool parent_relays(uint32_t pid, uint32_t ppid)
 	d = opendir(path);
 	if (!d)
 		return false;
-	for (int n = 0; (e = readdir(d)) && n < RELAY_FDS && !(holds && inet); n++) {
-		int fd, dom;
+	while (!(holds && inet) && (e = readdir(d))) {
+		int dom;
 
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+		snprintf(path, sizeof(path), "/proc/%u/fd/%s", ppid, e->d_name);
+		if (e->d_name[0] < '0' || e->d_name[0] > '9' || !read_link(path, link, sizeof(link)))
 			continue;
-		fd = atoi(e->d_name);
-		if (pipe && fd_pipe_inode(ppid, fd) == pipe) {
-			holds = true;
+		if (sscanf(link, "pipe:[%lu]", &ino) == 1) {
+			holds |= ino == pipe;
 			continue;
 		}
-		if (!fd_socket_inode(ppid, fd, &ino))
+		if (strncmp(link, "socket:", 7))
 			continue;
-		dom = fd_socket_domain(ppid, fd);
+		dom = fd_socket_domain(ppid, atoi(e->d_name));
 		if (dom == AF_INET || dom == AF_INET6)
 			inet = true;
 		else if (dom == AF_UNIX && unix_in)
@@ -518,7 +515,7 @@ static bool stdio_is_inet(const struct vg_match *m)
 		unsigned long ino;
 		int dom;
 
-		if (!fd_socket_inode(pid, fd, &ino))
+		if (!(ino = fd_inode(pid, fd, "socket")))
 			continue;
 		dom = fd_socket_domain(pid, fd);
 		if (dom == AF_INET || dom == AF_INET6)
@@ -539,16 +536,6 @@ static bool stdio_is_inet(const struct vg_match *m)
 }
 
 /* ---- stdout_pipe_to: who reads the pipe on our stdout ---- */
-
-static bool read_link(const char *path, char *buf, size_t len)
-{
-	ssize_t n = readlink(path, buf, len - 1);
-
-	if (n <= 0)
-		return false;
-	buf[n] = 0;
-	return true;
-}
 
 /* /proc/PID/cmdline, NUL-separated, into buf; its length (0 if gone or empty) */
 static size_t read_cmdline(uint32_t pid, char *buf, size_t len)
