@@ -228,7 +228,7 @@ static __always_inline void conn_row(const struct sock *sk, const struct vg_proc
 		__builtin_memset(f, 0, sizeof(*f));
 		f->proc = *proc;
 		f->init = init;
-		f->first_ns = bpf_ktime_get_boot_ns();
+		f->first_ns = vg_now();
 		f->last_ns = f->first_ns;
 		sk_flow_key(sk, tp, cookie, &f->wire);
 		if (!listener) {
@@ -244,7 +244,7 @@ static __always_inline void conn_row(const struct sock *sk, const struct vg_proc
 	vg_tcp_conn_key(&k, cookie);
 	nf.proc = *proc;
 	nf.init = init;
-	nf.first_ns = bpf_ktime_get_boot_ns();
+	nf.first_ns = vg_now();
 	nf.last_ns = nf.first_ns;
 	nf.state = VG_FS_OPEN;
 	sk_flow_key(sk, tp, cookie, &nf.wire);
@@ -321,10 +321,12 @@ static __always_inline void accepted_est(const struct sock *sk, const bool slots
  * later is harmless): payload bytes each way — a FIN received takes a sequence number,
  * which bytes_received counts (tcp_fin() sets SOCK_DONE; a reset does not, and
  * tcp_disconnect() clears it) — segments each way as the stack counts them (a GSO packet
- * is its segments), and the time of the last segment either way.
+ * is its segments), and the time of the last segment either way (exact: the kernel's,
+ * while now is the tick's, vg_now_mono_off).
  */
 static __always_inline const struct tcp_sock *tcp_counts(const struct sock *sk,
-							struct vg_flow *c, __u64 now)
+							struct vg_flow *c, __u64 now,
+							__u64 mono_off)
 {
 	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk); /* typed loads, no helper each */
 	__u64 rx, last;
@@ -341,9 +343,7 @@ static __always_inline const struct tcp_sock *tcp_counts(const struct sock *sk,
 		rx--;
 	c->rx_bytes = rx;
 	/* tcp_mstamp: CLOCK_MONOTONIC in µs; rows are CLOCK_BOOTTIME */
-	last = tp->tcp_mstamp * 1000 + (now - bpf_ktime_get_ns());
-	if (last > now)
-		last = now;
+	last = tp->tcp_mstamp * 1000 + mono_off;
 	if (last > c->last_ns)
 		c->last_ns = last;
 	return tp;
@@ -351,9 +351,9 @@ static __always_inline const struct tcp_sock *tcp_counts(const struct sock *sk,
 
 /* A row brought up to date from its socket: counts, addresses, state. */
 static __always_inline void tcp_refresh(const struct sock *sk, __u64 cookie, struct vg_flow *f,
-					__u64 now, __u32 state)
+					__u64 now, __u64 mono_off, __u32 state)
 {
-	sk_flow_key(sk, tcp_counts(sk, f, now), cookie, &f->wire);
+	sk_flow_key(sk, tcp_counts(sk, f, now, mono_off), cookie, &f->wire);
 	f->state = state;
 }
 
@@ -369,7 +369,7 @@ static __always_inline void tcp_refresh(const struct sock *sk, __u64 cookie, str
 static __always_inline struct vg_flow *tcp_row(const struct sock *sk, __u64 cookie, __u32 holder,
 					       __u32 state, struct vg_conn **slot, const bool slots)
 {
-	__u64 now = bpf_ktime_get_boot_ns();
+	__u64 mono_off, now = vg_now_mono_off(&mono_off);
 	struct vg_conn *c = vg_conn_find(cookie);
 	struct vg_flow_key k;
 	struct vg_flow nf = {}, *f;
@@ -377,13 +377,13 @@ static __always_inline struct vg_flow *tcp_row(const struct sock *sk, __u64 cook
 
 	*slot = c;
 	if (c) {
-		tcp_refresh(sk, cookie, &c->f, now, state);
+		tcp_refresh(sk, cookie, &c->f, now, mono_off, state);
 		return &c->f;
 	}
 	vg_tcp_conn_key(&k, cookie);
 	f = bpf_map_lookup_elem(&vg_flows, &k);
 	if (f) {
-		tcp_refresh(sk, cookie, f, now, state);
+		tcp_refresh(sk, cookie, f, now, mono_off, state);
 		return f;
 	}
 	c = conn_claim(cookie, slots);
@@ -394,7 +394,7 @@ static __always_inline struct vg_flow *tcp_row(const struct sock *sk, __u64 cook
 	 * written for a row whose owner is (vg_flows_load, the daemon's GC) */
 	if (holder)
 		owner_of(holder, &f->proc);
-	tcp_refresh(sk, cookie, f, now, state);
+	tcp_refresh(sk, cookie, f, now, mono_off, state);
 	f->first_ns = f->last_ns;
 	if (c) {
 		*slot = c;
@@ -415,7 +415,7 @@ static __always_inline struct vg_flow *tcp_row(const struct sock *sk, __u64 cook
 		vg_net_count(VG_NS_FLOW_INSERT_FAIL);
 		return NULL;
 	}
-	tcp_refresh(sk, cookie, f, now, state);
+	tcp_refresh(sk, cookie, f, now, mono_off, state);
 	return f;
 }
 

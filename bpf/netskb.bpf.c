@@ -433,13 +433,6 @@ static __always_inline void slot_packet(struct vg_conn *c, bool egress, __u64 no
 		c->f.last_ns = now;
 }
 
-/* The time for a packet counted before account() (which reads it the same way). */
-static __always_inline __u64 pkt_now(void)
-{
-	struct vg_scratch *sc = vg_scratch();
-
-	return sc ? vg_now_tick(sc) : bpf_ktime_get_boot_ns();
-}
 
 /*
  * The connections a listener was asked for: one flow per listener (remote :: port 0,
@@ -498,7 +491,7 @@ static __always_inline bool listener_in(struct __sk_buff *skb, struct bpf_sock *
 	}
 	accept_from(skb, sk->src_port);
 	if (c)
-		slot_packet(c, false, pkt_now());
+		slot_packet(c, false, vg_now());
 	return true;
 }
 
@@ -545,7 +538,7 @@ static __always_inline bool closed_reset(struct __sk_buff *skb)
 	c = vg_conn_find(bpf_get_socket_cookie(skb));
 	if (!c)
 		return false;
-	slot_packet(c, true, pkt_now());
+	slot_packet(c, true, vg_now());
 	return true;
 }
 

@@ -1,5 +1,5 @@
 # Connect/close storm on loopback: N TCP connections (connect, 1 byte, close) from J threads
-# to a listener in the same process (bench/connstorm.c).
+# taking them from one shared count, to a listener in the same process (bench/connstorm.c).
 #   -n / BENCH_N   connections per run (default 50000)
 #   -j / BENCH_J   client threads      (default 2)
 CONNSTORM_N=${BENCH_N:-50000}
@@ -8,7 +8,7 @@ CONNSTORM_J=${BENCH_J:-2}
 wl_connstorm_title() { echo "Connect/close storm"; }
 
 wl_connstorm_describe() {
-	echo "$CONNSTORM_N loopback TCP connections (connect, send 1 byte, close with RST) from $CONNSTORM_J client threads to an in-process listener (\`build/bench/connstorm -n $CONNSTORM_N -j $CONNSTORM_J\`)"
+	echo "$CONNSTORM_N loopback TCP connections (connect, send 1 byte, close with RST) from $CONNSTORM_J client threads taking them from one shared count, to an in-process listener (\`build/bench/connstorm -n $CONNSTORM_N -j $CONNSTORM_J\`)"
 }
 
 wl_connstorm_ops() { echo "$CONNSTORM_N"; }

@@ -236,6 +236,7 @@ struct vg_scratch {
 	__u32 _pad_sb;
 	__u64 tick_jiffies;        /* vg_now_tick(): the jiffy of tick_ns, on this CPU */
 	__u64 tick_ns;
+	__u64 tick_mono_off;       /* ... and CLOCK_BOOTTIME - CLOCK_MONOTONIC then (time suspended) */
 	struct vg_eval ev;         /* rule evaluation (rules.bpf.c) */
 	struct vg_lpm_key lpm;     /* prefix lookup key (rules.bpf.c) */
 	/* user paths (path.bpf.c): the normaliser's state, and where each output component starts */
@@ -282,10 +283,40 @@ static __always_inline __u64 vg_now_tick(struct vg_scratch *sc)
 	__u64 j = bpf_jiffies64();
 
 	if (sc->tick_jiffies != j) {
-		sc->tick_ns = bpf_ktime_get_boot_ns();
+		/* through the work area: nothing but sc kept across the calls, so no stack
+		 * (the packet programs' call chains are at 6.1's 512 bytes) */
 		sc->tick_jiffies = j;
+		sc->tick_mono_off = bpf_ktime_get_ns();
+		sc->tick_ns = bpf_ktime_get_boot_ns();
+		sc->tick_mono_off = sc->tick_ns - sc->tick_mono_off;
 	}
 	return sc->tick_ns;
+}
+
+/* vg_now_tick() where the work area may be missing (then the clock itself). */
+static __always_inline __u64 vg_now(void)
+{
+	struct vg_scratch *sc = vg_scratch();
+
+	return sc ? vg_now_tick(sc) : bpf_ktime_get_boot_ns();
+}
+
+/* vg_now() and the offset that turns a CLOCK_MONOTONIC time the kernel keeps (TCP's
+ * tcp_mstamp) into CLOCK_BOOTTIME: the machine's time suspended, which changes only at
+ * a resume, so the tick's reading serves. */
+static __always_inline __u64 vg_now_mono_off(__u64 *mono_off)
+{
+	struct vg_scratch *sc = vg_scratch();
+	__u64 now;
+
+	if (!sc) {
+		now = bpf_ktime_get_boot_ns();
+		*mono_off = now - bpf_ktime_get_ns();
+		return now;
+	}
+	now = vg_now_tick(sc);
+	*mono_off = sc->tick_mono_off;
+	return now;
 }
 
 static __always_inline void vg_count(enum vg_stat s)
