@@ -499,7 +499,11 @@ struct vg_flow {
  * overhead. A freed slot keeps its row until a later connection takes it: the table holds
  * the last connections, a ring in cookie order (VG_NS_CONN_REUSED counts the rows
  * overwritten). When every slot a connection may take is open it goes to the flow hash
- * (vg_flows, keyed by cookie as before: VG_NS_CONN_FULL).
+ * (vg_flows, keyed by cookie as before: VG_NS_CONN_FULL). A run of connections open at once
+ * takes a stretch of slots in cookie order, so with more open than slots, two runs (say a
+ * client's ends, and its server's ends given cookies later) overlap on the ring and only
+ * their union is used: 1,200 ends open in 1,024 slots took 600-1,024 of them, the rest of
+ * the ends going to the flow hash, counted (tests/integration/test_flows.py).
  */
 #define VG_CONNS_DEFAULT 65536
 #define VG_CONN_PROBES 4
