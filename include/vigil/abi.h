@@ -586,7 +586,7 @@ struct vg_dnsa {
  * destinations, mostly refused) over the flows, many unique subdomains of one domain over
  * the DNS questions. Walking a table is costly (64k flows: 11 MB copied), so the daemon
  * walks one only when the kernel found it due: per process (vg_net_shape; a port scan's
- * events for its parent and grandparent too: VG_SCAN_ANCESTORS), the kernel counts the
+ * events for its ancestors too, to VG_SCAN_ANCESTORS generations), the kernel counts the
  * events that can make the shape — refused TCP connections, a raw socket's
  * probes and the datagrams a process sends to new destinations (not DNS, not a group
  * address, not a route probe: VG_FF_TTL_LOW), which may go unanswered; distinct names
@@ -605,9 +605,11 @@ enum vg_shape {
 #define VG_SCAN_REFUSED_PCT 70
 /* the fewest refusals (and probes, datagrams that may go unanswered) that can make a scan: 14 */
 #define VG_SCAN_DUE ((VG_SCAN_MIN_DESTS * VG_SCAN_REFUSED_PCT + 99) / 100)
-/* a scan's events count for the process and this many of its ancestors (a loop's shell,
- * the shell that ran it) */
-#define VG_SCAN_ANCESTORS 2
+/* a scan's events count for the process and this many of its ancestors: the loop's shell of
+ * `for p in ...; do timeout 1 sh -c "bash -c '</dev/tcp/H/$p'; ..."; done` is the connecting
+ * bash's third (sh, timeout, the loop), of `seq ... | xargs -I{} sh -c 'timeout 1 nc -z H {}'`
+ * xargs is nc's third */
+#define VG_SCAN_ANCESTORS 3
 #define VG_MANY_WINDOW_NS 60000000000ULL
 #define VG_MANY_MIN 40
 #define VG_SHAPES_DEFAULT 4096 /* processes counted at once (LRU: the least recent go) */

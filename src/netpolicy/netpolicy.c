@@ -1318,7 +1318,8 @@ struct scan_proc {
 	uint16_t port;
 	bool last_udp; /* the last destination: UDP (a raw socket's probe, or a datagram) */
 	bool skip;     /* a group whose child's group is a scan too: that one is reported */
-	/* the process, its parent and grandparent as at fork (tgid 0: none; not init's) */
+	/* the process and its ancestors as at fork, to VG_SCAN_ANCESTORS generations (tgid 0:
+	 * none; not init's) */
 	struct vg_proc_key anc[VG_SCAN_ANCESTORS + 1];
 };
 
@@ -1662,8 +1663,9 @@ static void scan_report(struct vg_netpolicy *np, struct scan_proc *p, bool group
 /*
  * A scan spread over processes: a shell loop running a subshell, `nc -z` or `timeout bash
  * -c` per port, where no process reaches the shape alone. Each process's destinations are
- * counted again for it and its parent and grandparent as at fork (a group: a process and
- * the processes it started, to two generations), merged by destination — children
+ * counted again for each of its ancestors as at fork, to VG_SCAN_ANCESTORS (3) generations (a
+ * group: a process and the processes it started, to three generations), merged by
+ * destination — children
  * retrying one port, a wait-for-port loop, are one destination. A group is the shape when
  * it is (scan_shape) with more than one process in it and none that reached the
  * destinations alone (that one is judged alone); of a group and its parent's, both the

@@ -70,8 +70,8 @@ class PolicyNet(NetEnv):
     def run(self, script):
         """A client process: returns (pid, parsed JSON it printed).
 
-        It runs under two shells of its own (APART): the port scan shape counts a process's
-        events for its parent and grandparent too (a scan spread over a loop's processes),
+        It runs under three shells of its own (APART): the port scan shape counts a process's
+        events for its ancestors to three generations (a scan spread over a loop's processes),
         and the tests' clients, all the test process's children otherwise, would add up
         there — a near miss's events on top of the tests' before it."""
         pre = client_prelude(self.NS_IP)
@@ -82,7 +82,7 @@ class PolicyNet(NetEnv):
 
 
 # a shell that runs its arguments and waits (not exec: a command follows), twice
-APART = ["bash", "-c", '"$@"; exit $?', "apart"] * 2
+APART = ["bash", "-c", '"$@"; exit $?', "apart"] * 3
 
 @pytest.fixture(scope="module")
 def net():
@@ -729,7 +729,8 @@ print(json.dumps({{"pid": os.getpid(), "r": [connect({net.NS_IP!r}, p) for p in 
 def test_port_scan_spread_over_processes(vigil):
     """A port scan as shell one-liners run it (MITRE's own T1046 test): a subshell, `timeout
     bash -c` or `nc -z` per port. No process is refused often enough alone; the loop's shell
-    is, through the processes it started (two generations: timeout's child counts). Near
+    is, through the processes it started (three generations: the shell timeout runs runs the
+    connecting one). Near
     miss: a wait-for-port loop, a subshell per try of one closed port (one destination).
     Of the loop's shell and its parent (this test), both with the destinations below them,
     the nearer one is reported."""
@@ -742,7 +743,10 @@ def test_port_scan_spread_over_processes(vigil):
     sub = loop("(echo > /dev/tcp/127.0.0.1/$p) 2>/dev/null", "$(seq 23000 23029)")
     nested = loop('timeout 5 bash -c "echo > /dev/tcp/127.0.0.1/$p" 2>/dev/null',
                   "$(seq 23100 23129)")
-    for pid in (sub, nested):
+    # three generations: timeout runs a shell that runs the connecting one and goes on
+    deep = loop('''timeout 5 sh -c "bash -c 'echo > /dev/tcp/127.0.0.1/$p' 2>/dev/null; true"''',
+                "$(seq 23200 23229)")
+    for pid in (sub, nested, deep):
         f = wait_findings(vigil, pid, rule="net-port-scan")[0]
         n = f["network"]
         assert n["refused"] >= 20 and n["connections"] >= 20, f
@@ -755,7 +759,7 @@ def test_port_scan_spread_over_processes(vigil):
     # the processes that made the connections: none reported alone
     new = {f["process"]["pid"] for f in findings(vigil, rule="net-port-scan")
            if f["id"] not in seen}
-    assert new == {sub, nested}, new
+    assert new == {sub, nested, deep}, new
 
 
 RAW_PROBES = """
