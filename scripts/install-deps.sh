@@ -15,7 +15,7 @@ test="python3 python3-pytest iproute2 procps util-linux dnsmasq-base curl git"
 test="$test python3-venv netcat-traditional sudo kmod tcpdump at strace openssh-client \
 libcap2-bin perl wget zip gawk"
 # the network shapes against third-party tools (tests/integration/test_third_party.py)
-test="$test nmap iodine"
+test="$test nmap iodine dns2tcp"
 bench="auditd bpftrace hyperfine iperf3"
 vm="qemu-system-x86 busybox-static cpio"
 

@@ -1,5 +1,6 @@
 """The network shapes against third-party tools, not our own imitations of them: nmap's
-connect and SYN scans, and iodine tunnelling IP over DNS to its own server — run for real,
+connect and SYN scans, iodine tunnelling IP over DNS and dns2tcp tunnelling TCP over DNS
+to their own servers — run for real,
 in a network namespace the test makes, from Debian's packages (scripts/install-deps.sh
 test). A rule tuned to our test's exact traffic would miss these."""
 import json
@@ -113,3 +114,59 @@ def test_iodine_tunnel(vigil, net):
             if p:
                 p.kill()
                 p.wait()
+
+
+def test_dns2tcp_tunnel(vigil, net):
+    """dns2tcp carrying a TCP stream (100 KB) in TXT queries to dns2tcpd, the client copied
+    under another name (so the exec rule for tunnel tools is not what is seen): its base32
+    labels are the tunnel's shape, reported once (per process and parent domain a minute),
+    and the thousand names under one domain the many-subdomains shape."""
+    for t in ("dns2tcpc", "dns2tcpd"):
+        assert shutil.which(t), f"{t}: run scripts/install-deps.sh test"
+    base = net.NS_IP.rsplit(".", 1)[0]
+    srv = f"{base}.4"  # an address of its own (the test DNS server has NS_IP's port 53)
+    sh(f"ip netns exec {net.ns} ip addr add {srv}/24 dev {net.ns_if}")
+    conf = f"/tmp/vg-d2t-{os.getpid()}.conf"
+    with open(conf, "w") as f:
+        f.write(f"listen = {srv}\nport = 53\nuser = nobody\nchroot = /tmp\n"
+                f"domain = d2t.{TUN_DOMAIN}\nresources = sink:127.0.0.1:9098\n")
+    tool = f"/tmp/vg-relay-{os.getpid()}"
+    shutil.copy(shutil.which("dns2tcpc"), tool)
+    # the stream's end in the namespace: counts what it got
+    sink = subprocess.Popen(["ip", "netns", "exec", net.ns, "python3", "-c",
+                             "import socket; s = socket.socket(); s.bind(('127.0.0.1', 9098)); "
+                             "s.listen(1); c, _ = s.accept(); n = 0\n"
+                             "while n < 100000:\n d = c.recv(65536)\n if not d: break\n"
+                             " n += len(d)\nprint(n, flush=True)"],
+                            stdout=subprocess.PIPE, text=True)
+    d = subprocess.Popen(["ip", "netns", "exec", net.ns, "dns2tcpd", "-F", "-f", conf],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    c = None
+    try:
+        time.sleep(1)
+        lport = 20000 + os.getpid() % 20000
+        c = subprocess.Popen([tool, "-z", f"d2t.{TUN_DOMAIN}", "-r", "sink", "-l", str(lport),
+                              srv], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1)
+        w = subprocess.Popen(["python3", "-c",
+                              "import socket, sys; s = socket.create_connection(('127.0.0.1', %d),"
+                              " timeout=60); s.sendall(b'x' * 100000); sys.stdin.read()" % lport],
+                             stdin=subprocess.PIPE)
+        out, _ = sink.communicate(timeout=120)
+        w.communicate("")
+        assert int(out) == 100000, out
+        f = wait_findings(vigil, c.pid, "net-dns-tunnel-shape")
+        many = wait_findings(vigil, c.pid, "net-dns-many-subdomains")
+        time.sleep(2)
+        fs = findings(vigil, c.pid, "net-dns-tunnel-shape")
+        assert len(fs) == 1, [x["network"]["detection"] for x in fs]
+        assert fs[0]["network"]["domain"].endswith(TUN_DOMAIN), fs[0]
+        assert len(findings(vigil, c.pid, "net-dns-many-subdomains")) == 1, many
+        assert not findings(vigil, c.pid, "tunnel-tool-run")
+    finally:
+        for p in (c, d, sink):
+            if p and p.poll() is None:
+                p.kill()
+                p.wait()
+        os.unlink(tool)
+        os.unlink(conf)
