@@ -22,7 +22,7 @@ CFLAGS     ?= -O2 -g
 CFLAGS     += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 \
               -D_GNU_SOURCE -Iinclude -Isrc -I$(BUILD) -DVIGIL_VERSION='"$(VERSION)"' \
               -MMD -MP
-LDLIBS     := -lbpf -lelf -lz -lzstd -ljson-c -lyaml -lpthread
+LDLIBS     := -lbpf -lelf -lz -lzstd -ljson-c -lyaml -lpsl -lidn2 -lunistring -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -Iinclude \
               -Wall -Wno-unused-function -Wno-compare-distinct-pointer-types
 

@@ -8,7 +8,7 @@
 set -eu
 
 build="make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libzstd-dev \
-libjson-c-dev libyaml-dev libcmocka-dev pkg-config file"
+libjson-c-dev libyaml-dev libcmocka-dev libpsl-dev libidn2-dev libunistring-dev pkg-config file"
 test="python3 python3-pytest iproute2 procps util-linux dnsmasq-base curl git"
 # the default-rule scenarios and the benign CI job (tests/integration/test_rule_scenarios.py,
 # test_benign_ci.py) drive these tools for real

@@ -7,10 +7,12 @@
  * creation failed) leaves the one in force untouched; the error is on stderr
  * and in `vigil status`. Messages from the kernel become findings.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <libpsl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -97,7 +99,7 @@ static const struct {
 #define SCAN_PROCS 256
 #define TUNNEL_REPEAT_NS 60000000000ULL /* tunnel_due */
 /* Many unique subdomains: in the last MANY_WINDOW_NS one process asked at least
- * MANY_MIN distinct names (any qtype) under one parent domain (its last two labels), read
+ * MANY_MIN distinct names (any qtype) under one parent domain (parent_domain), read
  * from net-state's question table (vg_dnsq) when the kernel found it due (enough
  * distinct names asked by one process), at most every MANY_EVERY_NS. */
 #define MANY_EVERY_NS 5000000000ULL
@@ -993,13 +995,32 @@ static void proc_exe_base(struct vg_netpolicy *np, const struct vg_proc_key *k, 
 
 /* A built-in detection's candidate: judge it; NULL rule: benign. *why: the evidence. */
 
-/* A name's parent domain: its last two labels, in name (name itself when it has two or
- * one). */
+/*
+ * The domain a name's owner registered, by the Public Suffix List (libpsl's built-in copy,
+ * Debian's): example.co.uk for a.b.example.co.uk, and bucket.s3.amazonaws.com or
+ * d111.cloudfront.net for themselves — the names under a public suffix of two labels, or a
+ * cloud's or CDN's shared one, are each their owner's, not many subdomains of one parent (a
+ * mail server's lookups of senders' .co.uk domains; a crawler's of CDN hosts). A tunnel's
+ * names stay under its registered domain (evil.co.uk). A name the list has no answer for
+ * (a suffix itself, or not UTF-8) falls back to its last two labels. A pointer into name.
+ */
 static const char *parent_domain(const char *name)
 {
+	const psl_ctx_t *psl = psl_builtin(); /* static data: no allocation */
 	const char *par = name + strlen(name);
+	char low[256];
+	size_t n = strlen(name);
 	int dots = 0;
 
+	if (psl && n < sizeof(low)) {
+		const char *r;
+
+		for (size_t i = 0; i <= n; i++) /* the list wants lower case */
+			low[i] = (char)tolower((unsigned char)name[i]);
+		r = psl_registrable_domain(psl, low);
+		if (r)
+			return name + (r - low);
+	}
 	while (par > name && dots < 2)
 		if (*--par == '.' && ++dots == 2)
 			par++;
@@ -1391,10 +1412,10 @@ static bool shape_due(struct vg_netpolicy *np, enum vg_shape shape, uint64_t now
 
 struct many_grp {
 	struct vg_proc_key key;
-	uint64_t parent; /* hash of the last two labels */
+	uint64_t parent; /* hash of parent_domain() */
 	uint32_t names;
 	uint64_t last_ns;
-	char parent_name[256], example[256];
+	char parent_name[300], example[300]; /* as long as a name read (name[] below) */
 };
 
 /* A shape walk's point-in-time copy of its table (err: the load's result): counted; false

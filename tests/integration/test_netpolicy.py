@@ -959,9 +959,29 @@ for i in range(45):
 print(json.dumps(os.getpid()))""")
     f = wait_findings(vigil, many, rule="net-dns-many-subdomains")[0]
     assert f["rule"]["mitre"]["tactic"]["id"] == "TA0010", f
-    # the parent is the last two labels (a registrable domain, roughly)
+    # the parent is the registered domain (Public Suffix List; .example is no suffix there:
+    # its last two labels)
     assert f["network"]["parent_domain"] == "vigil-test.example", f
     assert f["network"]["names"] >= 40, f
+    # under a public suffix of two labels: 45 names of one registered domain are the shape
+    # (its parent is that domain, not co.uk); near miss: 45 names of 45 domains under co.uk
+    # (a mail server's or a crawler's lookups), and of 45 buckets under a cloud's shared
+    # suffix, each its own domain
+    ask = '''
+for n in NAMES:
+    try:
+        dnsserver.query((DNS, 53), n, "A", timeout=0.3)
+    except socket.timeout:
+        pass
+print(json.dumps(os.getpid()))'''
+    spread = net.run('NAMES = ["www.vigil-site%d.co.uk" % i for i in range(45)] + '
+                     '["b%d.s3.amazonaws.com" % i for i in range(45)]' + ask)
+    psl = net.run('NAMES = ["c%d.vigil-shop.co.uk" % i for i in range(45)]' + ask)
+    # the walk that found psl's names came after every one of spread's
+    f = wait_findings(vigil, psl, rule="net-dns-many-subdomains")[0]
+    assert f["network"]["parent_domain"] == "vigil-shop.co.uk", f
+    time.sleep(1)
+    assert not findings(vigil, spread, rule="net-dns-many-subdomains")
     assert not findings(vigil, few, rule="net-dns-many-subdomains")
     assert not findings(vigil, dual, rule="net-dns-many-subdomains")
     # a tunnel asking TXT records (dnscat2's default), each name once, unanswered
