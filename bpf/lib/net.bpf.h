@@ -289,9 +289,8 @@ static __always_inline void vg_shape_event(const struct vg_proc_key *proc, __u32
  * proc, counted for it and for its ancestors as at fork, to VG_SCAN_ANCESTORS generations
  * (vg_procs): a scan spread over processes — a shell loop running a subshell, `nc -z` or
  * `timeout sh -c` per port — has no process with enough events of its own, and its loop's
- * shell gathers them
- * (the walk judges the group: src/netpolicy). Not for init or kthreadd (tgid <= 2), whose
- * children are unrelated services. A subprogram: the packet programs' frames are tight.
+ * shell gathers them (the walk judges the group: src/netpolicy). Not for init or kthreadd
+ * (tgid <= 2), whose children are unrelated services. A subprogram: the packet programs' frames are tight.
  */
 static __noinline int vg_shape_scan(const struct vg_proc_key *proc, __u64 now, __u32 dest)
 {

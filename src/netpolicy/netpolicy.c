@@ -1002,19 +1002,18 @@ static void proc_exe_base(struct vg_netpolicy *np, const struct vg_proc_key *k, 
  * cloud's or CDN's shared one, are each their owner's, not many subdomains of one parent (a
  * mail server's lookups of senders' .co.uk domains; a crawler's of CDN hosts). A tunnel's
  * names stay under its registered domain (evil.co.uk). A name the list has no answer for
- * (a suffix itself, or not UTF-8) falls back to its last two labels. A pointer into name.
+ * (a suffix itself, or not UTF-8), or longer than a DNS name's 253 bytes of text, falls
+ * back to its last two labels. A pointer into name.
  */
 static const char *parent_domain(const char *name)
 {
 	const psl_ctx_t *psl = psl_builtin(); /* static data: no allocation */
-	const char *par = name + strlen(name);
-	char low[256];
 	size_t n = strlen(name);
+	const char *par = name + n, *r;
+	char low[256];
 	int dots = 0;
 
 	if (psl && n < sizeof(low)) {
-		const char *r;
-
 		for (size_t i = 0; i <= n; i++) /* the list wants lower case */
 			low[i] = (char)tolower((unsigned char)name[i]);
 		r = psl_registrable_domain(psl, low);
@@ -1684,13 +1683,12 @@ static void scan_report(struct vg_netpolicy *np, struct scan_proc *p, bool group
 /*
  * A scan spread over processes: a shell loop running a subshell, `nc -z` or `timeout bash
  * -c` per port, where no process reaches the shape alone. Each process's destinations are
- * counted again for each of its ancestors as at fork, to VG_SCAN_ANCESTORS (3) generations (a
- * group: a process and the processes it started, to three generations), merged by
- * destination — children
- * retrying one port, a wait-for-port loop, are one destination. A group is the shape when
- * it is (scan_shape) with more than one process in it and none that reached the
- * destinations alone (that one is judged alone); of a group and its parent's, both the
- * shape, the nearer one (the loop's shell) is reported.
+ * counted again for each of its ancestors as at fork, to VG_SCAN_ANCESTORS (3) generations
+ * (a group: a process and the processes it started, to three generations), merged by
+ * destination — children retrying one port, a wait-for-port loop, are one destination. A
+ * group is the shape when it is (scan_shape) with more than one process in it and none
+ * that reached the destinations alone (that one is judged alone); of a group and its
+ * parent's, both the shape, the nearer one (the loop's shell) is reported.
  */
 static void scan_groups(struct vg_netpolicy *np, const struct scan_dest *sd, size_t nsd,
 			struct scan_proc *sp, size_t nsp)
